@@ -1,0 +1,26 @@
+"""The ``routewatch`` command line: thin click commands over the library.
+
+Each command family lives in its own module and is registered here in one
+explicit list, so that ``routewatch --help`` and this file tell the same story.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .config_cmd import config_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="routewatch")
+def main() -> None:
+    """Watch the BGP routes and authoritative DNS a network depends on."""
+
+
+@main.group("check")
+def check_group() -> None:
+    """One-off checks at the terminal (exit 0 healthy, 1 degraded, 2 down, 3 could not check)."""
+
+
+main.add_command(config_group)

@@ -1,0 +1,217 @@
+"""Typed events and value types shared by every source and the core.
+
+Everything that enters routewatch (an MRT record, a RIS Live message, a
+BGPStream elem) is normalised once, at the boundary, into the frozen values
+below. The core never sees raw input, so replaying archives and watching the
+live feed cannot disagree about what a message meant.
+
+Conventions:
+- prefixes are canonical ``ipaddress`` networks (host bits are an error at the
+  boundary, and ``2605:de00:bb:0:0:0:0:0/48`` equals ``2605:de00:bb::/48``);
+- ASNs are ints; an AS_SET is a ``frozenset`` of ints inside the path;
+- times are float epoch seconds taken from the data, never from the clock;
+- a peer is (collector, peer address, peer ASN): the same router seen by two
+  collectors is two vantage points.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from functools import lru_cache
+from typing import TypeAlias, Union
+
+Prefix: TypeAlias = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Address: TypeAlias = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+AsSet: TypeAlias = frozenset[int]
+AsHop: TypeAlias = Union[int, AsSet]
+AsPath: TypeAlias = tuple[AsHop, ...]
+
+AS_TRANS = 23456
+MAX_ASN = 2**32 - 1
+
+
+class Afi(IntEnum):
+    """Address family identifier (RFC 4760)."""
+
+    IPV4 = 1
+    IPV6 = 2
+
+
+class Safi(IntEnum):
+    """Subsequent address family identifier; only unicast counts towards visibility."""
+
+    UNICAST = 1
+    MULTICAST = 2
+
+
+class BgpOrigin(StrEnum):
+    """The ORIGIN path attribute (RFC 4271 5.1.1)."""
+
+    IGP = "IGP"
+    EGP = "EGP"
+    INCOMPLETE = "INCOMPLETE"
+
+
+class FsmState(IntEnum):
+    """BGP finite state machine states as MRT and BMP number them."""
+
+    IDLE = 1
+    CONNECT = 2
+    ACTIVE = 3
+    OPENSENT = 4
+    OPENCONFIRM = 5
+    ESTABLISHED = 6
+
+
+class FeedState(StrEnum):
+    """Health of a source or of one collector within it."""
+
+    UP = "up"
+    STALE = "stale"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """One BGP session of a route collector: the unit of visibility."""
+
+    collector: str
+    address: str
+    asn: int
+
+    def __str__(self) -> str:
+        return f"{self.collector}/{self.address}/AS{self.asn}"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAnnouncement:
+    """A peer announced (or replaced) its route for a prefix.
+
+    ``as_path`` is the effective path: for a 2-byte session the AS_PATH has
+    already been merged with AS4_PATH (RFC 6793 4.2.3), so AS_TRANS is never
+    an origin. Confederation segments are dropped: they are local to the
+    confederation and do not name an origin.
+    """
+
+    time: float
+    peer: Peer
+    prefix: Prefix
+    as_path: AsPath
+    safi: int = Safi.UNICAST
+    path_id: int = 0
+    origin: BgpOrigin | None = None
+    next_hop: str | None = None
+    communities: tuple[tuple[int, int], ...] = ()
+    large_communities: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def afi(self) -> Afi:
+        return Afi.IPV4 if self.prefix.version == 4 else Afi.IPV6
+
+    @property
+    def origin_asns(self) -> AsSet:
+        """The origin AS(es): the last hop, an AS_SET's members, or nothing."""
+        return origin_asns(self.as_path)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteWithdrawal:
+    """A peer withdrew its route (one ADD-PATH path id) for a prefix."""
+
+    time: float
+    peer: Peer
+    prefix: Prefix
+    safi: int = Safi.UNICAST
+    path_id: int = 0
+
+    @property
+    def afi(self) -> Afi:
+        return Afi.IPV4 if self.prefix.version == 4 else Afi.IPV6
+
+
+@dataclass(frozen=True, slots=True)
+class PeerStateChange:
+    """A collector's BGP session with a peer changed FSM state.
+
+    Leaving ESTABLISHED drops every route of the session: that is a session
+    reset, not a withdrawal, and the core treats it so.
+    """
+
+    time: float
+    peer: Peer
+    old_state: int
+    new_state: int
+
+    @property
+    def established(self) -> bool:
+        return self.new_state == FsmState.ESTABLISHED
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """Health of a feed, or of one collector within it when ``collector`` is set.
+
+    A collector that is not UP is untrustworthy: its peers leave visibility and
+    baseline until it is fresh again.
+    """
+
+    time: float
+    source: str
+    state: FeedState
+    collector: str | None = None
+    detail: str = ""
+
+
+RouteEvent: TypeAlias = Union[RouteAnnouncement, RouteWithdrawal]
+Event: TypeAlias = Union[RouteAnnouncement, RouteWithdrawal, PeerStateChange, SourceStatus]
+
+
+def origin_asns(path: AsPath) -> AsSet:
+    """The origin AS(es) of a path: the last hop, or an AS_SET's members."""
+    if not path:
+        return frozenset()
+    last = path[-1]
+    if isinstance(last, frozenset):
+        return last
+    return frozenset((last,))
+
+
+def format_as_path(path: AsPath) -> str:
+    """The path as bgpdump prints it: ``1 2 {3,4}``."""
+    return " ".join(
+        "{" + ",".join(str(asn) for asn in sorted(hop)) + "}" if isinstance(hop, frozenset) else str(hop)
+        for hop in path
+    )
+
+
+@lru_cache(maxsize=65536)
+def parse_prefix(text: str) -> Prefix:
+    """A canonical network from text; raises ValueError on host bits or garbage."""
+    return ipaddress.ip_network(text.strip(), strict=True)
+
+
+def canonical_address(text: str) -> str:
+    """Compressed canonical text of an IP address (``2001:db8:0::1`` -> ``2001:db8::1``)."""
+    return str(ipaddress.ip_address(text.strip()))
+
+
+def parse_asn(value: object) -> int:
+    """An AS number from ``32934``, ``"32934"`` or ``"AS32934"``; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected an AS number, got {value!r}")
+    if isinstance(value, int):
+        asn = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text[:2].upper() == "AS":
+            text = text[2:]
+        if not text.isdigit():
+            raise ValueError(f"expected an integer AS number, got {value!r}")
+        asn = int(text)
+    else:
+        raise ValueError(f"expected an AS number, got {value!r}")
+    if not 0 <= asn <= MAX_ASN:
+        raise ValueError(f"AS number {asn} is out of range (0 to {MAX_ASN})")
+    return asn

@@ -1,0 +1,43 @@
+"""Finding the real programs integration tests run, and the shared data they read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+MRT_DIR = SHARED_DATA / "mrt"
+
+_SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def find_tool(name: str) -> str | None:
+    """The program's path, looking in sbin directories too (knotd, nsd, unbound live there)."""
+    path = os.environ.get("PATH", "")
+    return shutil.which(name, path=os.pathsep.join([path, *_SBIN]))
+
+
+def require_tool(name: str) -> str:
+    """Return the program's path; in CI a missing program fails the test, elsewhere it skips."""
+    found = find_tool(name)
+    if found:
+        return found
+    message = f"{name} is not installed (scripts/test installs it)"
+    if in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_data(path: Path) -> Path:
+    """Return a shared data file; it is part of the project's checkout layout, so missing is a failure."""
+    if not path.exists():
+        pytest.fail(f"shared data file {path} is missing")
+    return path
