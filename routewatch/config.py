@@ -3,128 +3,108 @@
 Validation reports every problem at once, each with its path
 (``prefixes[3].asn: ...``), because an operator fixing a config file one error
 per run is an operator who stops using the tool. Unknown keys are errors: a
-misspelt ``ignore_more_specific`` must not silently watch more-specifics.
+misspelt ``ignore_more_specific`` must not silently watch more-specifics. Types
+are strict (YAML already types its scalars): ``hold_down: "60"`` is a mistake to
+report, not a string to guess at. Each field's description is the reference
+documentation (``docs/configuration.md`` is generated from it).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .config_messages import describe, problem_lines
+from .config_values import (
+    AddressField,
+    AsnField,
+    AsnListField,
+    Name,
+    PrefixField,
+    Ratio,
+    Seconds,
+    ZoneField,
+    parse_config_asn,
+    parse_config_prefix,
+    parse_zone_name,
+)
 from .errors import ConfigError
-from .model import Prefix, canonical_address, parse_asn
+from .yamlfile import read_yaml
 
 DEFAULT_RIS_LIVE_URL = "wss://ris-live.ripe.net/v1/ws/?client=routewatch"
 DEFAULT_EXPORTER_PORT = 9724
 
-
-def _prefix(value: object) -> Prefix:
-    if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"expected a prefix such as 192.0.2.0/24, got {value!r}")
-    text = value.strip()
-    try:
-        return ipaddress.ip_network(text, strict=True)
-    except ValueError:
-        pass
-    try:
-        loose = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a valid prefix") from None
-    raise ValueError(f"{text} has host bits set; did you mean {loose}?")
-
-
-def _asn(value: object) -> int:
-    return parse_asn(value)
-
-
-def _asn_list(value: object) -> tuple[int, ...]:
-    items = value if isinstance(value, list | tuple) else [value]
-    asns = tuple(parse_asn(item) for item in items)
-    repeated = sorted({asn for asn in asns if asns.count(asn) > 1})
-    if repeated:
-        raise ValueError(f"AS{repeated[0]} is listed more than once")
-    return asns
-
-
-def _zone_name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip(".").strip():
-        raise ValueError(f"expected a zone name such as example.com, got {value!r}")
-    return value.strip().rstrip(".").lower() + "."
-
-
-def _address(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected an IP address, got {value!r}")
-    try:
-        return canonical_address(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
-
-
-PrefixField = Annotated[Prefix, BeforeValidator(_prefix)]
-AsnField = Annotated[int, BeforeValidator(_asn)]
-AsnListField = Annotated[tuple[int, ...], BeforeValidator(_asn_list)]
-ZoneField = Annotated[str, BeforeValidator(_zone_name)]
-AddressField = Annotated[str, BeforeValidator(_address)]
-Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
-Seconds = Annotated[float, Field(gt=0)]
-
-
 class Section(BaseModel):
-    """Every section: frozen, no unknown keys."""
+    """Every section: frozen, strict types, no unknown keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_default(cls, data: Any) -> Any:
+        """``bgp:`` with every key commented out is YAML null: it means "all defaults"."""
+        if not isinstance(data, Mapping):
+            return data
+        fields = cls.model_fields
+        return {
+            key: fields[key].default
+            if value is None and key in fields and isinstance(fields[key].default, BaseModel | list | dict)
+            else value
+            for key, value in data.items()
+        }
+
+
+def _check_hysteresis(withdrawn: float | None, recovered: float | None) -> None:
+    if withdrawn is not None and recovered is not None and recovered <= withdrawn:
+        raise ValueError(
+            f"recovered_ratio ({recovered}) must be above withdrawn_ratio ({withdrawn}), "
+            "or a prefix hovering at the threshold flaps between withdrawn and recovered"
+        )
 
 
 class Thresholds(Section):
     """When a watched prefix counts as withdrawn, and when as recovered."""
 
-    withdrawn_ratio: Ratio = 0.5
-    recovered_ratio: Ratio = 0.8
-    hold_down: Seconds = 60.0
-    min_baseline_peers: Annotated[int, Field(ge=1)] = 3
+    withdrawn_ratio: Ratio = Field(
+        default=0.5, description="Withdrawn when visible peers / baseline peers falls below this ratio."
+    )
+    recovered_ratio: Ratio = Field(
+        default=0.8, description="Recovered when the ratio is back above this; must be above `withdrawn_ratio`."
+    )
+    hold_down: Seconds = Field(
+        default=60.0, description="Seconds (of data time) the ratio must stay low before a withdrawal opens."
+    )
+    min_baseline_peers: Annotated[int, Field(ge=1)] = Field(
+        default=3, description="Fewer baseline peers than this is reported as `insufficient-baseline`, not judged."
+    )
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Thresholds:
-        if self.recovered_ratio < self.withdrawn_ratio:
-            raise ValueError(
-                f"recovered_ratio ({self.recovered_ratio}) must not be below "
-                f"withdrawn_ratio ({self.withdrawn_ratio})"
-            )
+        _check_hysteresis(self.withdrawn_ratio, self.recovered_ratio)
         return self
 
 
 class ThresholdOverrides(Section):
     """Per-prefix overrides; a missing key takes the ``bgp.thresholds`` default."""
 
-    withdrawn_ratio: Ratio | None = None
-    recovered_ratio: Ratio | None = None
-    hold_down: Seconds | None = None
-    min_baseline_peers: Annotated[int, Field(ge=1)] | None = None
+    withdrawn_ratio: Ratio | None = Field(default=None, description="Overrides `bgp.thresholds.withdrawn_ratio`.")
+    recovered_ratio: Ratio | None = Field(default=None, description="Overrides `bgp.thresholds.recovered_ratio`.")
+    hold_down: Seconds | None = Field(default=None, description="Overrides `bgp.thresholds.hold_down`.")
+    min_baseline_peers: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Overrides `bgp.thresholds.min_baseline_peers`."
+    )
 
     @model_validator(mode="after")
     def _hysteresis(self) -> ThresholdOverrides:
-        low, high = self.withdrawn_ratio, self.recovered_ratio
-        if low is not None and high is not None and high < low:
-            raise ValueError(f"recovered_ratio ({high}) must not be below withdrawn_ratio ({low})")
+        _check_hysteresis(self.withdrawn_ratio, self.recovered_ratio)
         return self
 
     def over(self, defaults: Thresholds) -> Thresholds:
+        """The thresholds in force: these overrides on top of ``defaults`` (re-validated together)."""
         merged = defaults.model_dump() | self.model_dump(exclude_none=True)
         return Thresholds(**merged)
 
@@ -132,148 +112,226 @@ class ThresholdOverrides(Section):
 class PrefixWatch(Section):
     """A prefix to watch and the origin AS(es) expected to announce it."""
 
-    prefix: PrefixField
-    asn: AsnListField = Field(min_length=1)
-    description: str = ""
-    group: str = "default"
-    ignore_more_specifics: bool = False
-    thresholds: ThresholdOverrides = ThresholdOverrides()
+    prefix: PrefixField = Field(description="The prefix, without host bits (`192.0.2.0/24`, `2001:db8::/32`).")
+    asn: AsnListField = Field(
+        min_length=1,
+        description="Expected origin AS: `32934`, `\"AS32934\"` or a list of them (e.g. a scrubbing provider).",
+    )
+    description: str = Field(default="", description="Free text shown with detections, e.g. what the prefix serves.")
+    group: Name = Field(default="default", description="A label to route alerts by (team, customer).")
+    ignore_more_specifics: bool = Field(
+        default=False, description="Do not report more-specifics of this prefix announced by an expected origin."
+    )
+    thresholds: ThresholdOverrides = Field(
+        default=ThresholdOverrides(), description="Per-prefix overrides of `bgp.thresholds`."
+    )
 
 
 class AsnWatch(Section):
     """An AS whose originated prefixes are discovered in the data and watched."""
 
-    asn: AsnField
-    description: str = ""
-    max_prefixes: Annotated[int, Field(ge=1)] = 200
-    ignore_more_specifics: bool = False
+    asn: AsnField = Field(description="The AS number: `32934` or `\"AS32934\"`.")
+    description: str = Field(default="", description="Free text shown with detections.")
+    group: Name = Field(default="default", description="A label to route alerts by (team, customer).")
+    max_prefixes: Annotated[int, Field(ge=1)] = Field(
+        default=200, description="At most this many discovered prefixes are tracked; more are counted, not tracked."
+    )
+    ignore_more_specifics: bool = Field(
+        default=False, description="Do not report more-specifics of discovered prefixes originated by this AS."
+    )
 
 
 class ZoneWatch(Section):
     """A DNS zone whose nameservers are probed and whose routes are watched."""
 
-    zone: ZoneField
-    description: str = ""
-    watch_nameserver_prefixes: bool = True
-    service_prefixes: dict[AddressField, list[PrefixField]] = {}
-    parent_servers: list[AddressField] = []
-    nameservers: list[str] = []
+    zone: ZoneField = Field(description="The zone name, e.g. `facebook.com` (stored lower-case, with a final dot).")
+    description: str = Field(default="", description="Free text shown with detections.")
+    watch_nameserver_prefixes: bool = Field(
+        default=True, description="Also watch the routes of every nameserver address (longest-prefix match per peer)."
+    )
+    service_prefixes: dict[AddressField, list[PrefixField]] = Field(
+        default={},
+        description="Nameserver address -> the prefixes meant to serve it; unset, the prefixes seen "
+        "covering it in the baseline are used.",
+    )
+    parent_servers: list[AddressField] = Field(
+        default=[], description="Addresses of the parent zone's servers to ask for the delegation; empty = discover."
+    )
+    nameservers: list[str] = Field(
+        default=[], description="Nameserver names to probe in addition to those the delegation lists."
+    )
 
 
 class RisLiveSource(Section):
-    type: Literal["ris-live"]
-    name: str = "ris-live"
-    url: str = DEFAULT_RIS_LIVE_URL
-    host: str | None = None
-    queue_size: Annotated[int, Field(ge=100)] = 100_000
-    ping_interval: Seconds = 30.0
-    collector_stale_after: Seconds = 300.0
-    reconcile_interval: Seconds = 3600.0
-    reconcile: Literal["ripestat", "none"] = "ripestat"
+    """RIPE RIS Live: the public real-time BGP feed of RIPE's route collectors."""
+
+    type: Literal["ris-live"] = Field(description="`ris-live`.")
+    name: Name = Field(default="ris-live", description="The source's name in metrics and logs; unique.")
+    url: str = Field(default=DEFAULT_RIS_LIVE_URL, description="The RIS Live websocket URL.")
+    host: str | None = Field(default=None, description="Only this collector (e.g. `rrc00`); unset = all collectors.")
+    queue_size: Annotated[int, Field(ge=100)] = Field(
+        default=100_000, description="Messages buffered between the socket and the core; drops are counted."
+    )
+    ping_interval: Seconds = Field(default=30.0, description="Seconds between websocket pings.")
+    collector_stale_after: Seconds = Field(
+        default=300.0, description="Seconds without a message after which a collector's peers stop counting."
+    )
+    reconcile_interval: Seconds = Field(
+        default=3600.0, description="Seconds between reconciliations of the state with a snapshot."
+    )
+    reconcile: Literal["ripestat", "none"] = Field(
+        default="ripestat", description="Where reconciliation snapshots come from (`ripestat` or `none`)."
+    )
 
 
 class BgpStreamSource(Section):
-    type: Literal["bgpstream"]
-    name: str = "bgpstream"
-    project: str = "ris-live"
-    collectors: list[str] = []
-    from_time: float | None = None
-    until_time: float | None = None
-    record_type: Literal["updates", "ribs"] = "updates"
+    """CAIDA BGPStream (needs the optional ``pybgpstream`` package)."""
+
+    type: Literal["bgpstream"] = Field(description="`bgpstream`.")
+    name: Name = Field(default="bgpstream", description="The source's name in metrics and logs; unique.")
+    project: str = Field(default="ris-live", description="BGPStream project (`ris`, `routeviews`, `ris-live`, ...).")
+    collectors: list[str] = Field(default=[], description="Collectors to read; empty = all of the project's.")
+    from_time: float | None = Field(default=None, description="Start, epoch seconds; unset = live.")
+    until_time: float | None = Field(default=None, description="End, epoch seconds; unset = keep following.")
+    record_type: Literal["updates", "ribs"] = Field(default="updates", description="`updates` or `ribs`.")
 
 
 class MrtSource(Section):
-    type: Literal["mrt"]
-    name: str = "mrt"
-    files: list[str] = Field(min_length=1)
-    collector: str | None = None
+    """MRT archive files (RIS, RouteViews), read in time order."""
+
+    type: Literal["mrt"] = Field(description="`mrt`.")
+    name: Name = Field(default="mrt", description="The source's name in metrics and logs; unique.")
+    files: list[str] = Field(min_length=1, description="MRT files (plain, .gz or .bz2).")
+    collector: str | None = Field(default=None, description="Collector name for the peers; unset = from the file name.")
 
 
+SOURCE_TYPES: dict[str, type[RisLiveSource | BgpStreamSource | MrtSource]] = {
+    "ris-live": RisLiveSource,
+    "bgpstream": BgpStreamSource,
+    "mrt": MrtSource,
+}
 SourceConfig = Annotated[RisLiveSource | BgpStreamSource | MrtSource, Field(discriminator="type")]
 
 
 class BootstrapSettings(Section):
     """Where the initial state comes from before live updates are applied."""
 
-    mrt_files: list[str] = []
-    ripestat: bool = True
+    mrt_files: list[str] = Field(default=[], description="RIB dump and update files to load first.")
+    ripestat: bool = Field(default=True, description="Load the initial state from RIPEstat's looking glass.")
 
 
 class BgpSettings(Section):
-    thresholds: Thresholds = Thresholds()
-    baseline_window: Seconds = 86_400.0
-    baseline_min_hold: Seconds = 300.0
-    peer_settle: Seconds = 900.0
-    bootstrap: BootstrapSettings = BootstrapSettings()
+    """How routes are judged."""
+
+    thresholds: Thresholds = Field(default=Thresholds(), description="Default thresholds for every watched prefix.")
+    baseline_window: Seconds = Field(
+        default=86_400.0, description="Seconds: a peer that held the prefix within this window is in its baseline."
+    )
+    baseline_min_hold: Seconds = Field(
+        default=300.0, description="Seconds a peer must hold a route to join the baseline (ignores path hunting)."
+    )
+    peer_settle: Seconds = Field(
+        default=900.0, description="Seconds after a peer session returns before it rejoins the baseline without "
+        "re-sending the route.",
+    )
+    anomaly_min_peers: Annotated[int, Field(ge=1)] = Field(
+        default=2, description="Peers that must see an unexpected origin or more-specific before it is a detection."
+    )
+    bootstrap: BootstrapSettings = Field(default=BootstrapSettings(), description="Initial state.")
 
 
 class DnsSettings(Section):
-    interval: Annotated[float, Field(ge=1.0)] = 60.0
-    jitter: Ratio = 0.1
-    timeout: Seconds = 2.0
-    retries: Annotated[int, Field(ge=0, le=5)] = 1
-    tcp_interval: Seconds = 300.0
-    concurrency: Annotated[int, Field(ge=1)] = 64
-    rediscover_interval: Seconds = 3600.0
-    port: Annotated[int, Field(ge=1, le=65535)] = 53
-    root_servers: list[AddressField] = []
-    resolvers: list[AddressField] = []
-    serial_grace: Seconds = 600.0
+    """How nameservers are probed."""
+
+    interval: Annotated[float, Field(ge=1.0)] = Field(
+        default=60.0, description="Seconds between UDP probes of an address."
+    )
+    jitter: Ratio = Field(default=0.1, description="Random spread of the interval, as a fraction of it.")
+    timeout: Seconds = Field(default=2.0, description="Seconds to wait for an answer.")
+    retries: Annotated[int, Field(ge=0, le=5)] = Field(default=1, description="Retries before a probe fails.")
+    tcp_interval: Seconds = Field(default=300.0, description="Seconds between TCP probes of an address.")
+    concurrency: Annotated[int, Field(ge=1)] = Field(default=64, description="Probes in flight at once.")
+    rediscover_interval: Seconds = Field(default=3600.0, description="Seconds between delegation discoveries.")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(default=53, description="Port nameservers are probed on.")
+    root_servers: list[AddressField] = Field(
+        default=[], description="Root server addresses; empty = the built-in hints."
+    )
+    resolvers: list[AddressField] = Field(
+        default=[], description="Recursive resolvers to also resolve each zone through (what users see)."
+    )
+    serial_grace: Seconds = Field(
+        default=600.0, description="Seconds SOA serials may disagree between nameservers before it counts."
+    )
 
 
 class ExporterSettings(Section):
-    listen: AddressField = "127.0.0.1"
-    port: Annotated[int, Field(ge=0, le=65535)] = DEFAULT_EXPORTER_PORT
-    web_config_file: str | None = None
+    """The Prometheus endpoint."""
+
+    listen: AddressField = Field(default="127.0.0.1", description="Address to serve `/metrics` on (`::` for all).")
+    port: Annotated[int, Field(ge=0, le=65535)] = Field(default=DEFAULT_EXPORTER_PORT, description="TCP port.")
+    web_config_file: str | None = Field(
+        default=None, description="Prometheus exporter-toolkit style web config (TLS, basic auth)."
+    )
 
 
 class Limits(Section):
     """Caps on every label set, so that the series count is known in advance."""
 
-    max_watched_prefixes: Annotated[int, Field(ge=1)] = 20_000
-    max_zones: Annotated[int, Field(ge=1)] = 500
-    max_nameserver_addresses: Annotated[int, Field(ge=1)] = 32
-    max_sources: Annotated[int, Field(ge=1)] = 16
+    max_watched_prefixes: Annotated[int, Field(ge=1)] = Field(
+        default=20_000,
+        description="Cap on watched prefixes: configured + every `asns[].max_prefixes` + "
+        "`max_nameserver_addresses` per zone; a config that could exceed it is rejected.",
+    )
+    max_zones: Annotated[int, Field(ge=1)] = Field(default=500, description="Cap on `zones`.")
+    max_nameserver_addresses: Annotated[int, Field(ge=1)] = Field(
+        default=32, description="Cap on nameserver addresses tracked per zone."
+    )
+    max_sources: Annotated[int, Field(ge=1)] = Field(default=16, description="Cap on `sources`.")
 
 
 class StateSettings(Section):
-    path: str | None = None
-    save_interval: Seconds = 60.0
+    """Persistence across restarts."""
+
+    path: str | None = Field(default=None, description="File the state is saved to; unset = not saved.")
+    save_interval: Seconds = Field(default=60.0, description="Seconds between saves.")
 
 
 class LoggingSettings(Section):
-    format: Literal["human", "json"] = "human"
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    detection_log: str | None = None
+    """Logs and the detection log."""
+
+    format: Literal["human", "json"] = Field(default="human", description="`human` or `json` lines.")
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe level logged."
+    )
+    detection_log: str | None = Field(
+        default=None, description="File detections are appended to as JSON lines; unset = not written."
+    )
 
 
 class RipestatSettings(Section):
-    url: str = "https://stat.ripe.net"
-    sourceapp: str = "routewatch"
-    timeout: Seconds = 20.0
-    retries: Annotated[int, Field(ge=0, le=10)] = 3
-    concurrency: Annotated[int, Field(ge=1, le=8)] = 4
+    """RIPEstat, for bootstrap and reconciliation snapshots."""
+
+    url: str = Field(default="https://stat.ripe.net", description="Base URL.")
+    sourceapp: str = Field(default="routewatch", description="`sourceapp` parameter sent with every request.")
+    timeout: Seconds = Field(default=20.0, description="Seconds per request.")
+    retries: Annotated[int, Field(ge=0, le=10)] = Field(default=3, description="Retries per request.")
+    concurrency: Annotated[int, Field(ge=1, le=8)] = Field(default=4, description="Requests in flight at once.")
 
 
 class Config(Section):
     """The whole configuration: what to watch, where from, and how to export it."""
 
-    prefixes: list[PrefixWatch] = []
-    asns: list[AsnWatch] = []
-    zones: list[ZoneWatch] = []
-    sources: list[SourceConfig] = []
-    bgp: BgpSettings = BgpSettings()
-    dns: DnsSettings = DnsSettings()
-    exporter: ExporterSettings = ExporterSettings()
-    limits: Limits = Limits()
-    state: StateSettings = StateSettings()
-    logging: LoggingSettings = LoggingSettings()
-    ripestat: RipestatSettings = RipestatSettings()
-
-    @field_validator("prefixes", "asns", "zones", "sources", mode="before")
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
+    prefixes: list[PrefixWatch] = Field(default=[], description="Prefixes to watch.")
+    asns: list[AsnWatch] = Field(default=[], description="ASes whose originated prefixes are discovered and watched.")
+    zones: list[ZoneWatch] = Field(default=[], description="DNS zones to probe.")
+    sources: list[SourceConfig] = Field(default=[], description="BGP feeds; names must be unique.")
+    bgp: BgpSettings = Field(default=BgpSettings(), description="How routes are judged.")
+    dns: DnsSettings = Field(default=DnsSettings(), description="How nameservers are probed.")
+    exporter: ExporterSettings = Field(default=ExporterSettings(), description="The Prometheus endpoint.")
+    limits: Limits = Field(default=Limits(), description="Caps on label sets.")
+    state: StateSettings = Field(default=StateSettings(), description="Persistence across restarts.")
+    logging: LoggingSettings = Field(default=LoggingSettings(), description="Logs.")
+    ripestat: RipestatSettings = Field(default=RipestatSettings(), description="RIPEstat access.")
 
     def thresholds_for(self, watch: PrefixWatch) -> Thresholds:
         return watch.thresholds.over(self.bgp.thresholds)
@@ -285,71 +343,82 @@ class Config(Section):
         return len(self.prefixes) + sum(a.max_prefixes for a in self.asns) + auto
 
 
-def _location(loc: Iterable[int | str]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part in ("ris-live", "bgpstream", "mrt", "[key]") or part.startswith("function-"):
-            continue  # pydantic's tag for the union member, not a key the user wrote
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
-    message = str(error.get("msg", ""))
-    for noise in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(noise)
-    if kind in ("int_type", "int_parsing", "float_type", "float_parsing", "string_type", "bool_type",
-                "bool_parsing", "list_type", "dict_type", "model_type"):
-        message += f", got {error.get('input')!r}"
-    return message
+def _source_name(entry: Mapping[str, Any]) -> object:
+    """The name a source entry will have: its own, or its type's default."""
+    if "name" in entry:
+        return entry["name"]
+    model = SOURCE_TYPES.get(entry.get("type"))  # type: ignore[arg-type]
+    return model.model_fields["name"].default if model is not None else None
 
 
 def _duplicates(raw: Mapping[str, Any]) -> list[str]:
     """Cross-entry problems pydantic cannot see entry by entry."""
     problems: list[str] = []
 
-    def check(section: str, key: str, normalise: Any) -> None:
+    def check(section: str, key: str, identity: Callable[[Mapping[str, Any]], object]) -> None:
         entries = raw.get(section)
         if not isinstance(entries, list):
             return
-        first: dict[Any, int] = {}
+        first: dict[object, int] = {}
         for index, entry in enumerate(entries):
-            if not isinstance(entry, Mapping) or key not in entry:
+            if not isinstance(entry, Mapping):
                 continue
             try:
-                value = normalise(entry[key])
-            except (ValueError, TypeError):
+                value = identity(entry)
+            except (ValueError, TypeError, KeyError):
+                continue  # reported by validation
+            if value is None or not isinstance(value, str | int | ipaddress.IPv4Network | ipaddress.IPv6Network):
                 continue
             if value in first:
-                problems.append(
-                    f"{section}[{index}].{key}: duplicate of {section}[{first[value]}] ({value})"
-                )
+                shown = f"AS{value}" if isinstance(value, int) else str(value)
+                problems.append(f"{section}[{index}].{key}: {shown} is already listed at {section}[{first[value]}]")
             else:
                 first[value] = index
 
-    check("prefixes", "prefix", _prefix)
-    check("asns", "asn", _asn)
-    check("zones", "zone", _zone_name)
-    check("sources", "name", lambda v: v if isinstance(v, str) else None)
+    check("prefixes", "prefix", lambda entry: parse_config_prefix(entry["prefix"]))
+    check("asns", "asn", lambda entry: parse_config_asn(entry["asn"]))
+    check("zones", "zone", lambda entry: parse_zone_name(entry["zone"]))
+    check("sources", "name", _source_name)
     return problems
+
+
+def _salvage(raw: Mapping[str, Any]) -> Config:
+    """The config made of the parts of ``raw`` that are valid on their own.
+
+    Cross-section checks (the series cap) then still run on an invalid file,
+    so that fixing one problem does not reveal the next on the following run.
+    """
+    kept: dict[str, Any] = {}
+    for name in Config.model_fields:
+        if name not in raw:
+            continue
+        value = raw[name]
+        if isinstance(value, list):
+            value = [entry for entry in value if _valid(name, [entry])]
+        if _valid(name, value):
+            kept[name] = value
+    return Config.model_validate(kept)
+
+
+def _valid(section: str, value: object) -> bool:
+    try:
+        Config.model_validate({section: value})
+    except ValidationError:
+        return False
+    return True
 
 
 def _limits(config: Config) -> list[str]:
     problems: list[str] = []
     series = config.max_prefix_series()
-    if series > config.limits.max_watched_prefixes:
+    cap = config.limits.max_watched_prefixes
+    if series > cap:
+        discovered = sum(a.max_prefixes for a in config.asns)
         problems.append(
             f"limits.max_watched_prefixes: this config can watch up to {series} prefixes "
-            f"(configured + per-ASN max_prefixes + nameserver prefixes), over the cap of "
-            f"{config.limits.max_watched_prefixes}; raise the cap or lower max_prefixes"
+            f"({len(config.prefixes)} configured, {discovered} from asns[].max_prefixes, "
+            f"{series - len(config.prefixes) - discovered} nameserver addresses of zones), "
+            f"over the cap of {cap}; raise the cap or lower asns[].max_prefixes"
         )
     if len(config.zones) > config.limits.max_zones:
         problems.append(f"zones: {len(config.zones)} zones exceed limits.max_zones ({config.limits.max_zones})")
@@ -360,15 +429,22 @@ def _limits(config: Config) -> list[str]:
     return problems
 
 
-def _merged_thresholds(config: Config) -> list[str]:
-    """A per-prefix override may break hysteresis only against the defaults."""
+def _merged_thresholds(raw: Mapping[str, Any], config: Config) -> list[str]:
+    """A per-prefix override valid on its own may still break hysteresis against the defaults."""
+    entries = raw.get("prefixes")
+    bgp = raw.get("bgp")
+    if not isinstance(entries, list) or (isinstance(bgp, Mapping) and not _valid("bgp", bgp)):
+        return []  # without valid defaults there is nothing to merge with
     problems = []
-    for index, watch in enumerate(config.prefixes):
+    for index, entry in enumerate(entries):
+        overrides = entry.get("thresholds") if isinstance(entry, Mapping) else None
+        if not isinstance(overrides, Mapping):
+            continue
         try:
-            config.thresholds_for(watch)
+            ThresholdOverrides.model_validate(overrides).over(config.bgp.thresholds)
         except ValidationError as exc:
-            for error in exc.errors():
-                problems.append(f"prefixes[{index}].thresholds: {_message(error)} (with bgp.thresholds defaults)")
+            for line in problem_lines(Thresholds, exc.errors(), f"prefixes[{index}].thresholds"):
+                problems.append(f"{line} (with the bgp.thresholds defaults)")
     return problems
 
 
@@ -377,33 +453,31 @@ def parse_config(raw: object, source: str = "") -> Config:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
-        raise ConfigError([f"(top level): expected a mapping of sections, got {type(raw).__name__}"], source)
+        raise ConfigError([f"(top level): expected a mapping of sections, got {describe(raw)}"], source)
     problems: list[str] = []
     config: Config | None = None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(f"{_location(e['loc'])}: {_message(e)}" for e in exc.errors())
+        problems.extend(problem_lines(Config, exc.errors()))
     problems.extend(_duplicates(raw))
-    if config is not None:
-        problems.extend(_limits(config))
-        problems.extend(_merged_thresholds(config))
+    checked = config if config is not None else _salvage(raw)
+    problems.extend(_limits(checked))
+    problems.extend(_merged_thresholds(raw, checked))
     if problems or config is None:
         raise ConfigError(problems, source)
     return config
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate a YAML config file."""
-    path = Path(path)
+    """Read and validate a YAML config file; ConfigError lists every problem, YAML ones first."""
+    document, problems = read_yaml(Path(path))
+    if problems and document is None:
+        raise ConfigError(problems, str(path))
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"(file): cannot read: {exc.strerror or exc}"], str(path)) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise ConfigError([f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"], str(path)) from None
-    return parse_config(raw, str(path))
+        config = parse_config(document, str(path))
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems, str(path)) from None
+    if problems:
+        raise ConfigError(problems, str(path))
+    return config
