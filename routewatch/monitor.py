@@ -1,0 +1,419 @@
+"""The pure core: events in, detections and state snapshots out.
+
+``Monitor.apply(event)`` and ``Monitor.advance(now)`` are the only ways time and
+data enter. They do no I/O and read no clock, so a test, a replay of a year of
+archives and the live daemon drive exactly the same code and get the same
+answers.
+
+Time is data time: hold-downs and baselines run on the timestamps the
+collectors put on their messages. Work is batched per data-time tick: events
+with the same timestamp are applied, then the prefixes they touched are
+evaluated once.
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from .anomaly import AnomalyTracker
+from .config import Config
+from .detect import DetectionChange
+from .dnsrisk import AddressRisk, AddressTracker
+from .model import (
+    Address,
+    Event,
+    FeedState,
+    PeerStateChange,
+    Prefix,
+    RouteAnnouncement,
+    RouteWithdrawal,
+    Safi,
+    SourceStatus,
+    origin_asns,
+)
+from .snapshot import CoreSnapshot, PrefixStatus
+from .table import RouteTable, key_peer, key_safi
+from .visibility import Counts, Exclusion, PrefixState, VisibilityTracker
+from .watch import WatchedPrefix, WatchSet
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSettings:
+    """Timing knobs of the core (data-time seconds); defaults match the config's."""
+
+    baseline_window: float = 86_400.0
+    baseline_min_hold: float = 300.0
+    peer_settle: float = 900.0
+    anomaly_min_peers: int = 2
+    sweep_interval: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: Config) -> CoreSettings:
+        bgp = config.bgp
+        return cls(
+            baseline_window=bgp.baseline_window,
+            baseline_min_hold=bgp.baseline_min_hold,
+            peer_settle=bgp.peer_settle,
+            anomaly_min_peers=bgp.anomaly_min_peers,
+        )
+
+
+@dataclass(slots=True)
+class _Sessions:
+    down: set[int] = field(default_factory=set)
+    settle_until: dict[int, float] = field(default_factory=dict)
+    stale_collectors: set[str] = field(default_factory=set)
+    known_collectors: set[str] = field(default_factory=set)
+
+
+class Monitor:
+    """Route table + visibility + anomaly + DNS-risk trackers, driven by events."""
+
+    def __init__(self, watch: WatchSet, settings: CoreSettings | None = None, *, bootstrapped: bool = True,
+                 service_prefixes: dict[Address, tuple[Prefix, ...]] | None = None) -> None:
+        self.watch = watch
+        self.settings = settings or CoreSettings()
+        self.table = RouteTable()
+        self.now = 0.0
+        self.bootstrapped = bootstrapped
+        self.sessions = _Sessions()
+        self.visibility: dict[Prefix, VisibilityTracker] = {}
+        self.anomalies = AnomalyTracker(self.settings.anomaly_min_peers)
+        self.addresses: dict[Address, AddressTracker] = {}
+        self.updates: Counter[str] = Counter()
+        self._dirty: set[Prefix] = set()
+        self._dirty_sub: set[Prefix] = set()
+        self._dirty_addresses: set[Address] = set()
+        self._timers: list[tuple[float, int, Prefix | None]] = []
+        self._timer_seq = 0
+        self._next_sweep = 0.0
+        self._last_sweep = float("-inf")
+        self._last_counts: dict[Prefix, Counts] = {}
+        for watched in watch:
+            self._track(watched)
+        for address in watch.addresses:
+            self.add_address(address, (service_prefixes or {}).get(address, ()))
+        self.exclusion = Exclusion(self._excluded, self._stale, lambda i: self.table.peers[i].asn)
+
+    @classmethod
+    def from_config(cls, config: Config, *, bootstrapped: bool = True) -> Monitor:
+        service = {
+            ipaddress.ip_address(address): tuple(prefixes)
+            for zone in config.zones for address, prefixes in zone.service_prefixes.items()
+        }
+        return cls(WatchSet.from_config(config), CoreSettings.from_config(config), bootstrapped=bootstrapped,
+                   service_prefixes=service)
+
+    # -- inputs -------------------------------------------------------------------
+
+    def apply(self, event: Event, *, established: bool = False) -> list[DetectionChange]:
+        """Apply one event; returns the detections it (or the time it moved to) opened or closed.
+
+        ``established`` marks events from a snapshot (RIB dump, looking glass):
+        their routes count in the baseline at once.
+        """
+        changes: list[DetectionChange] = []
+        if event.time > self.now:
+            changes.extend(self._flush())
+            changes.extend(self.advance(event.time))
+        if isinstance(event, RouteAnnouncement | RouteWithdrawal):
+            self._apply_route(event, established)
+        elif isinstance(event, PeerStateChange):
+            self._apply_session(event)
+        elif isinstance(event, SourceStatus):
+            self._apply_source(event)
+        return changes
+
+    def apply_all(self, events: Iterable[Event], *, established: bool = False) -> list[DetectionChange]:
+        changes: list[DetectionChange] = []
+        for event in events:
+            changes.extend(self.apply(event, established=established))
+        changes.extend(self._flush())
+        return changes
+
+    def advance(self, now: float) -> list[DetectionChange]:
+        """Move data time forward to ``now``, firing hold-down timers and sweeps on the way."""
+        changes = self._flush()
+        while self._timers and self._timers[0][0] <= now:
+            due, _, prefix = heapq.heappop(self._timers)
+            self.now = max(self.now, due)
+            if prefix is None:
+                self._mark_all_dirty()
+                changes.extend(self._flush())
+            else:
+                changes.extend(self._evaluate_prefix(prefix))
+        if now >= self._next_sweep:
+            self.now = max(self.now, now)
+            changes.extend(self._sweep())
+            changes.extend(self._flush())
+            self._next_sweep = now + self.settings.sweep_interval
+        self.now = max(self.now, now)
+        return changes
+
+    def flush(self) -> list[DetectionChange]:
+        """Evaluate what the latest events touched (replay calls it at the end of the data)."""
+        return self._flush()
+
+    # -- routes -------------------------------------------------------------------
+
+    def _apply_route(self, event: RouteAnnouncement | RouteWithdrawal, established: bool) -> None:
+        prefix = event.prefix
+        covering = self.watch.covering_prefix(prefix)
+        if covering is None and isinstance(event, RouteAnnouncement) and self.watch.asn_caps:
+            covering = self.watch.discover(prefix, event.origin_asns)
+            if covering is not None:
+                self._track(covering)
+        covers_address = self.watch.covers_address(prefix)
+        if covering is None and not covers_address:
+            return
+        self.sessions.known_collectors.add(event.peer.collector)
+        if isinstance(event, RouteAnnouncement):
+            self.updates["announce"] += 1
+            peer = self.table.announce(event)
+        else:
+            self.updates["withdraw"] += 1
+            peer = self.table.withdraw(event)
+        if event.safi != Safi.UNICAST:
+            return
+        if covering is not None:
+            if covering.prefix == prefix:
+                self._update_holding(covering, peer, established)
+            self._dirty_sub.add(prefix)
+        if covers_address:
+            self._dirty_addresses.update(a for a in self.addresses if a.version == prefix.version and a in prefix)
+
+    def _update_holding(self, watched: WatchedPrefix, peer: int, established: bool) -> None:
+        tracker = self.visibility[watched.prefix]
+        holding = any(
+            key_peer(key) == peer and key_safi(key) == Safi.UNICAST and tracker.watched.origin_expected(
+                origin_asns(path))
+            for key, path in self.table.raw_routes(watched.prefix).items()
+        )
+        tracker.set_holding(peer, holding, self.now, self.settings.baseline_min_hold, established)
+        self._dirty.add(watched.prefix)
+
+    def _track(self, watched: WatchedPrefix) -> None:
+        """Start tracking a watched prefix; routes already in the table count at once."""
+        if watched.prefix in self.visibility:
+            return
+        self.visibility[watched.prefix] = VisibilityTracker(watched)
+        for peer in self.table.unicast_paths_by_peer(watched.prefix):
+            self._update_holding(watched, peer, True)
+        self._dirty.add(watched.prefix)
+
+    # -- sessions and sources -----------------------------------------------------
+
+    def _apply_session(self, event: PeerStateChange) -> None:
+        peer = self.table.peer_index(event.peer)
+        self.sessions.known_collectors.add(event.peer.collector)
+        if event.established:
+            self.sessions.down.discard(peer)
+            self.sessions.settle_until[peer] = event.time + self.settings.peer_settle
+            self._schedule(event.time + self.settings.peer_settle, None)
+            self._mark_all_dirty()
+            return
+        if peer in self.sessions.down:
+            return
+        self.sessions.down.add(peer)
+        for prefix in self.table.drop_peer(event.peer):
+            watched = self.watch.covering_prefix(prefix)
+            if watched is not None:
+                if watched.prefix == prefix:
+                    self.visibility[prefix].set_holding(peer, False, self.now, self.settings.baseline_min_hold)
+                self._dirty_sub.add(prefix)
+            self._dirty_addresses.update(a for a in self.addresses if a.version == prefix.version and a in prefix)
+        self._mark_all_dirty()
+
+    def _apply_source(self, event: SourceStatus) -> None:
+        if event.collector is None:
+            return
+        self.sessions.known_collectors.add(event.collector)
+        if event.state is FeedState.UP:
+            self.sessions.stale_collectors.discard(event.collector)
+        else:
+            self.sessions.stale_collectors.add(event.collector)
+        self._mark_all_dirty()
+
+    def _mark_all_dirty(self) -> None:
+        self._dirty.update(self.visibility)
+        self._dirty_addresses.update(self.addresses)
+
+    def _excluded(self, peer: int) -> bool:
+        return peer in self.sessions.down or self.sessions.settle_until.get(peer, 0.0) > self.now
+
+    def _stale(self, peer: int) -> bool:
+        return self.table.peers[peer].collector in self.sessions.stale_collectors
+
+    def all_collectors_stale(self) -> bool:
+        s = self.sessions
+        return bool(s.known_collectors) and s.known_collectors <= s.stale_collectors
+
+    # -- evaluation ---------------------------------------------------------------
+
+    def _flush(self) -> list[DetectionChange]:
+        changes: list[DetectionChange] = []
+        while self._dirty_sub:
+            prefix = self._dirty_sub.pop()
+            watched = self.watch.covering_prefix(prefix)
+            if watched is not None:
+                changes.extend(self.anomalies.evaluate(
+                    prefix, watched, self.watch.get(prefix) is not None,
+                    self.table.unicast_paths_by_peer(prefix), self._stale, self.now))
+        while self._dirty:
+            changes.extend(self._evaluate_prefix(self._dirty.pop()))
+        while self._dirty_addresses:
+            self._evaluate_address(self._dirty_addresses.pop())
+        return changes
+
+    def _unknown(self, tracker: VisibilityTracker) -> bool:
+        return self.all_collectors_stale() or (not self.bootstrapped and not tracker.ever_seen)
+
+    def _evaluate_prefix(self, prefix: Prefix) -> list[DetectionChange]:
+        tracker = self.visibility.get(prefix)
+        if tracker is None:
+            return []
+        s = self.settings
+        tracker.expire(self.now, s.baseline_window)
+        members = tracker.members(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
+        counts = tracker.counts(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
+        self._last_counts[prefix] = counts
+        change, due = tracker.evaluate(self.now, counts, self._unknown(tracker), members,
+                                       self._withdrawal_evidence(tracker, counts))
+        if due is not None:
+            self._schedule(due, prefix)
+        return [change] if change else []
+
+    def _schedule(self, due: float, prefix: Prefix | None) -> None:
+        """Evaluate ``prefix`` (None: everything) at data time ``due`` even if no event arrives."""
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (due, self._timer_seq, prefix))
+
+    def _withdrawal_evidence(self, tracker: VisibilityTracker, counts: Counts) -> dict[str, object]:
+        visible_by_collector: Counter[str] = Counter(self.table.peers[p].collector for p in tracker.holders)
+        return {
+            "visible_peers": counts.baseline_visible,
+            "baseline_peers": counts.baseline,
+            "ratio": round(counts.ratio, 4) if counts.ratio is not None else None,
+            "gone_from_percent": round(100 * (1 - counts.ratio), 1) if counts.ratio is not None else None,
+            "visible_peer_asns": counts.visible_asns,
+            "visible_by_collector": dict(sorted(visible_by_collector.items())),
+            "expected_origins": sorted(tracker.watched.origins),
+        }
+
+    def _sweep(self) -> list[DetectionChange]:
+        """Re-evaluate prefixes whose state can change with time alone (expiry, settle ends)."""
+        changes: list[DetectionChange] = []
+        for prefix, tracker in self.visibility.items():
+            maturing = tracker.last_join + self.settings.baseline_min_hold >= self._last_sweep
+            if maturing or tracker.last_held or tracker.frozen is not None or tracker.below_since is not None \
+                    or self.sessions.settle_until:
+                changes.extend(self._evaluate_prefix(prefix))
+        self.sessions.settle_until = {p: t for p, t in self.sessions.settle_until.items() if t > self._last_sweep}
+        self._last_sweep = self.now
+        self._dirty_addresses.update(self.addresses)
+        return changes
+
+    # -- nameserver addresses -----------------------------------------------------
+
+    def add_address(self, address: Address, service_prefixes: Iterable[Prefix] = (), zone: str = "",
+                    exported: bool = False) -> None:
+        """Follow the routes under a nameserver address (found by DNS discovery or configured)."""
+        self.watch.add_address(address)
+        tracker = self.addresses.get(address)
+        if tracker is None:
+            tracker = self.addresses[address] = AddressTracker(address, zone, exported)
+        for prefix in service_prefixes:
+            tracker.service.add(prefix)
+            tracker.learning = False
+            self._track(self.watch.add_service_prefix(prefix, frozenset(), zone, exported))
+        self._dirty_addresses.add(address)
+
+    def _evaluate_address(self, address: Address) -> None:
+        tracker = self.addresses[address]
+        lpm = tracker.longest_matches(tracker.covering_in(self.table), self.table)
+        if tracker.learning:
+            learned = tracker.learn_service(lpm, self.table, self.settings.anomaly_min_peers, self.now,
+                                            self.settings.baseline_min_hold)
+            if learned is not None:
+                self._track(self.watch.add_service_prefix(learned, tracker.origins, tracker.zone, tracker.exported))
+        for prefix in tracker.service:
+            self._learn_origins(prefix)
+        members: set[int] = set()
+        for prefix in tracker.service:
+            vis = self.visibility.get(prefix)
+            if vis is not None:
+                members |= vis.members(self.now, self.settings.baseline_min_hold, self.settings.baseline_window,
+                                       self.exclusion)
+        tracker.update(lpm, members, self._stale)
+
+    def _learn_origins(self, prefix: Prefix) -> None:
+        """A service prefix designated without origins takes the origin most peers see."""
+        vis = self.visibility.get(prefix)
+        if vis is None or vis.watched.origins:
+            return
+        origins: Counter[int] = Counter()
+        for paths in self.table.unicast_paths_by_peer(prefix).values():
+            for path in paths:
+                origins.update(origin_asns(path))
+        if origins:
+            learned = frozenset((origins.most_common(1)[0][0],))
+            vis.watched = replace(vis.watched, origins=learned)
+            self.watch.add(vis.watched)
+            for peer in self.table.unicast_paths_by_peer(prefix):
+                self._update_holding(vis.watched, peer, True)
+
+    # -- outputs ------------------------------------------------------------------
+
+    def snapshot(self) -> CoreSnapshot:
+        """A frozen view of the state for exporters and the CLI (reads, never mutates)."""
+        prefixes = []
+        for prefix, tracker in self.visibility.items():
+            counts = self._last_counts.get(prefix) or Counts(0, 0, 0, 0)
+            watched = tracker.watched
+            prefixes.append(PrefixStatus(
+                prefix=prefix,
+                description=watched.description,
+                source=watched.source,
+                exported=watched.exported,
+                origins=tuple(sorted(watched.origins)),
+                state=tracker.state(counts, self._unknown(tracker)),
+                visible_peers=counts.visible,
+                visible_peer_asns=counts.visible_asns,
+                baseline_peers=counts.baseline,
+                ratio=counts.ratio,
+                unexpected_origin_peers=self.anomalies.unexpected_peers(prefix),
+                more_specific_peers=self.anomalies.more_specific_peers(prefix),
+                thresholds=watched.thresholds,
+                withdrawn_since=tracker.open.start if tracker.open else None,
+            ))
+        return CoreSnapshot(
+            time=self.now,
+            prefixes=tuple(sorted(prefixes, key=lambda s: (s.prefix.version, s.prefix))),
+            addresses={a: t.risk() for a, t in self.addresses.items()},
+            open_detections=tuple(self.open_detections()),
+            stale_collectors=frozenset(self.sessions.stale_collectors),
+            known_collectors=frozenset(self.sessions.known_collectors),
+            tracked_routes=self.table.route_count(),
+            asn_over_cap=dict(self.watch.asn_over_cap),
+            updates=dict(self.updates),
+        )
+
+    def open_detections(self) -> list:  # type: ignore[type-arg]
+        opened = [t.open for t in self.visibility.values() if t.open is not None]
+        return opened + self.anomalies.open_detections()
+
+    def address_risk(self, address: Address) -> AddressRisk | None:
+        tracker = self.addresses.get(address)
+        return tracker.risk() if tracker else None
+
+    def state_of(self, prefix: Prefix) -> PrefixState | None:
+        for status in self.snapshot().prefixes:
+            if status.prefix == prefix:
+                return status.state
+        return None
+
+

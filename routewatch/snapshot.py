@@ -1,0 +1,57 @@
+"""Frozen views of the core's state, for exporters and the CLI.
+
+The daemon swaps a new snapshot in atomically after each batch of events; the
+Prometheus collector (running in the HTTP server's thread) and the CLI only
+ever read one, so they never see half-applied state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import Thresholds
+from .detect import Detection
+from .dnsrisk import AddressRisk
+from .model import Address, Prefix
+from .visibility import PrefixState
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixStatus:
+    prefix: Prefix
+    description: str
+    source: str
+    exported: bool
+    origins: tuple[int, ...]
+    state: PrefixState
+    visible_peers: int
+    visible_peer_asns: int
+    baseline_peers: int
+    ratio: float | None
+    unexpected_origin_peers: int
+    more_specific_peers: int
+    thresholds: Thresholds
+    withdrawn_since: float | None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.state is PrefixState.WITHDRAWN
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSnapshot:
+    time: float
+    prefixes: tuple[PrefixStatus, ...] = ()
+    addresses: dict[Address, AddressRisk] = field(default_factory=dict)
+    open_detections: tuple[Detection, ...] = ()
+    stale_collectors: frozenset[str] = frozenset()
+    known_collectors: frozenset[str] = frozenset()
+    tracked_routes: int = 0
+    asn_over_cap: dict[int, int] = field(default_factory=dict)
+    updates: dict[str, int] = field(default_factory=dict)
+
+    def status(self, prefix: Prefix) -> PrefixStatus | None:
+        for status in self.prefixes:
+            if status.prefix == prefix:
+                return status
+        return None
