@@ -56,6 +56,15 @@ class AnomalyTracker:
             found.extend(d for d in (sub.origin_detection, sub.more_specific_detection) if d is not None)
         return found
 
+    def restore(self, detections: list[Detection]) -> None:
+        """Put back open detections from saved state; routes are re-judged afterwards."""
+        for d in detections:
+            sub = self._subs.setdefault(d.prefix, _SubPrefix(d.watched))
+            if d.kind is DetectionKind.ORIGIN:
+                sub.origin_detection = d
+            else:
+                sub.more_specific_detection = d
+
     def evaluate(
         self,
         prefix: Prefix,

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field, replace
 
 from .anomaly import AnomalyTracker
 from .config import Config
-from .detect import DetectionChange
+from .detect import Detection, DetectionChange
 from .dnsrisk import AddressRisk, AddressTracker
 from .model import (
     Address,
     Event,
     FeedState,
+    Peer,
     PeerStateChange,
     Prefix,
     RouteAnnouncement,
@@ -94,7 +95,7 @@ class Monitor:
         self._last_sweep = float("-inf")
         self._last_counts: dict[Prefix, Counts] = {}
         for watched in watch:
-            self._track(watched)
+            self.track(watched)
         for address in watch.addresses:
             self.add_address(address, (service_prefixes or {}).get(address, ()))
         self.exclusion = Exclusion(self._excluded, self._stale, lambda i: self.table.peers[i].asn)
@@ -166,7 +167,7 @@ class Monitor:
         if covering is None and isinstance(event, RouteAnnouncement) and self.watch.asn_caps:
             covering = self.watch.discover(prefix, event.origin_asns)
             if covering is not None:
-                self._track(covering)
+                self.track(covering)
         covers_address = self.watch.covers_address(prefix)
         if covering is None and not covers_address:
             return
@@ -196,14 +197,46 @@ class Monitor:
         tracker.set_holding(peer, holding, self.now, self.settings.baseline_min_hold, established)
         self._dirty.add(watched.prefix)
 
-    def _track(self, watched: WatchedPrefix) -> None:
+    def track(self, watched: WatchedPrefix, *, from_table: bool = True) -> None:
         """Start tracking a watched prefix; routes already in the table count at once."""
         if watched.prefix in self.visibility:
             return
         self.visibility[watched.prefix] = VisibilityTracker(watched)
-        for peer in self.table.unicast_paths_by_peer(watched.prefix):
-            self._update_holding(watched, peer, True)
+        if from_table:
+            for peer in self.table.unicast_paths_by_peer(watched.prefix):
+                self._update_holding(watched, peer, True)
         self._dirty.add(watched.prefix)
+
+    def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float,
+                  within: Iterable[Prefix] | None = None) -> list[DetectionChange]:
+        """Make the routes of ``collectors``' peers equal a fresh snapshot (after a feed gap).
+
+        A live feed cannot replay what it sent while disconnected. Routes the
+        snapshot confirms stay as they are (no double counting, no false
+        withdrawal); routes it lacks were withdrawn during the gap and are
+        withdrawn now; routes only it has were announced during the gap.
+        ``within`` limits the scope to those prefixes and their more-specifics
+        (a looking glass answers per prefix).
+        """
+        scope = list(within) if within is not None else None
+        snapshot: dict[tuple[Prefix, Peer], list[RouteAnnouncement]] = {}
+        for route in routes:
+            if route.peer.collector in collectors:
+                snapshot.setdefault((route.prefix, route.peer), []).append(route)
+        changes = self.advance(time)
+        for prefix in self.table.prefixes():
+            if scope is not None and not any(
+                prefix.version == s.version and prefix.subnet_of(s) for s in scope  # type: ignore[arg-type]
+            ):
+                continue
+            for route in list(self.table.routes(prefix)):
+                if route.peer.collector in collectors and (prefix, route.peer) not in snapshot:
+                    changes.extend(self.apply(RouteWithdrawal(time, route.peer, prefix, route.safi, route.path_id)))
+        for announcements in snapshot.values():
+            for route in announcements:
+                changes.extend(self.apply(replace(route, time=time), established=True))
+        changes.extend(self._flush())
+        return changes
 
     # -- sessions and sources -----------------------------------------------------
 
@@ -329,7 +362,7 @@ class Monitor:
         for prefix in service_prefixes:
             tracker.service.add(prefix)
             tracker.learning = False
-            self._track(self.watch.add_service_prefix(prefix, frozenset(), zone, exported))
+            self.track(self.watch.add_service_prefix(prefix, frozenset(), zone, exported))
         self._dirty_addresses.add(address)
 
     def _evaluate_address(self, address: Address) -> None:
@@ -339,7 +372,7 @@ class Monitor:
             learned = tracker.learn_service(lpm, self.table, self.settings.anomaly_min_peers, self.now,
                                             self.settings.baseline_min_hold)
             if learned is not None:
-                self._track(self.watch.add_service_prefix(learned, tracker.origins, tracker.zone, tracker.exported))
+                self.track(self.watch.add_service_prefix(learned, tracker.origins, tracker.zone, tracker.exported))
         for prefix in tracker.service:
             self._learn_origins(prefix)
         members: set[int] = set()
@@ -402,7 +435,15 @@ class Monitor:
             updates=dict(self.updates),
         )
 
-    def open_detections(self) -> list:  # type: ignore[type-arg]
+    def restore_anomalies(self, detections: list[Detection]) -> None:
+        """Re-judge every restored route, keeping restored detections open without re-opening them."""
+        self.anomalies.restore(detections)
+        self._dirty_sub.update(p for p in self.table.prefixes() if self.watch.covering_prefix(p) is not None)
+        self._dirty.update(self.visibility)
+        self._dirty_addresses.update(self.addresses)
+        self._flush()
+
+    def open_detections(self) -> list[Detection]:
         opened = [t.open for t in self.visibility.values() if t.open is not None]
         return opened + self.anomalies.open_detections()
 

@@ -83,6 +83,11 @@ class RouteTable:
         self._prefixes_of_peer[index].add(event.prefix)
         return index
 
+    def restore_route(self, prefix: Prefix, key: int, path: AsPath) -> None:
+        """Put back a saved route (state restore)."""
+        self._routes.setdefault(prefix, {})[key] = self.intern_path(path)
+        self._prefixes_of_peer[key_peer(key)].add(prefix)
+
     def withdraw(self, event: RouteWithdrawal) -> int:
         """Drop the route if present; returns the peer index."""
         index = self.peer_index(event.peer)

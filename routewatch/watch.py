@@ -137,6 +137,10 @@ class WatchSet:
             self._covering_addresses.add((address.version, masked, length))
 
     @property
+    def default_thresholds(self) -> Thresholds:
+        return self._asn_thresholds
+
+    @property
     def addresses(self) -> frozenset[Address]:
         return frozenset(self._addresses)
 

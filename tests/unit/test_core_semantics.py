@@ -235,3 +235,27 @@ def test_learned_service_prefix_and_hijacker_more_specific_over_the_address() ->
     m.advance(1100)
     assert m.address_risk(address).peers_at_risk == 4
     assert all(c.change is not ChangeKind.OPENED or c.detection.kind is DetectionKind.ORIGIN for c in [])
+
+
+def test_reconcile_after_a_gap_withdraws_only_what_went_away() -> None:
+    m = monitor(P)
+    establish(m)
+    m.advance(1000)
+    m.apply_all([collector_state(1000, "rrc00", FeedState.STALE)])
+    # while disconnected 7 peers withdrew; the snapshot after reconnecting shows the 3 that remain
+    snapshot = [announce(2000, peer(i), P, (64500 + i, 3356, ORIGIN)) for i in range(7, 10)]
+    changes = m.apply_all([collector_state(2000, "rrc00", FeedState.UP)])
+    changes += m.reconcile(snapshot, {"rrc00"}, 2000)
+    assert changes == []
+    status = m.snapshot().status(parse_prefix(P))
+    assert status is not None and (status.visible_peers, status.baseline_peers) == (3, 10)
+    assert kinds(m.advance(2060)) == [("opened", "withdrawal", P)]
+
+
+def test_reconcile_confirming_everything_changes_nothing() -> None:
+    m = monitor(P)
+    establish(m)
+    m.advance(1000)
+    snapshot = [announce(2000, peer(i), P, (64500 + i, 3356, ORIGIN)) for i in range(10)]
+    assert m.reconcile(snapshot, {"rrc00"}, 2000) + m.advance(9000) == []
+    assert m.snapshot().status(parse_prefix(P)).ratio == 1.0

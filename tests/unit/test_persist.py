@@ -1,0 +1,46 @@
+"""A restart neither forgets an outage nor pages again."""
+
+from __future__ import annotations
+
+from routewatch.config import Thresholds
+from routewatch.model import parse_prefix
+from routewatch.monitor import Monitor
+from routewatch.persist import restore_state, save_state
+from routewatch.visibility import PrefixState
+from routewatch.watch import WatchedPrefix, WatchSet
+from tests.support.events import announce, peer, withdraw
+
+P = "129.134.30.0/23"
+
+
+def fresh() -> Monitor:
+    return Monitor(WatchSet([WatchedPrefix(parse_prefix(P), frozenset({32934}), Thresholds())]))
+
+
+def test_open_withdrawal_and_hijack_survive_a_restart(tmp_path) -> None:
+    m = fresh()
+    m.apply_all(announce(0, peer(i), P, (64500 + i, 32934)) for i in range(10))
+    m.apply_all(withdraw(1000, peer(i), P) for i in range(8))
+    opened = m.advance(1100)
+    opened += m.apply_all(announce(1100, peer(i), "129.134.30.0/24", (64500 + i, 666)) for i in range(3))
+    assert sorted(c.detection.kind.value for c in opened) == ["origin", "withdrawal"]
+    before = m.snapshot().status(parse_prefix(P))
+    save_state(m, tmp_path / "state.json")
+
+    restarted = fresh()
+    assert restore_state(restarted, tmp_path / "state.json")
+    after = restarted.snapshot().status(parse_prefix(P))
+    assert after == before
+    assert after.state is PrefixState.WITHDRAWN and after.unexpected_origin_peers == 3
+    assert len(restarted.open_detections()) == 2
+    # nothing re-opens as time goes on; recovery and the hijack's end close what was open before
+    assert restarted.advance(5000) == []
+    closed = restarted.apply_all(announce(6000, peer(i), P, (64500 + i, 32934)) for i in range(8))
+    closed += restarted.apply_all(withdraw(6000, peer(i), "129.134.30.0/24") for i in range(3))
+    assert sorted((c.change.value, c.detection.kind.value) for c in closed) == [
+        ("closed", "origin"), ("closed", "withdrawal")]
+    assert closed[0].detection.start in (1000, 1100)
+
+
+def test_restore_without_a_file_is_a_fresh_start(tmp_path) -> None:
+    assert restore_state(fresh(), tmp_path / "missing.json") is False
