@@ -1,0 +1,1 @@
+"""Prometheus exposition of routewatch's state: collectors that only read snapshots."""
