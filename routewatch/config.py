@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .config_messages import describe, problem_lines
 from .config_values import (
@@ -61,8 +61,8 @@ class Section(BaseModel):
 def _check_hysteresis(withdrawn: float | None, recovered: float | None) -> None:
     if withdrawn is not None and recovered is not None and recovered <= withdrawn:
         raise ValueError(
-            f"recovered_ratio ({recovered}) must be above withdrawn_ratio ({withdrawn}), "
-            "or a prefix hovering at the threshold flaps between withdrawn and recovered"
+            f"must be above withdrawn_ratio ({withdrawn}), got {recovered} "
+            "(without that gap a prefix at the threshold would flap)"
         )
 
 
@@ -82,10 +82,11 @@ class Thresholds(Section):
         default=3, description="Fewer baseline peers than this is reported as `insufficient-baseline`, not judged."
     )
 
-    @model_validator(mode="after")
-    def _hysteresis(self) -> Thresholds:
-        _check_hysteresis(self.withdrawn_ratio, self.recovered_ratio)
-        return self
+    @field_validator("recovered_ratio")
+    @classmethod
+    def _hysteresis(cls, recovered: float, info: ValidationInfo) -> float:
+        _check_hysteresis(info.data.get("withdrawn_ratio"), recovered)
+        return recovered
 
 
 class ThresholdOverrides(Section):
@@ -98,10 +99,11 @@ class ThresholdOverrides(Section):
         default=None, description="Overrides `bgp.thresholds.min_baseline_peers`."
     )
 
-    @model_validator(mode="after")
-    def _hysteresis(self) -> ThresholdOverrides:
-        _check_hysteresis(self.withdrawn_ratio, self.recovered_ratio)
-        return self
+    @field_validator("recovered_ratio")
+    @classmethod
+    def _hysteresis(cls, recovered: float | None, info: ValidationInfo) -> float | None:
+        _check_hysteresis(info.data.get("withdrawn_ratio"), recovered)
+        return recovered
 
     def over(self, defaults: Thresholds) -> Thresholds:
         """The thresholds in force: these overrides on top of ``defaults`` (re-validated together)."""
@@ -408,16 +410,18 @@ def _valid(section: str, value: object) -> bool:
     return True
 
 
-def _limits(config: Config) -> list[str]:
+def _limits(config: Config, configured: int) -> list[str]:
+    """The caps; ``configured`` counts every prefix entry written, valid or not (each will be watched)."""
     problems: list[str] = []
-    series = config.max_prefix_series()
+    discovered = sum(a.max_prefixes for a in config.asns)
+    nameservers = config.max_prefix_series() - len(config.prefixes) - discovered
+    series = configured + discovered + nameservers
     cap = config.limits.max_watched_prefixes
     if series > cap:
-        discovered = sum(a.max_prefixes for a in config.asns)
         problems.append(
             f"limits.max_watched_prefixes: this config can watch up to {series} prefixes "
-            f"({len(config.prefixes)} configured, {discovered} from asns[].max_prefixes, "
-            f"{series - len(config.prefixes) - discovered} nameserver addresses of zones), "
+            f"({configured} configured, {discovered} from asns[].max_prefixes, "
+            f"{nameservers} nameserver addresses of zones), "
             f"over the cap of {cap}; raise the cap or lower asns[].max_prefixes"
         )
     if len(config.zones) > config.limits.max_zones:
@@ -433,7 +437,8 @@ def _merged_thresholds(raw: Mapping[str, Any], config: Config) -> list[str]:
     """A per-prefix override valid on its own may still break hysteresis against the defaults."""
     entries = raw.get("prefixes")
     bgp = raw.get("bgp")
-    if not isinstance(entries, list) or (isinstance(bgp, Mapping) and not _valid("bgp", bgp)):
+    defaults = bgp.get("thresholds") if isinstance(bgp, Mapping) else None
+    if not isinstance(entries, list) or (defaults is not None and not _valid("bgp", {"thresholds": defaults})):
         return []  # without valid defaults there is nothing to merge with
     problems = []
     for index, entry in enumerate(entries):
@@ -441,11 +446,30 @@ def _merged_thresholds(raw: Mapping[str, Any], config: Config) -> list[str]:
         if not isinstance(overrides, Mapping):
             continue
         try:
-            ThresholdOverrides.model_validate(overrides).over(config.bgp.thresholds)
+            valid_alone = ThresholdOverrides.model_validate(overrides)
+        except ValidationError:
+            continue  # reported by validation
+        try:
+            valid_alone.over(config.bgp.thresholds)
         except ValidationError as exc:
-            for line in problem_lines(Thresholds, exc.errors(), f"prefixes[{index}].thresholds"):
-                problems.append(f"{line} (with the bgp.thresholds defaults)")
+            for line in problem_lines(Thresholds, exc.errors()):
+                field, text = line.split(": ", 1)
+                problems.append(f"prefixes[{index}].thresholds: combined with bgp.thresholds, {field} {text}")
     return problems
+
+
+def _in_document_order(raw: Mapping[str, Any], problems: list[str]) -> list[str]:
+    """Sort by section as the file orders them, then by entry index, so the list reads top to bottom."""
+    sections = {str(key): position for position, key in enumerate(raw)}
+
+    def key(problem: str) -> tuple[int, int]:
+        head = problem.split(":", 1)[0]
+        name, _, rest = head.partition("[")
+        name = name.split(".", 1)[0]
+        index = rest.split("]", 1)[0]
+        return sections.get(name, len(sections)), int(index) if index.isdigit() else -1
+
+    return sorted(problems, key=key)
 
 
 def parse_config(raw: object, source: str = "") -> Config:
@@ -462,10 +486,11 @@ def parse_config(raw: object, source: str = "") -> Config:
         problems.extend(problem_lines(Config, exc.errors()))
     problems.extend(_duplicates(raw))
     checked = config if config is not None else _salvage(raw)
-    problems.extend(_limits(checked))
+    entries = raw.get("prefixes")
+    problems.extend(_limits(checked, len(entries) if isinstance(entries, list) else len(checked.prefixes)))
     problems.extend(_merged_thresholds(raw, checked))
     if problems or config is None:
-        raise ConfigError(problems, source)
+        raise ConfigError(_in_document_order(raw, problems), source)
     return config
 
 

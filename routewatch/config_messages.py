@@ -59,6 +59,11 @@ def describe(value: object) -> str:
     return type(value).__name__
 
 
+def _number(value: object) -> object:
+    """``0.0`` -> ``0``: bounds read as the operator would write them."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The models an annotation can hold: ``list[A]``, ``A | None``, ``Annotated[A | B, ...]``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -71,8 +76,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
-def _model_at(root: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
-    """The model whose keys are valid at ``loc`` (a union member is picked by its tag in ``loc``)."""
+def _models_at(root: type[BaseModel], loc: Sequence[int | str]) -> list[type[BaseModel]]:
+    """The models whose keys are valid at ``loc``; several for a union not yet picked by its tag."""
     candidates = [root]
     for part in loc:
         if isinstance(part, int):
@@ -83,9 +88,9 @@ def _model_at(root: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel
             continue
         fields = [m.model_fields[part] for m in candidates if part in m.model_fields]
         if not fields:
-            return None
+            return []
         candidates = _models_in(fields[0].annotation)
-    return candidates[0] if len(candidates) == 1 else None
+    return candidates
 
 
 def _tag_of(model: type[BaseModel]) -> str | None:
@@ -115,23 +120,33 @@ def union_tags(root: type[BaseModel]) -> set[str]:
 
 
 def location(loc: Sequence[int | str], tags: set[str]) -> str:
-    """``('prefixes', 3, 'asn')`` -> ``prefixes[3].asn``, leaving out pydantic's own parts."""
+    """``('prefixes', 3, 'asn')`` -> ``prefixes[3].asn``, leaving out pydantic's own parts.
+
+    A union member's tag follows a list index (``sources, 1, 'mrt'``); a key
+    that merely looks like a tag elsewhere is the user's and is kept. Keys that
+    are not plain names (an address in ``service_prefixes``) are quoted.
+    """
     text = ""
+    previous: int | str | None = None
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in tags or part == "[key]" or part.startswith("function-"):
-            continue
+        elif (part in tags and isinstance(previous, int)) or part == "[key]" or part.startswith("function-"):
+            pass
+        elif not part.replace("_", "a").isalnum():
+            text += f'["{part}"]'
         else:
             text += f".{part}" if text else part
+        previous = part
     return text or "(top level)"
 
 
 def _unknown_key(root: type[BaseModel], loc: Sequence[int | str]) -> str:
-    model = _model_at(root, loc[:-1])
+    models = _models_at(root, loc[:-1])
     key = loc[-1]
-    if model is None or not isinstance(key, str):
+    if len(models) != 1 or not isinstance(key, str):
         return "unknown key"
+    model = models[0]
     close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
     if close:
         return f"unknown key (did you mean {close[0]!r}?)"
@@ -151,14 +166,17 @@ def message(root: type[BaseModel], error: Mapping[str, Any]) -> tuple[str, str]:
         expected = ctx.get("expected_tags", "").replace("'", "")
         return ".type", f"unknown source type {ctx.get('tag')!r} (expected one of: {expected})"
     if kind == "union_tag_not_found":
-        return ".type", "required key is missing"
+        tags = [tag for model in _models_at(root, error["loc"]) if (tag := _tag_of(model))]
+        return ".type", "required key is missing (expected one of: " + ", ".join(tags) + ")"
     if kind in _EXPECTED_TYPE:
         return "", f"expected {_EXPECTED_TYPE[kind]}, got {describe(value)}"
     if kind == "literal_error":
         return "", f"expected {ctx.get('expected')}, got {describe(value)}"
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
-        return "", f"{words} {ctx.get(key)}, got {value!r}"
+        return "", f"{words} {_number(ctx.get(key))}, got {value!r}"
+    if kind == "string_too_short":
+        return "", "must not be empty"
     if kind == "too_short":
         return "", "must not be empty" if ctx.get("min_length") == 1 else str(error.get("msg"))
     text = str(error.get("msg", ""))

@@ -78,7 +78,7 @@ def parse_address(value: object) -> str:
     try:
         return canonical_address(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
+        raise ValueError(f"{value!r} is not an IP address (expected e.g. 127.0.0.1 or ::)") from None
 
 
 PrefixField = Annotated[Prefix, BeforeValidator(parse_config_prefix)]

@@ -45,7 +45,12 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
-    detail = f"{problem} ({context})" if context else problem
+    if not context:
+        detail = problem
+    elif problem.startswith("but "):
+        detail = f"{context}, {problem}"
+    else:
+        detail = f"{problem} ({context})"
     return f"{where}: invalid YAML: {detail}"
 
 
@@ -74,5 +79,6 @@ def read_yaml(path: Path) -> tuple[object, list[str]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [f"(file): not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}"]
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, [f"(file): not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line})"]
     return parse_yaml(text)
