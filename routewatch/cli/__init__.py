@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .check_zone import check_zone
 from .config_cmd import config_group
 
 
@@ -24,3 +25,4 @@ def check_group() -> None:
 
 
 main.add_command(config_group)
+check_group.add_command(check_zone)

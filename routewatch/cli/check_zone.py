@@ -1,0 +1,197 @@
+"""``routewatch check zone ZONE``: ask every nameserver address of a zone, print a verdict.
+
+Exit codes are for scripts: 0 healthy, 1 degraded, 2 down, 3 could not check
+(including bad arguments, so that a typo never reads as "down"). When BGP data
+is at hand, a :class:`~routewatch.dns.routes.RouteLookup` placed in the click
+context object fills the prefix and visibility columns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import click
+
+from ..config import Config, load_config
+from ..dns.check import CheckRequest, CheckResult, check_config, run_check
+from ..dns.routes import RouteLookup, RouteView
+from ..dns.snapshot import TargetSnapshot, ZoneSnapshot
+from ..dns.targets import Transport
+from ..errors import RoutewatchError
+from ..model import canonical_address
+
+COULD_NOT_CHECK = 3
+
+
+class _CouldNotCheck(click.UsageError):
+    exit_code = COULD_NOT_CHECK
+
+
+class _CheckCommand(click.Command):
+    """A click command whose usage errors exit 3 ("could not check"), not click's 2 ("down")."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _CouldNotCheck(exc.format_message(), exc.ctx) from None
+
+
+def _address(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return tuple(canonical_address(v) for v in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("zone", cls=_CheckCommand)
+@click.argument("zone")
+@click.option("--server", "servers", multiple=True, callback=_address, metavar="ADDR",
+              help="Ask only this server address (repeatable); skips discovery.")
+@click.option("--parent", "parents", multiple=True, callback=_address, metavar="ADDR",
+              help="Ask this parent server for the delegation (repeatable) instead of walking from the root.")
+@click.option("--port", type=click.IntRange(1, 65535), help="DNS port of every server asked (default 53).")
+@click.option("--timeout", type=click.FloatRange(min=0.01), help="Seconds to wait for each answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+              help="Take DNS settings and the zone's entry from this config file.")
+@click.pass_context
+def check_zone(
+    ctx: click.Context,
+    zone: str,
+    servers: tuple[str, ...],
+    parents: tuple[str, ...],
+    port: int | None,
+    timeout: float | None,
+    as_json: bool,
+    config_path: str | None,
+) -> None:
+    """Probe every nameserver address of ZONE directly and judge the zone."""
+    try:
+        base = load_config(config_path) if config_path else Config()
+        config = check_config(base, CheckRequest(zone, servers, parents, port, timeout))
+        routes = ctx.find_object(RouteLookup)  # type: ignore[type-abstract]
+        result = asyncio.run(run_check(config, servers, routes))
+    except (RoutewatchError, ValueError) as exc:
+        click.echo(f"routewatch: cannot check {zone}: {exc}", err=True)
+        ctx.exit(COULD_NOT_CHECK)
+    click.echo(json.dumps(to_json(result), indent=2) if as_json else render(result))
+    ctx.exit(result.zone.verdict.exit_code)
+
+
+def _status(target: TargetSnapshot) -> str:
+    if target.up is None:
+        return "not probed"
+    if target.up:
+        return "up"
+    failing = [p for p in (target.udp, target.tcp) if p is not None and p.failure is not None]
+    if len(failing) == 1:
+        return f"{failing[0].failure} ({failing[0].transport})"
+    return str(target.reason)
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+
+def _route_cells(view: RouteView | None) -> tuple[str, str]:
+    if view is None:
+        return "-", "-"
+    return str(view.prefix), "yes" if view.visible else "no"
+
+
+def _row(target: TargetSnapshot, routes: dict[str, RouteView | None]) -> list[str]:
+    aa = target.authoritative
+    prefix, visible = _route_cells(routes.get(target.address))
+    return [
+        target.nameserver,
+        target.address,
+        _status(target),
+        f"{_ms(target.rtt(Transport.UDP))}/{_ms(target.rtt(Transport.TCP))}",
+        "-" if target.serial is None else str(target.serial),
+        "-" if aa is None else ("yes" if aa else "no"),
+        target.nsid or "-",
+        prefix,
+        visible,
+    ]
+
+
+def render(result: CheckResult) -> str:
+    """The human table: one row per nameserver address, then the zone's findings and verdict."""
+    header = ["NAMESERVER", "ADDRESS", "STATUS", "RTT ms UDP/TCP", "SERIAL", "AA", "NSID", "PREFIX", "VISIBLE"]
+    rows = [header] + [_row(t, result.routes) for t in result.targets]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    return "\n".join([*lines, "", *_findings(result.zone)])
+
+
+def _findings(zone: ZoneSnapshot) -> list[str]:
+    lines = [
+        f"nameservers up: {zone.nameservers_up}/{zone.nameservers_total}, "
+        f"addresses up: {zone.addresses_up}/{zone.addresses_total}",
+        f"SOA serials: {zone.serials}" + (f" (newest {zone.serial_newest})" if zone.serial_newest is not None else "")
+        + (f", behind: {', '.join(zone.lagging)}" if zone.lagging else ""),
+        f"NS sets (parent vs zone): {zone.ns_sets}",
+    ]
+    if zone.ns_sets == "disagree":
+        lines.append(f"  parent: {' '.join(zone.parent_ns)}")
+        lines.append(f"  zone:   {' '.join(zone.child_ns)}")
+    discovery = zone.discovery
+    lines.append("discovery: " + ("ok" if discovery.ok else "; ".join(discovery.problems) or "not run"))
+    if zone.addresses_over_cap:
+        lines.append(f"addresses over the cap (not probed): {zone.addresses_over_cap}")
+    if zone.diversity.single_prefix:
+        lines.append(f"risk: every nameserver address is in one prefix ({zone.diversity.prefixes[0]})")
+    if zone.diversity.single_origin:
+        lines.append(f"risk: every nameserver address is behind one origin AS (AS{zone.diversity.origins[0]})")
+    for resolver in zone.resolvers:
+        lines.append(f"resolver {resolver.resolver}: {resolver.failure or 'ok'}")
+    lines.append(f"verdict: {zone.zone} is {zone.verdict} (exit {zone.verdict.exit_code})")
+    return lines
+
+
+def to_json(result: CheckResult) -> dict[str, Any]:
+    """The same result for scripts; times are clock seconds, RTTs seconds."""
+    zone = result.zone
+    targets = []
+    for t in result.targets:
+        view = result.routes.get(t.address)
+        targets.append({
+            "nameserver": t.nameserver,
+            "address": t.address,
+            "up": t.up,
+            "reason": t.reason,
+            "rtt_udp": t.rtt(Transport.UDP),
+            "rtt_tcp": t.rtt(Transport.TCP),
+            "serial": t.serial,
+            "aa": t.authoritative,
+            "nsid": t.nsid,
+            "detail": {p.transport: p.detail for p in (t.udp, t.tcp) if p is not None},
+            "prefix": str(view.prefix) if view else None,
+            "visible": view.visible if view else None,
+        })
+    return {
+        "zone": zone.zone,
+        "verdict": zone.verdict,
+        "exit_code": zone.verdict.exit_code,
+        "nameservers_up": zone.nameservers_up,
+        "nameservers_total": zone.nameservers_total,
+        "addresses_up": zone.addresses_up,
+        "addresses_total": zone.addresses_total,
+        "addresses_over_cap": zone.addresses_over_cap,
+        "serials": {"state": zone.serials, "newest": zone.serial_newest, "lagging": list(zone.lagging)},
+        "ns_sets": {"state": zone.ns_sets, "parent": list(zone.parent_ns), "zone": list(zone.child_ns)},
+        "discovery": {"ok": zone.discovery.ok, "problems": list(zone.discovery.problems)},
+        "diversity": {
+            "single_prefix": zone.diversity.single_prefix,
+            "single_origin": zone.diversity.single_origin,
+            "prefixes": list(zone.diversity.prefixes),
+            "origins": list(zone.diversity.origins),
+        },
+        "resolvers": [{"resolver": r.resolver, "ok": r.ok, "reason": r.failure, "rtt": r.rtt}
+                      for r in zone.resolvers],
+        "targets": targets,
+    }

@@ -1,0 +1,223 @@
+"""The DNS monitor: discovers and probes every configured zone on schedule.
+
+Work is launched as tasks when due and never awaited by the scheduler, so a
+server that times out delays nothing but its own next probe. The clock, the
+sleep and the random source are injected: tests drive :meth:`DnsMonitor.step`
+with a fake clock, and only the network round trips are real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
+
+from ..config import Config, DnsSettings
+from .discovery import Discoverer, Discovery
+from .probe import ProbeSettings, probe_soa
+from .routes import RouteLookup
+from .snapshot import DnsSnapshot
+from .state import ResolverState, TargetState, ZoneState, merge_targets
+from .targets import Target, Transport, cap_targets
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Coroutine[Any, Any, None]]
+
+
+class DnsMonitor:
+    """Discovery, probes and resolver checks for every zone in the config.
+
+    ``pinned`` maps a zone to server addresses to probe instead of discovering
+    (``check zone --server``); ``routes`` answers which route covers an
+    address, for the diversity flags.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        routes: RouteLookup | None = None,
+        pinned: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self._dns: DnsSettings = config.dns
+        self._cap = config.limits.max_nameserver_addresses
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._routes = routes
+        self._settings = ProbeSettings(config.dns.port, config.dns.timeout, config.dns.retries)
+        self._limit = asyncio.Semaphore(config.dns.concurrency)
+        self._discoverer = Discoverer(
+            self._settings, root_servers=config.dns.root_servers, resolvers=config.dns.resolvers, limit=self._limit
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._zones: dict[str, ZoneState] = {}
+        pinned = pinned or {}
+        for watch in config.zones:
+            state = ZoneState(watch, pinned=watch.zone in pinned)
+            state.resolvers = {r: ResolverState(r) for r in config.dns.resolvers}
+            self._zones[watch.zone] = state
+            if state.pinned:
+                found = [Target(watch.zone, address, address) for address in pinned[watch.zone]]
+                self._install(state, merge_targets({}, found, complete=True, now=0.0, keep_until=float("inf")))
+
+    def targets(self) -> list[Target]:
+        """Every (zone, nameserver, address) currently probed, for the BGP side's route checks."""
+        return sorted(t for zone in self._zones.values() for t in zone.targets)
+
+    def snapshot(self) -> DnsSnapshot:
+        """The state right now, as immutable values (see :mod:`routewatch.dns.snapshot`)."""
+        now = self._clock()
+        zones = tuple(z.snapshot(now, self._dns.serial_grace, self._routes) for z in self._zones.values())
+        targets = tuple(t.snapshot() for z in self._zones.values() for t in z.targets.values())
+        return DnsSnapshot(now, zones, targets)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; in-flight probes are cancelled on the way out."""
+        try:
+            while not stop.is_set():
+                delay = max(0.0, self.step() - self._clock())
+                await self._pause(stop, delay)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def run_once(self) -> DnsSnapshot:
+        """Discover (if due), then probe every target over UDP and TCP once; for ``check zone`` and tests."""
+        self.step()
+        await self.drain()
+        self.step()
+        await self.drain()
+        return self.snapshot()
+
+    async def drain(self) -> None:
+        """Wait until nothing launched so far is still running."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    def step(self) -> float:
+        """Launch whatever is due now; return when the next thing falls due."""
+        now = self._clock()
+        upcoming = [now + self._dns.interval]
+        for zone in self._zones.values():
+            upcoming.append(self._step_zone(zone, now))
+        return min(upcoming)
+
+    def _step_zone(self, zone: ZoneState, now: float) -> float:
+        upcoming: list[float] = []
+        if not zone.pinned and not zone.discovering:
+            if zone.next_discovery <= now:
+                zone.discovering = True
+                self._launch(self._discover(zone, now))
+            else:
+                upcoming.append(zone.next_discovery)
+        for state in zone.targets.values():
+            for transport in Transport:
+                if transport in state.in_flight:
+                    continue
+                if state.next_due[transport] <= now:
+                    state.in_flight.add(transport)
+                    state.next_due[transport] = now + self._jittered(self._period(transport))
+                    self._launch(self._probe(zone, state, transport))
+                upcoming.append(state.next_due[transport])
+        if zone.resolvers and not zone.resolving:
+            if zone.next_resolvers <= now:
+                zone.resolving = True
+                zone.next_resolvers = now + self._jittered(self._dns.interval)
+                self._launch(self._resolve(zone))
+            upcoming.append(zone.next_resolvers)
+        return min(upcoming, default=now + self._dns.interval)
+
+    def _period(self, transport: Transport) -> float:
+        return self._dns.interval if transport is Transport.UDP else self._dns.tcp_interval
+
+    def _jittered(self, period: float) -> float:
+        return period * (1.0 + self._rng.uniform(-self._dns.jitter, self._dns.jitter))
+
+    def _launch(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("DNS work failed unexpectedly", exc_info=task.exception())
+
+    async def _pause(self, stop: asyncio.Event, delay: float) -> None:
+        self._wake.clear()
+        waits = [asyncio.ensure_future(w) for w in (stop.wait(), self._wake.wait(), self._sleep(delay))]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+
+    async def _discover(self, zone: ZoneState, started: float) -> None:
+        try:
+            known = [t.address for t in zone.targets]
+            discovery = await self._discoverer.discover(
+                zone.zone,
+                parent_servers=zone.watch.parent_servers,
+                nameservers=[n.rstrip(".").lower() + "." for n in zone.watch.nameservers],
+                known_addresses=known,
+            )
+            self.apply_discovery(zone, discovery, self._clock())
+        finally:
+            zone.discovering = False
+            zone.discovery_attempt = started
+
+    def apply_discovery(self, zone: ZoneState, discovery: Discovery, now: float) -> None:
+        """Fold one discovery round into the zone: keep, add or drop targets, schedule the next round."""
+        zone.last_discovery = discovery
+        if discovery.ok:
+            zone.discovery_success = now
+            zone.next_discovery = now + self._dns.rediscover_interval
+        else:
+            zone.discovery_failures += 1
+            zone.next_discovery = now + min(self._dns.rediscover_interval, self._dns.interval)
+            log.warning("discovery of %s incomplete: %s", zone.zone, "; ".join(discovery.problems))
+        keep_until = now + max(float(discovery.ttl), self._dns.rediscover_interval)
+        current = {t: s.expires for t, s in zone.targets.items()}
+        merged = merge_targets(current, discovery.targets(), complete=discovery.ok, now=now, keep_until=keep_until)
+        self._install(zone, merged, listed=set(discovery.targets()))
+
+    def _install(self, zone: ZoneState, merged: Mapping[Target, float], listed: set[Target] | None = None) -> None:
+        kept, zone.over_cap = cap_targets(list(merged), self._cap)
+        fresh: dict[Target, TargetState] = {}
+        for target in kept:
+            state = zone.targets.get(target) or TargetState(target, merged[target])
+            state.expires = merged[target]
+            state.retained = listed is not None and target not in listed
+            fresh[target] = state
+        zone.targets = fresh
+
+    async def _probe(self, zone: ZoneState, state: TargetState, transport: Transport) -> None:
+        try:
+            observation = await probe_soa(state.target.address, zone.zone, transport, self._settings,
+                                          limit=self._limit)
+            now = self._clock()
+            state.record(observation, now)
+            zone.note_serials(now)
+        finally:
+            state.in_flight.discard(transport)
+
+    async def _resolve(self, zone: ZoneState) -> None:
+        try:
+            for resolver in zone.resolvers.values():
+                observation = await probe_soa(resolver.resolver, zone.zone, Transport.UDP, self._settings,
+                                              recursive=True, limit=self._limit)
+                resolver.record(observation, self._clock())
+        finally:
+            zone.resolving = False
