@@ -15,7 +15,7 @@ import gzip
 import os
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from io import BufferedIOBase
 
 from routewatch.errors import MrtDecodeError, SourceError
 
@@ -33,7 +33,7 @@ CHUNK_SIZE = 1 << 20
 Record = tuple[int, bytes, int, int, int, int, int]
 
 
-def open_mrt(path: str | os.PathLike[str]) -> BinaryIO:
+def open_mrt(path: str | os.PathLike[str]) -> BufferedIOBase:
     """A binary stream of the decompressed file, chosen by its magic bytes."""
     try:
         raw = open(path, "rb")  # noqa: SIM115 - handed to the caller, closed there
@@ -42,13 +42,13 @@ def open_mrt(path: str | os.PathLike[str]) -> BinaryIO:
     magic = raw.read(3)
     raw.seek(0)
     if magic[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw, mode="rb")
     if magic == b"BZh":
-        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+        return bz2.BZ2File(raw, mode="rb")
     return raw
 
 
-def iter_records(stream: BinaryIO, path: str, counter: list[int]) -> Iterator[Record]:
+def iter_records(stream: BufferedIOBase, path: str, counter: list[int]) -> Iterator[Record]:
     """Every complete record of ``stream``, then MrtDecodeError if it ends badly.
 
     ``counter[0]`` is advanced by the number of decompressed bytes consumed, so
@@ -59,13 +59,7 @@ def iter_records(stream: BinaryIO, path: str, counter: list[int]) -> Iterator[Re
     failure: str | None = None
     eof = False
     while not eof:
-        try:
-            chunk = stream.read(CHUNK_SIZE)
-        except Exception as exc:  # noqa: BLE001 - any decompressor failure is framing damage
-            failure = f"corrupt compressed stream: {exc or type(exc).__name__}"
-            chunk = b""
-        if not chunk:
-            eof = True
+        chunk, eof, failure = _read_chunk(stream)
         pos = 0
         data = data + chunk if data else chunk
         end = len(data)
@@ -85,3 +79,24 @@ def iter_records(stream: BinaryIO, path: str, counter: list[int]) -> Iterator[Re
         raise MrtDecodeError(path, base, failure)
     if data:
         raise MrtDecodeError(path, base, f"file ends inside a record ({len(data)} bytes of an incomplete record)")
+
+
+def _read_chunk(stream: BufferedIOBase) -> tuple[bytes, bool, str | None]:
+    """About CHUNK_SIZE decompressed bytes: (data, end of stream, failure message).
+
+    ``read1`` returns what one decompression step produced, so that the data
+    decoded before a corrupt or cut-short compressed stream is kept rather than
+    dropped with the exception (``read`` of a large size would discard it).
+    """
+    parts: list[bytes] = []
+    size = 0
+    while size < CHUNK_SIZE:
+        try:
+            part = stream.read1(CHUNK_SIZE)
+        except Exception as exc:  # noqa: BLE001 - any decompressor failure is framing damage
+            return b"".join(parts), True, f"corrupt compressed stream: {exc or type(exc).__name__}"
+        if not part:
+            return b"".join(parts), True, None
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts), False, None

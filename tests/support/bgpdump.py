@@ -8,6 +8,7 @@ messages from them, never from routewatch's own reader.
 
     BGP4MP|time|A|peer|asn|prefix|path|origin|next hop|local pref|med|communities|AG|aggregator|
     BGP4MP|time|W|peer|asn|prefix
+    BGP4MP_AP|time|W|peer|asn|prefix|path id     (ADD-PATH: A and B lines likewise)
     BGP4MP|time|STATE|peer|asn|old state|new state
     TABLE_DUMP|time|B|peer|asn|prefix|path|origin|...       (also TABLE_DUMP2)
     TABLE_DUMP2_AP|time|B|peer|asn|prefix|path id|path|origin|...
@@ -38,7 +39,7 @@ NO_NEXT_HOP = "255.255.255.255"
 class BgpdumpLine:
     """One parsed ``bgpdump -m`` line; route fields are empty for W and STATE."""
 
-    record: str  # BGP4MP, BGP4MP_ET, TABLE_DUMP, TABLE_DUMP2, TABLE_DUMP2_AP
+    record: str  # BGP4MP, BGP4MP_ET, BGP4MP_AP, TABLE_DUMP, TABLE_DUMP2, TABLE_DUMP2_AP
     time_text: str
     kind: str  # A, B, W or STATE
     peer_address: str
@@ -92,11 +93,12 @@ def parse_line(line: str, *, large_communities: bool = False) -> BgpdumpLine:
     record, time_text, kind, peer, asn = f[0], f[1], f[2], f[3], int(f[4])
     if kind == "STATE":
         return BgpdumpLine(record, time_text, kind, peer, asn, old_state=int(f[5]), new_state=int(f[6]))
+    add_path = record.endswith("_AP")
     if kind == "W":
-        return BgpdumpLine(record, time_text, kind, peer, asn, prefix=f[5])
+        return BgpdumpLine(record, time_text, kind, peer, asn, prefix=f[5], path_id=int(f[6]) if add_path else 0)
     path_id = 0
     rest = f[6:]
-    if record == "TABLE_DUMP2_AP":
+    if add_path:
         path_id = int(rest[0])
         rest = rest[1:]
     return BgpdumpLine(

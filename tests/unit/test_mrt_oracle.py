@@ -81,7 +81,7 @@ def test_elements_equal_bgpdump(path: Path) -> None:
         if event_view(e) != line_view(line)
     ]
     assert mismatches[:5] == []
-    # bgpdump prints TABLE_DUMP2_AP path ids as field 7; the other formats carry none.
+    # bgpdump prints ADD-PATH ids (TABLE_DUMP2_AP, BGP4MP_AP); the other formats carry none.
     assert [getattr(e, "path_id", 0) for e in events] == [line.path_id for line in lines]
 
 
