@@ -7,6 +7,7 @@ to be "sent" and recovery is just a state change.
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -64,15 +65,13 @@ class DetectionChange:
         }
 
     def as_text(self) -> str:
-        import datetime as _dt
-
-        when = _dt.datetime.fromtimestamp(self.time, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        when = datetime.datetime.fromtimestamp(self.time, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
         d = self.detection
         evidence = d.evidence
         if d.kind is DetectionKind.WITHDRAWAL:
             detail = (
-                f"visible {evidence.get('visible_peers')}/{evidence.get('baseline_peers')} baseline peers "
-                f"(ratio {evidence.get('ratio', 0):.2f})"
+                f"gone from {evidence.get('gone_from_percent')}% of {evidence.get('baseline_peers')} baseline peers "
+                f"({evidence.get('visible_peers')} still see it)"
             )
         else:
             detail = (

@@ -11,6 +11,7 @@ import click
 from .. import __version__
 from .check_zone import check_zone
 from .config_cmd import config_group
+from .replay_cmd import replay
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,4 +26,5 @@ def check_group() -> None:
 
 
 main.add_command(config_group)
+main.add_command(replay)
 check_group.add_command(check_zone)
