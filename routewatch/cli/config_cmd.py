@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from ..bgpalerter import convert, render
 from ..config import load_config
 from ..errors import ConfigError
+from ..yamlfile import read_yaml
 
 
 @click.group("config")
 def config_group() -> None:
     """Validate and convert configuration files."""
+
+
+def _fail(path: str, headline: str, problems: list[str]) -> None:
+    click.echo(f"{path}: {headline}:", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
 
 
 @config_group.command("validate")
@@ -22,11 +32,46 @@ def validate(path: str) -> None:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        click.echo(f"{path}: {len(exc.problems)} problem(s):", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
+        _fail(path, f"{len(exc.problems)} problem(s)", exc.problems)
+        return
     click.echo(
         f"{path}: OK ({len(config.prefixes)} prefixes, {len(config.asns)} ASNs, "
         f"{len(config.zones)} zones, {len(config.sources)} sources)"
     )
+
+
+@config_group.command("import-bgpalerter")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the config to this file instead of stdout."
+)
+def import_bgpalerter(path: str, output: str | None) -> None:
+    """Convert BGPalerter's prefixes.yml at PATH into a routewatch config.
+
+    Every key that has no routewatch equivalent is named in a warning on
+    stderr (and in the output's header); nothing is dropped silently.
+    """
+    document, problems = read_yaml(Path(path))
+    if problems:
+        _fail(path, "cannot be read as YAML", problems)
+    try:
+        conversion = convert(document)
+    except ConfigError as exc:
+        _fail(path, "not a BGPalerter prefixes file", exc.problems)
+        return
+    for warning in conversion.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    text = render(conversion, Path(path).name)
+    summary = (
+        f"{len(conversion.config['prefixes'])} prefixes, {len(conversion.config.get('asns', []))} ASNs, "
+        f"{len(conversion.warnings)} warning(s)"
+    )
+    if output is None:
+        click.echo(text, nl=False)
+        click.echo(f"{path}: converted ({summary})", err=True)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(output, "cannot write", [exc.strerror or str(exc)])
+    click.echo(f"{path}: converted to {output} ({summary})", err=True)
