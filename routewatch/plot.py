@@ -31,7 +31,8 @@ def plot_visibility(samples: list[Sample], changes: list[DetectionChange], out: 
     for ax, prefix in zip(axes[:, 0], prefixes, strict=False):
         visible = [values.get(prefix, (0, 0))[0] for _, values in samples]
         baseline = [values.get(prefix, (0, 0))[1] for _, values in samples]
-        ax.plot(times, baseline, color="0.6", linestyle="--", linewidth=1, drawstyle="steps-post", label="baseline peers")
+        ax.plot(times, baseline, color="0.6", linestyle="--", linewidth=1, drawstyle="steps-post",
+                label="baseline peers")
         ax.plot(times, visible, color="tab:blue", linewidth=1.5, drawstyle="steps-post", label="visible peers")
         for kind, start, stop in spans.get(prefix, []):
             colour = {"withdrawal": "tab:red", "origin": "tab:purple"}.get(kind.value, "tab:orange")

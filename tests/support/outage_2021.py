@@ -68,7 +68,7 @@ def build(seed: int = 20211004) -> Outage:
     out = Outage()
     asn = 64600
     for collector, count in COLLECTORS.items():
-        for i in range(count):
+        for _ in range(count):
             asn += 1
             out.peers.append(Peer(collector, f"192.0.2.{len(out.peers) + 1}", asn))
     paths = {peer: (peer.asn, rng.choice(TRANSITS), FACEBOOK) for peer in out.peers}
