@@ -229,9 +229,9 @@ class Monitor:
                 prefix.version == s.version and prefix.subnet_of(s) for s in scope  # type: ignore[arg-type]
             ):
                 continue
-            for route in list(self.table.routes(prefix)):
-                if route.peer.collector in collectors and (prefix, route.peer) not in snapshot:
-                    changes.extend(self.apply(RouteWithdrawal(time, route.peer, prefix, route.safi, route.path_id)))
+            for held in list(self.table.routes(prefix)):
+                if held.peer.collector in collectors and (prefix, held.peer) not in snapshot:
+                    changes.extend(self.apply(RouteWithdrawal(time, held.peer, prefix, held.safi, held.path_id)))
         for announcements in snapshot.values():
             for route in announcements:
                 changes.extend(self.apply(replace(route, time=time), established=True))
