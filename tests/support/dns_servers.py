@@ -27,8 +27,8 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.query
-import dns.rdataclass
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 
 from .tools import SHARED_DATA, require_tool
