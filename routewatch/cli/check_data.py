@@ -1,0 +1,104 @@
+"""Where the one-off commands get their routes: MRT files, BGPStream or RIPEstat.
+
+Archives are replayed as the daemon would bootstrap: RIB dumps count as
+established state at once, update files are applied on top, and all files are
+merged in time order (a RIB before updates of the same second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import os
+import time
+from collections.abc import Iterator, Sequence
+
+from ..config import RipestatSettings
+from ..errors import RoutewatchError
+from ..lookup import AsnReport, Observation, PrefixReport, ripestat_asn_report, ripestat_prefix_report
+from ..model import Event, Prefix
+from ..ripestat import RipestatClient, RoutingStatus
+from ..sources.mrt import MrtStats, read_mrt
+from ..sources.mrt_framing import iter_records, open_mrt
+
+#: MRT types of RIB dumps (RFC 6396): TABLE_DUMP and TABLE_DUMP_V2.
+_RIB_TYPES = frozenset({12, 13})
+#: RIS writes a RIB dump every 8 hours; BGPStream is asked for the latest one.
+RIB_INTERVAL = 8 * 3600
+
+
+def is_rib(path: str) -> bool:
+    """Whether an MRT file is a RIB dump, from the type of its first record."""
+    with open_mrt(path) as stream:
+        for record in iter_records(stream, path, [0]):
+            return record[5] in _RIB_TYPES
+    return False
+
+
+def _timed(events: Iterator[Event], established: bool) -> Iterator[tuple[float, bool, Event]]:
+    for event in events:
+        yield event.time, established, event
+
+
+def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: bool = False,
+                 stats: MrtStats | None = None) -> None:
+    """Feed MRT files into ``observation``: RIBs as established state, updates on top, in time order."""
+    for path in paths:
+        if not os.path.exists(path):
+            raise RoutewatchError(f"{path}: no such file")
+    ribs = [p for p in paths if is_rib(p)]
+    ordered = ribs + [p for p in paths if p not in ribs]
+    stats = stats if stats is not None else MrtStats()
+    streams = [_timed(_read(p, observation, bgpstream, p in ribs, stats), p in ribs) for p in ordered]
+    for _, established, event in heapq.merge(*streams, key=lambda item: item[0]):
+        observation.apply(event, established=established)
+    observation.monitor.flush()
+
+
+def _read(path: str, observation: Observation, bgpstream: bool, rib: bool, stats: MrtStats) -> Iterator[Event]:
+    if bgpstream:
+        from ..sources.bgpstream import read_bgpstream_file
+        from ..sources.mrt import collector_from_path
+
+        return read_bgpstream_file(path, collector=collector_from_path(path), rib=rib, stats=stats)
+    return read_mrt(path, prefix_filter=observation.watch.relevant, stats=stats)
+
+
+async def replay_bgpstream(observation: Observation, prefixes: Sequence[Prefix], *, project: str,
+                           collectors: Sequence[str], now: float | None = None) -> None:
+    """Feed the latest RIB dumps of a BGPStream project (needs pybgpstream)."""
+    from ..sources.bgpstream import BgpStreamSource, bgpstream_filter
+
+    end = int(now if now is not None else time.time())
+    source = BgpStreamSource(project=project, collectors=collectors, record_type="ribs",
+                             from_time=end - RIB_INTERVAL, until_time=end,
+                             filter=bgpstream_filter(prefixes) if prefixes else None)
+    try:
+        async for event in source:
+            observation.apply(event, established=True)
+    finally:
+        source.close()
+    observation.monitor.flush()
+
+
+async def ripestat_prefix(settings: RipestatSettings, prefix: Prefix, expected: Sequence[int],
+                          min_visibility: float) -> PrefixReport:
+    async with RipestatClient(settings) as client:
+        status, routes = await asyncio.gather(client.routing_status(str(prefix)), client.looking_glass(str(prefix)))
+    return ripestat_prefix_report(status, routes, prefix, expected, min_visibility)
+
+
+async def ripestat_asn(settings: RipestatSettings, asn: int, min_visibility: float, max_prefixes: int) -> AsnReport:
+    """announced-prefixes once, then routing-status per prefix (capped, at most ``concurrency`` at a time)."""
+    async with RipestatClient(settings) as client:
+        prefixes = await client.announced_prefixes(asn)
+        kept = prefixes[:max_prefixes]
+        statuses: list[RoutingStatus] = await asyncio.gather(*(client.routing_status(str(p)) for p in kept))
+    return ripestat_asn_report(asn, dict(zip(kept, statuses, strict=True)), min_visibility,
+                               over_cap=len(prefixes) - len(kept))
+
+
+async def ripestat_announced(settings: RipestatSettings, asns: Sequence[int]) -> dict[int, list[Prefix]]:
+    async with RipestatClient(settings) as client:
+        found = await asyncio.gather(*(client.announced_prefixes(asn) for asn in asns))
+    return dict(zip(asns, found, strict=True))

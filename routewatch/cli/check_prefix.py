@@ -1,0 +1,170 @@
+"""``routewatch check prefix`` and ``routewatch check asn``: one-off visibility answers.
+
+Exit codes are for scripts: 0 visible as expected, 1 degraded (visibility below
+``--min-visibility``), 2 not visible or originated by an unexpected AS, 3 the
+check could not be run (unreachable RIPEstat, unreadable file, bad argument);
+a failure is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import click
+import orjson
+
+from ..config import Config, RipestatSettings, load_config
+from ..errors import ConfigError, RoutewatchError
+from ..lookup import EXIT_UNCHECKED, AsnReport, Observation, PrefixReport, asn_report, prefix_report
+from ..model import Prefix, parse_asn, parse_prefix
+from .check_data import replay_bgpstream, replay_files, ripestat_asn, ripestat_prefix
+from .check_render import asn_text, prefix_text, to_json
+
+DEFAULT_MIN_VISIBILITY = 0.5
+
+
+def data_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every check shares: where the data comes from and how to print."""
+    options = [
+        click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+                     help="routewatch config: expected origins and RIPEstat settings."),
+        click.option("--mrt", "mrt", multiple=True, metavar="FILE",
+                     help="Read MRT files (RIB dumps plus updates) instead of asking RIPEstat; repeatable, "
+                          "and further file arguments are read too."),
+        click.option("--bgpstream", is_flag=True,
+                     help="Read through BGPStream (needs pybgpstream): the --mrt files, or else the latest RIB "
+                          "dumps of --project."),
+        click.option("--project", default="ris", show_default=True, help="BGPStream project (with --bgpstream)."),
+        click.option("--collector", "collectors", multiple=True, help="BGPStream collector; repeatable."),
+        click.option("--min-visibility", default=None, type=float, metavar="RATIO",
+                     help=f"Degraded below this visibility ratio [default: {DEFAULT_MIN_VISIBILITY}]."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def fail(message: str, as_json: bool) -> NoReturn:
+    """Could not check: one line on stderr (and a JSON object on stdout for scripts)."""
+    click.echo(f"routewatch: could not check: {message}", err=True)
+    if as_json:
+        click.echo(orjson.dumps({"error": message, "exit_code": EXIT_UNCHECKED}).decode())
+    sys.exit(EXIT_UNCHECKED)
+
+
+def _config(path: str | None) -> Config | None:
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise RoutewatchError(f"{path}: " + "; ".join(exc.problems)) from None
+
+
+def _ratio(value: float | None) -> float:
+    if value is None:
+        return DEFAULT_MIN_VISIBILITY
+    if not 0.0 <= value <= 1.0:
+        raise RoutewatchError(f"--min-visibility must be a ratio between 0 and 1, got {value}")
+    return value
+
+
+def _parse(kind: str, parse: Callable[[str], Any], text: str) -> Any:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise RoutewatchError(f"{kind} {text!r}: {exc}") from None
+
+
+def _expected(prefix: Prefix, origins: Sequence[str], config: Config | None) -> tuple[int, ...]:
+    """``--origin``, else the config's entry for exactly this prefix, else nothing expected."""
+    if origins:
+        return tuple(sorted({_parse("origin", parse_asn, o) for o in origins}))
+    for watch in config.prefixes if config else []:
+        if watch.prefix == prefix:
+            return tuple(sorted(set(watch.asn)))
+    return ()
+
+
+def _settings(config: Config | None) -> RipestatSettings:
+    return config.ripestat if config else RipestatSettings()
+
+
+def _emit(report: PrefixReport | AsnReport, as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(to_json(report))
+    else:
+        lines = prefix_text(report) if isinstance(report, PrefixReport) else asn_text(report)
+        click.echo("\n".join(lines))
+    sys.exit(report.exit_code)
+
+
+def _files(mrt: Sequence[str], extra: Sequence[str]) -> list[str]:
+    return [*mrt, *extra]
+
+
+@click.command("prefix")
+@click.argument("prefix")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--origin", "origins", multiple=True, metavar="ASN",
+              help="Expected origin AS (repeatable); default: the config's entry for the prefix.")
+@data_options
+def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], config_path: str | None,
+                 mrt: tuple[str, ...], bgpstream: bool, project: str, collectors: tuple[str, ...],
+                 min_visibility: float | None, as_json: bool) -> None:
+    """Is PREFIX (and its more-specifics) visible, from where, and from the expected origin?
+
+    Asks RIPEstat by default; with --mrt reads archives offline.
+    """
+    try:
+        network: Prefix = _parse("prefix", parse_prefix, prefix)
+        config = _config(config_path)
+        expected = _expected(network, origins, config)
+        threshold = _ratio(min_visibility)
+        paths = _files(mrt, files)
+        if paths or bgpstream:
+            observation = Observation.of_prefix(network, expected)
+            if paths:
+                replay_files(observation, paths, bgpstream=bgpstream)
+            else:
+                asyncio.run(replay_bgpstream(observation, [network], project=project, collectors=collectors))
+            report = prefix_report(observation, network, expected, threshold,
+                                   source="bgpstream" if bgpstream else "mrt")
+        else:
+            report = asyncio.run(ripestat_prefix(_settings(config), network, expected, threshold))
+    except (RoutewatchError, OSError) as exc:
+        fail(str(exc), as_json)
+    _emit(report, as_json)
+
+
+@click.command("asn")
+@click.argument("asn")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--max-prefixes", default=200, show_default=True, type=click.IntRange(min=1),
+              help="Check at most this many prefixes of the AS.")
+@data_options
+def check_asn(asn: str, files: tuple[str, ...], max_prefixes: int, config_path: str | None, mrt: tuple[str, ...],
+              bgpstream: bool, project: str, collectors: tuple[str, ...], min_visibility: float | None,
+              as_json: bool) -> None:
+    """The prefixes ASN originates and how visible each is; those below the threshold are flagged."""
+    try:
+        number: int = _parse("AS number", parse_asn, asn)
+        config = _config(config_path)
+        threshold = _ratio(min_visibility)
+        paths = _files(mrt, files)
+        if paths or bgpstream:
+            observation = Observation.of_asns([number], max_prefixes)
+            if paths:
+                replay_files(observation, paths, bgpstream=bgpstream)
+            else:
+                asyncio.run(replay_bgpstream(observation, [], project=project, collectors=collectors))
+            report = asn_report(observation, number, threshold, source="bgpstream" if bgpstream else "mrt")
+        else:
+            report = asyncio.run(ripestat_asn(_settings(config), number, threshold, max_prefixes))
+    except (RoutewatchError, OSError) as exc:
+        fail(str(exc), as_json)
+    _emit(report, as_json)

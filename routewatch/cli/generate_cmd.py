@@ -1,0 +1,161 @@
+"""``routewatch generate``: write a config listing what ASes announce.
+
+From RIPEstat (announced-prefixes) by default, or offline from MRT files (the
+prefixes peers route to the AS at the end of the data). ``--zones`` adds the
+zones whose nameservers sit in those prefixes, resolving the nameservers with
+dnspython (``--resolver`` names the server to ask; default: the system's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import dns.exception
+import dns.rdatatype
+import dns.resolver
+
+from ..config import RipestatSettings, load_config, parse_config
+from ..errors import ConfigError, RoutewatchError
+from ..generate import merge, render, select, zones_served
+from ..lookup import EXIT_UNCHECKED, Observation, originated_prefixes
+from ..model import Address, Prefix, parse_asn, parse_prefix
+from ..yamlfile import read_yaml
+from .check_data import replay_files, ripestat_announced
+
+T = TypeVar("T")
+
+#: Far above any AS's prefix count: generate lists everything it finds.
+_DISCOVERY_CAP = 1_000_000
+
+
+def _fail(message: str) -> None:
+    click.echo(f"routewatch: could not generate: {message}", err=True)
+    sys.exit(EXIT_UNCHECKED)
+
+
+def _parse_all(kind: str, parse: Callable[[str], T], values: Sequence[str]) -> list[T]:
+    out = []
+    for value in values:
+        try:
+            out.append(parse(value))
+        except ValueError as exc:
+            raise RoutewatchError(f"{kind} {value!r}: {exc}") from None
+    return out
+
+
+def found_in_files(asns: Sequence[int], paths: Sequence[str]) -> dict[Prefix, frozenset[int]]:
+    """The prefixes peers route to one of ``asns`` at the end of the data."""
+    observation = Observation.of_asns(asns, _DISCOVERY_CAP)
+    replay_files(observation, paths)
+    return originated_prefixes(observation.monitor.table, frozenset(asns))
+
+
+def found_online(settings: RipestatSettings, asns: Sequence[int]) -> dict[Prefix, frozenset[int]]:
+    found: dict[Prefix, set[int]] = {}
+    for asn, prefixes in asyncio.run(ripestat_announced(settings, asns)).items():
+        for prefix in prefixes:
+            found.setdefault(prefix, set()).add(asn)
+    return {p: frozenset(a) for p, a in found.items()}
+
+
+def nameserver_addresses(zone: str, resolver: dns.resolver.Resolver) -> list[Address]:
+    """Every A and AAAA of every NS of ``zone``; a zone that does not resolve raises RoutewatchError."""
+    try:
+        names = [r.target for r in resolver.resolve(zone, dns.rdatatype.NS)]  # type: ignore[attr-defined]
+    except dns.exception.DNSException as exc:
+        raise RoutewatchError(f"zone {zone}: cannot resolve its NS set: {exc}") from None
+    found: list[Address] = []
+    for name in names:
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            try:
+                found.extend(ipaddress.ip_address(r.address) for r in resolver.resolve(name, rdtype))  # type: ignore[attr-defined]
+            except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
+                continue
+            except dns.exception.DNSException as exc:
+                raise RoutewatchError(f"zone {zone}: cannot resolve nameserver {name}: {exc}") from None
+    return found
+
+
+def make_resolver(servers: Sequence[str], port: int, timeout: float) -> dns.resolver.Resolver:
+    resolver = dns.resolver.Resolver(configure=not servers)
+    if servers:
+        resolver.nameservers = list(servers)
+        resolver.port = port
+    resolver.lifetime = timeout
+    return resolver
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, target)
+
+
+@click.command("generate")
+@click.option("--asn", "asns", multiple=True, required=True, metavar="ASN",
+              help="AS whose prefixes to list; repeatable.")
+@click.option("--mrt", "mrt", multiple=True, metavar="FILE", help="Read MRT files (a RIB dump, updates) offline.")
+@click.option("--exclude", "excludes", multiple=True, metavar="PREFIX",
+              help="Leave this prefix and everything inside it out; repeatable.")
+@click.option("--append", "append_to", type=click.Path(dir_okay=False, exists=True), metavar="CONFIG",
+              help="Merge into this existing config: prefixes it lists stay as written, new ones are added.")
+@click.option("--zones", "zones", multiple=True, metavar="ZONE",
+              help="Add the zone if one of its nameservers sits in a listed prefix; repeatable.")
+@click.option("--resolver", "resolvers", multiple=True, metavar="ADDRESS",
+              help="DNS server to resolve --zones with; default: the system's resolvers.")
+@click.option("--resolver-port", default=53, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--ignore-more-specifics", is_flag=True, help="Mark every listed prefix ignore_more_specifics.")
+@click.option("--group", default="default", show_default=True, help="Alert group of the listed prefixes.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config to take RIPEstat settings from (default: the --append config, if any).")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write here (default: standard output).")
+def generate(asns: tuple[str, ...], mrt: tuple[str, ...], excludes: tuple[str, ...], append_to: str | None,
+             zones: tuple[str, ...], resolvers: tuple[str, ...], resolver_port: int, ignore_more_specifics: bool,
+             group: str, config_path: str | None, output: str | None) -> None:
+    """Write a routewatch config listing the prefixes the given ASes announce."""
+    try:
+        numbers: list[int] = _parse_all("AS number", parse_asn, asns)
+        excluded: list[Prefix] = _parse_all("prefix", parse_prefix, excludes)
+        settings_from = config_path or append_to
+        settings = load_config(settings_from).ripestat if settings_from else RipestatSettings()
+        existing: dict[str, Any] | None = None
+        if append_to:
+            load_config(append_to)  # refuse to merge into an invalid config
+            document, _ = read_yaml(Path(append_to))
+            existing = dict(document) if isinstance(document, dict) else None
+        found = found_in_files(numbers, mrt) if mrt else found_online(settings, numbers)
+        selected = select(found, excluded)
+        if not selected:
+            raise RoutewatchError("no prefixes found for " + ", ".join(f"AS{a}" for a in numbers)
+                                  + (" (after --exclude)" if found else ""))
+        served: list[str] = []
+        if zones:
+            resolver = make_resolver(resolvers, resolver_port, settings.timeout)
+            served = zones_served({z: nameserver_addresses(z, resolver) for z in zones}, selected)
+        merged = merge(existing, selected, served, ignore_more_specifics=ignore_more_specifics, group=group)
+        parse_config(merged.document, output or "generated config")
+    except ConfigError as exc:
+        _fail(f"{exc.source}: " + "; ".join(exc.problems))
+    except (RoutewatchError, OSError) as exc:
+        _fail(str(exc))
+    source = "MRT files " + ", ".join(os.path.basename(p) for p in mrt) if mrt else "RIPEstat announced-prefixes"
+    header = [f"routewatch generate for {', '.join(f'AS{a}' for a in numbers)}, from {source}."]
+    _write(render(merged.document, header if not append_to else ()), output)
+    skipped_zones = sorted(set(zones) - set(served))
+    click.echo(f"{len(merged.added_prefixes)} prefixes added, {len(merged.kept_prefixes)} already listed"
+               + (f", zones added: {', '.join(merged.added_zones)}" if merged.added_zones else "")
+               + (f", zones not served by these prefixes: {', '.join(skipped_zones)}" if skipped_zones else ""),
+               err=True)
