@@ -9,8 +9,10 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .check_prefix import check_asn, check_prefix
 from .check_zone import check_zone
 from .config_cmd import config_group
+from .generate_cmd import generate
 from .replay_cmd import replay
 
 
@@ -26,5 +28,8 @@ def check_group() -> None:
 
 
 main.add_command(config_group)
+main.add_command(generate)
 main.add_command(replay)
 check_group.add_command(check_zone)
+check_group.add_command(check_prefix)
+check_group.add_command(check_asn)
