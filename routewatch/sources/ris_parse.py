@@ -1,0 +1,307 @@
+"""RIS Live websocket messages into routewatch events: a pure function, no I/O.
+
+RIS Live (https://ris-live.ripe.net/manual/) sends JSON envelopes
+``{"type": ..., "data": ...}``. What the real feed sends is normalised here,
+once, so the core never sees it:
+
+- ``peer_asn`` arrives as a string (``"11708"``);
+- ``host`` is ``rrc21`` or ``rrc25.ripe.net``: both become ``rrc21``/``rrc25``;
+- IPv6 prefixes arrive uncompressed (``2605:de00:bb:0:0:0:0:0/48``) and become
+  canonical networks;
+- a withdrawal-only UPDATE has ``path: []``; an AS_SET is a nested list in
+  ``path`` and becomes a ``frozenset``;
+- ``next_hop`` can be ``"global,link-local"``: the first (global) one is kept.
+
+Nothing here raises on bad input. A message that cannot be read at all is
+counted as malformed by reason; a message that is partly bad (one invalid
+prefix among ten) yields what it can and counts the rest. Message types
+routewatch does not use (OPEN, NOTIFICATION, ``ris_rrc_list``) are counted by
+name as ignored; names from the wire are never used as counter keys, so a
+hostile server cannot create unbounded series.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from routewatch.model import (
+    MAX_ASN,
+    AsHop,
+    AsPath,
+    BgpOrigin,
+    Event,
+    FsmState,
+    Peer,
+    PeerStateChange,
+    Prefix,
+    RouteAnnouncement,
+    RouteWithdrawal,
+    canonical_address,
+    parse_asn,
+    parse_prefix,
+)
+
+#: Types the feed sends that routewatch deliberately does not use.
+IGNORED_TYPES = frozenset({"OPEN", "NOTIFICATION", "ris_rrc_list"})
+#: The counter key for any type not known at all.
+UNKNOWN_TYPE = "unknown"
+
+_ORIGINS = {"igp": BgpOrigin.IGP, "egp": BgpOrigin.EGP, "incomplete": BgpOrigin.INCOMPLETE}
+_PEER_STATES = {
+    "connected": (FsmState.OPENCONFIRM, FsmState.ESTABLISHED),
+    "down": (FsmState.ESTABLISHED, FsmState.IDLE),
+}
+_PEER_CACHE_LIMIT = 65_536
+
+
+class FrameKind(StrEnum):
+    """What one websocket message turned out to be."""
+
+    UPDATE = "update"
+    PEER_STATE = "peer-state"
+    KEEPALIVE = "keepalive"
+    SUBSCRIBE_OK = "subscribe-ok"
+    PONG = "pong"
+    ERROR = "error"
+    IGNORED = "ignored"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class RisFrame:
+    """One parsed message: its events and what the feed-health tracker needs.
+
+    ``collector`` and ``timestamp`` are set for every ``ris_message`` whose
+    header could be read (ignored types too: any message proves its collector
+    is alive). ``detail`` is the ``ris_error`` text or what was malformed.
+    """
+
+    kind: FrameKind
+    events: tuple[Event, ...] = ()
+    collector: str | None = None
+    timestamp: float | None = None
+    detail: str = ""
+    subscription: Mapping[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class RisTally:
+    """Counts of what was not turned into events, by bounded name."""
+
+    malformed: Counter[str] = field(default_factory=Counter)
+    ignored: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+
+    @property
+    def malformed_total(self) -> int:
+        return sum(self.malformed.values())
+
+
+class _Malformed(Exception):
+    """Internal: ``reason`` is a fixed word used as the counter key."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def normalise_host(host: str) -> str:
+    """``rrc25.ripe.net`` and ``RRC25`` are collector ``rrc25``."""
+    name = host.strip().lower()
+    if name.endswith(".ripe.net"):
+        name = name[: -len(".ripe.net")]
+    return name
+
+
+class RisParser:
+    """Parses messages, interning peers so that the hot path builds few objects."""
+
+    def __init__(self, tally: RisTally | None = None) -> None:
+        self.tally = tally if tally is not None else RisTally()
+        self._peers: dict[tuple[object, object, object], Peer] = {}
+
+    def decode(self, text: str | bytes) -> RisFrame:
+        """Parse one websocket text message."""
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            return self._malformed(_Malformed("json", f"not JSON: {exc}"))
+        return self.frame(obj)
+
+    def frame(self, obj: object) -> RisFrame:
+        """Parse one decoded envelope; never raises."""
+        try:
+            return self._frame(obj)
+        except _Malformed as exc:
+            return self._malformed(exc)
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+            return self._malformed(_Malformed("data", f"unreadable message: {exc}"))
+
+    def _malformed(self, exc: _Malformed) -> RisFrame:
+        self.tally.malformed[exc.reason] += 1
+        return RisFrame(FrameKind.MALFORMED, detail=f"{exc.reason}: {exc}")
+
+    def _frame(self, obj: object) -> RisFrame:
+        if not isinstance(obj, dict):
+            raise _Malformed("envelope", "a message must be a JSON object")
+        kind = obj.get("type")
+        data = obj.get("data")
+        if kind == "ris_message":
+            if not isinstance(data, dict):
+                raise _Malformed("envelope", "ris_message without a data object")
+            return self._ris_message(data)
+        if kind == "ris_error":
+            self.tally.errors += 1
+            message = data.get("message") if isinstance(data, dict) else data
+            return RisFrame(FrameKind.ERROR, detail=str(message)[:500])
+        if kind == "ris_subscribe_ok":
+            subscription = data.get("subscription") if isinstance(data, dict) else None
+            return RisFrame(FrameKind.SUBSCRIBE_OK,
+                            subscription=subscription if isinstance(subscription, dict) else {})
+        if kind == "pong":
+            return RisFrame(FrameKind.PONG)
+        if not isinstance(kind, str):
+            raise _Malformed("envelope", "a message needs a string 'type'")
+        return self._ignored(kind)
+
+    def _ignored(self, kind: str, collector: str | None = None, timestamp: float | None = None) -> RisFrame:
+        name = kind if kind in IGNORED_TYPES else UNKNOWN_TYPE
+        self.tally.ignored[name] += 1
+        return RisFrame(FrameKind.IGNORED, collector=collector, timestamp=timestamp, detail=name)
+
+    def _ris_message(self, data: dict[str, Any]) -> RisFrame:
+        timestamp = _timestamp(data.get("timestamp"))
+        host = data.get("host")
+        if not isinstance(host, str) or not host.strip():
+            raise _Malformed("host", f"host {host!r} is not a collector name")
+        collector = normalise_host(host)
+        kind = data.get("type")
+        if kind == "UPDATE":
+            peer = self._peer(collector, data)
+            return RisFrame(FrameKind.UPDATE, self._update(data, peer, timestamp), collector, timestamp)
+        if kind == "RIS_PEER_STATE":
+            peer = self._peer(collector, data)
+            states = _PEER_STATES.get(data.get("state"))  # type: ignore[arg-type]
+            if states is None:
+                raise _Malformed("state", f"unknown peer state {data.get('state')!r}")
+            event = PeerStateChange(timestamp, peer, states[0], states[1])
+            return RisFrame(FrameKind.PEER_STATE, (event,), collector, timestamp)
+        if kind == "KEEPALIVE":
+            return RisFrame(FrameKind.KEEPALIVE, collector=collector, timestamp=timestamp)
+        return self._ignored(kind if isinstance(kind, str) else UNKNOWN_TYPE, collector, timestamp)
+
+    def _peer(self, collector: str, data: dict[str, Any]) -> Peer:
+        address, asn = data.get("peer"), data.get("peer_asn")
+        key = (collector, address, asn)
+        try:
+            return self._peers[key]
+        except (KeyError, TypeError):
+            pass
+        if not isinstance(address, str):
+            raise _Malformed("peer", f"peer address {address!r} is not text")
+        try:
+            peer = Peer(collector, canonical_address(address), parse_asn(asn))
+        except ValueError as exc:
+            raise _Malformed("peer", str(exc)) from None
+        if len(self._peers) >= _PEER_CACHE_LIMIT:
+            self._peers.clear()
+        self._peers[key] = peer
+        return peer
+
+    def _update(self, data: dict[str, Any], peer: Peer, timestamp: float) -> tuple[Event, ...]:
+        events: list[Event] = []
+        withdrawals = data.get("withdrawals") or ()
+        announcements = data.get("announcements") or ()
+        if not isinstance(withdrawals, list | tuple) or not isinstance(announcements, list | tuple):
+            raise _Malformed("update", "announcements and withdrawals must be lists")
+        for text in withdrawals:
+            prefix = self._prefix(text)
+            if prefix is not None:
+                events.append(RouteWithdrawal(timestamp, peer, prefix))
+        if announcements:
+            path = _path(data.get("path"))
+            origin = _ORIGINS.get(data.get("origin"))  # type: ignore[arg-type]
+            communities = self._communities(data.get("community"))
+            for announcement in announcements:
+                if not isinstance(announcement, dict) or not isinstance(announcement.get("prefixes"), list):
+                    self.tally.malformed["update"] += 1
+                    continue
+                next_hop = self._next_hop(announcement.get("next_hop"))
+                for text in announcement["prefixes"]:
+                    prefix = self._prefix(text)
+                    if prefix is not None:
+                        events.append(RouteAnnouncement(timestamp, peer, prefix, path, origin=origin,
+                                                        next_hop=next_hop, communities=communities))
+        return tuple(events)
+
+    def _prefix(self, text: object) -> Prefix | None:
+        """One prefix; an invalid one is counted and skipped, the rest of the message stands."""
+        if isinstance(text, str):
+            try:
+                return parse_prefix(text)
+            except ValueError:
+                pass
+        self.tally.malformed["prefix"] += 1
+        return None
+
+    def _next_hop(self, value: object) -> str | None:
+        if not isinstance(value, str) or not value:
+            return None
+        try:
+            return canonical_address(value.split(",", 1)[0])
+        except ValueError:
+            self.tally.malformed["next_hop"] += 1
+            return None
+
+    def _communities(self, value: object) -> tuple[tuple[int, int], ...]:
+        if not value:
+            return ()
+        try:
+            pairs = tuple((_u(a, 0xFFFF), _u(b, 0xFFFF)) for a, b in value)  # type: ignore[attr-defined]
+        except (TypeError, ValueError):
+            self.tally.malformed["community"] += 1
+            return ()
+        return pairs
+
+
+def _u(value: object, top: int) -> int:
+    if type(value) is not int or not 0 <= value <= top:
+        raise ValueError(f"{value!r} is not an integer in 0..{top}")
+    return value
+
+
+def _timestamp(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise _Malformed("timestamp", f"timestamp {value!r} is not epoch seconds")
+    return float(value)
+
+
+def _path(value: object) -> AsPath:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _Malformed("path", f"path {value!r} is not a list")
+    hops: list[AsHop] = []
+    for hop in value:
+        if type(hop) is int and 0 <= hop <= MAX_ASN:
+            hops.append(hop)
+        elif isinstance(hop, list) and hop and all(type(a) is int and 0 <= a <= MAX_ASN for a in hop):
+            hops.append(frozenset(hop))
+        else:
+            raise _Malformed("path", f"path hop {hop!r} is not an AS number or AS_SET")
+    return tuple(hops)
+
+
+def parse_ris_message(obj: object, tally: RisTally | None = None) -> list[Event]:
+    """The events of one decoded RIS Live message (empty for anything else); never raises.
+
+    For a stream, keep one :class:`RisParser`: it interns peers.
+    """
+    return list(RisParser(tally).frame(obj).events)
