@@ -203,8 +203,13 @@ class MrtSource(Section):
 
     type: Literal["mrt"] = Field(description="`mrt`.")
     name: Name = Field(default="mrt", description="The source's name in metrics and logs; unique.")
-    files: list[str] = Field(min_length=1, description="MRT files (plain, .gz or .bz2).")
+    files: list[str] = Field(min_length=1, description="MRT files (plain, .gz or .bz2); glob patterns allowed.")
     collector: str | None = Field(default=None, description="Collector name for the peers; unset = from the file name.")
+    follow: bool = Field(
+        default=False, description="Keep watching the patterns and replay new files as they appear (a collector's "
+        "dump directory); the core's clock then follows the wall clock."
+    )
+    poll_interval: Seconds = Field(default=5.0, description="Seconds between looks for new files when following.")
 
 
 SOURCE_TYPES: dict[str, type[RisLiveSource | BgpStreamSource | MrtSource]] = {
@@ -289,6 +294,9 @@ class Limits(Section):
         default=32, description="Cap on nameserver addresses tracked per zone."
     )
     max_sources: Annotated[int, Field(ge=1)] = Field(default=16, description="Cap on `sources`.")
+    max_collectors: Annotated[int, Field(ge=1)] = Field(
+        default=64, description="Cap on route collectors exported per source; more are counted, not exported."
+    )
 
 
 class StateSettings(Section):

@@ -14,6 +14,7 @@ from .check_zone import check_zone
 from .config_cmd import config_group
 from .generate_cmd import generate
 from .replay_cmd import replay
+from .run_cmd import run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -28,6 +29,7 @@ def check_group() -> None:
 
 
 main.add_command(config_group)
+main.add_command(run)
 main.add_command(generate)
 main.add_command(replay)
 check_group.add_command(check_zone)

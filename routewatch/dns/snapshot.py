@@ -151,7 +151,8 @@ class ZoneSnapshot:
     ``addresses_over_cap`` counts addresses discovery found beyond
     ``limits.max_nameserver_addresses`` (counted, not probed or exported).
     ``serial_newest`` is the RFC 1982 newest serial among answering servers;
-    ``lagging`` lists the addresses whose serial is behind it.
+    ``lagging`` lists the addresses whose serial is behind it;
+    ``serial_disagreeing_since`` is when the current disagreement began.
     """
 
     zone: str
@@ -170,6 +171,7 @@ class ZoneSnapshot:
     discovery: DiscoverySnapshot
     diversity: Diversity
     resolvers: tuple[ResolverSnapshot, ...] = ()
+    serial_disagreeing_since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,132 @@
+"""The ``/metrics`` HTTP(S) server, in its own thread, over a registry of snapshot-reading collectors.
+
+TLS is applied per connection with the handshake in the handler thread, so a
+client that stalls its handshake holds up only its own connection. The web
+config can be swapped at runtime (SIGHUP): new connections use the new TLS
+context and users.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from .auth import BasicAuth
+from .webconfig import WebConfig
+
+log = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT = 30.0
+_INDEX = (b"<html><head><title>routewatch</title></head><body><h1>routewatch</h1>"
+          b"<p><a href=\"/metrics\">Metrics</a></p></body></html>\n")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    exporter: MetricsServer
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        context = self.exporter.tls_context
+        if context is not None:
+            conn = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("HTTP connection from %s failed", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    timeout = REQUEST_TIMEOUT
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        exporter = self.server.exporter
+        auth = exporter.auth
+        if auth.enabled and auth.check(self.headers.get("Authorization")) is None:
+            self._send(401, b"Unauthorized\n", "text/plain; charset=utf-8",
+                       {"WWW-Authenticate": 'Basic realm="routewatch", charset="UTF-8"'})
+            return
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+            self._send(200, encoder(exporter.registry), content_type)
+        elif path == "/":
+            self._send(200, _INDEX, "text/html; charset=utf-8")
+        else:
+            self._send(404, b"Not found\n", "text/plain; charset=utf-8")
+
+    def _send(self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+
+class MetricsServer:
+    """Serves ``registry`` on ``listen``:``port`` (port 0: any free port, see :attr:`port`)."""
+
+    def __init__(self, registry: CollectorRegistry, listen: str, port: int, web: WebConfig | None = None) -> None:
+        self.registry = registry
+        self._listen = listen
+        self._requested_port = port
+        self.tls_context: ssl.SSLContext | None = None
+        self.auth = BasicAuth({})
+        self.configure(web or WebConfig())
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def configure(self, web: WebConfig) -> None:
+        """Use ``web`` for new connections (a reload swaps it without dropping the socket)."""
+        self.tls_context = web.tls.context() if web.tls is not None else None
+        self.auth = BasicAuth(web.users)
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the server is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_context is not None else "http"
+
+    def start(self) -> None:
+        """Bind and serve in a daemon thread; raises OSError when the address cannot be bound."""
+        server_class = type("_BoundServer", (_Server,), {
+            "address_family": socket.AF_INET6 if ":" in self._listen else socket.AF_INET,
+        })
+        httpd = server_class((self._listen, self._requested_port), _Handler)
+        httpd.exporter = self
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, name="routewatch-http", daemon=True)
+        self._thread.start()
+        log.info("serving metrics on %s://%s:%d/metrics", self.scheme, self._listen, self.port)
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
