@@ -34,8 +34,9 @@ import yaml
 
 from .config import AsnWatch, Limits, parse_config
 from .config_messages import describe
+from .config_values import parse_config_asn
 from .errors import ConfigError
-from .model import Prefix, parse_asn
+from .model import Prefix
 
 _NO_EQUIVALENT = {
     "excludeMonitors": "routewatch runs every detection on every watched prefix",
@@ -90,7 +91,10 @@ def convert(document: object) -> Conversion:
         config["asns"] = found.asns
     config["sources"] = [{"type": "ris-live"}]
     _fit_limits(config, found.warnings)
-    parse_config(config)  # the output must load; a failure here is a bug in this module
+    try:
+        parse_config(config)
+    except ConfigError as exc:  # every input problem is caught above, so this is a bug here
+        raise ConfigError(["the converted config does not validate (please report this):", *exc.problems]) from None
     return Conversion(config, tuple(found.warnings))
 
 
@@ -152,7 +156,7 @@ def _parse_asns(name: str, value: object, found: _Collected) -> tuple[int, ...] 
     asns: list[int] = []
     for item in items:
         try:
-            asn = parse_asn(item)
+            asn = parse_config_asn(item)
         except ValueError as exc:
             found.problems.append(f"{name}.asn: {exc}")
             return None
@@ -218,7 +222,7 @@ def _monitor_asns(value: object, found: _Collected) -> None:
     for key, settings in value.items():
         where = f"options.monitorASns.{key}"
         try:
-            asn = parse_asn(key)
+            asn = parse_config_asn(key)
         except ValueError as exc:
             found.problems.append(f"{where}: {exc}")
             continue

@@ -228,6 +228,13 @@ def test_many_monitored_asns_raise_the_cap_so_the_output_loads() -> None:
             ],
         ),
         ({"options": ["monitorASns"]}, ["options: expected a mapping (monitorASns, generate), got a list"]),
+        (
+            {"192.0.2.0/24": {"asn": 0, "ignoreMorespecifics": False}, "options": {"monitorASns": {23456: None}}},
+            [
+                "192.0.2.0/24.asn: AS0 is reserved (RFC 7607) and is never a valid origin",
+                "options.monitorASns.23456: AS23456 is AS_TRANS (RFC 6793), a placeholder that is never a real origin",
+            ],
+        ),
     ],
 )
 def test_not_a_bgpalerter_file(document: object, problems: list[str]) -> None:
