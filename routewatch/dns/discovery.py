@@ -136,17 +136,17 @@ class Discoverer:
         return None if response is None else _owned_by(parse_ns_set(response), zone)
 
     async def _addresses(self, state: _Round, zone: str, name: str, child_servers: list[str]) -> set[str]:
-        """Addresses for a nameserver name: from the zone's own servers when the name is in the zone,
-        else from configured resolvers or a walk from the root."""
+        """Addresses for a nameserver name: from the zone's own servers when the name is in the zone
+        (only they can vouch for it; the glue covers them being silent), else from configured
+        resolvers or a walk from the root."""
+        if not (name == zone or name.endswith("." + zone)):
+            return set(await self._external_addresses(state, name, MAX_GLUELESS_DEPTH))
         found: set[str] = set()
-        if name == zone or name.endswith("." + zone):
-            for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-                answer = await self._ask_any(state, child_servers, name, rdtype,
-                                             lambda r: addresses_in_answer(r, name, require_aa=True))
-                found.update(answer or ())
-            if found:
-                return found
-        return set(await self._external_addresses(state, name, MAX_GLUELESS_DEPTH))
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            answer = await self._ask_any(state, child_servers, name, rdtype,
+                                         lambda r: addresses_in_answer(r, name, require_aa=True))
+            found.update(answer or ())
+        return found
 
     async def _external_addresses(self, state: _Round, name: str, depth: int) -> list[str]:
         found: list[str] = []

@@ -1,0 +1,108 @@
+"""``routewatch check zone`` against real servers: table, JSON, pinned servers, routes, exit codes."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from routewatch.cli import main
+from routewatch.dns.routes import RouteView, StaticRoutes
+from tests.support.dns_servers import Lab, facebook_lab
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    running = facebook_lab(tmp_path / "lab", ipv6=True)
+    yield running
+    running.stop()
+
+
+def args(lab: Lab, *extra: str) -> list[str]:
+    return ["check", "zone", "facebook.com", "--parent", lab.address("com"), "--port", str(lab.port),
+            "--timeout", "0.3", *extra]
+
+
+def test_healthy_zone_table(lab: Lab) -> None:
+    result = CliRunner().invoke(main, args(lab))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["NAMESERVER", "ADDRESS", "STATUS", "RTT", "ms", "UDP/TCP", "SERIAL", "AA",
+                                "NSID", "PREFIX", "VISIBLE"]
+    row = next(line.split() for line in lines if line.startswith("b.ns.facebook.com."))
+    assert row[1:3] == [lab.address("b"), "up"] and row[4:] == ["2021100401", "yes", "b-site", "-", "-"]
+    assert any(line.split()[:3] == ["a.ns.facebook.com.", "::1", "up"] for line in lines)
+    assert "verdict: facebook.com. is healthy (exit 0)" in result.output
+
+
+def test_json_and_route_columns_from_a_route_lookup(lab: Lab) -> None:
+    a = ipaddress.ip_network(lab.address("a") + "/32")
+    routes = StaticRoutes([RouteView(ipaddress.ip_network(lab.block + "0/24"), True, 32934),
+                           RouteView(a, False, 32934)])
+    result = CliRunner().invoke(main, args(lab, "--json"), obj=routes)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["verdict"] == "healthy" and report["exit_code"] == 0
+    assert report["nameservers_up"] == report["nameservers_total"] == 4
+    assert report["ns_sets"]["state"] == "agree" and report["serials"]["newest"] == 2021100401
+    by_address = {t["address"]: t for t in report["targets"]}
+    assert by_address[lab.address("a")]["prefix"] == f"{lab.address('a')}/32"
+    assert by_address[lab.address("a")]["visible"] is False
+    assert by_address[lab.address("b")]["prefix"] == lab.block + "0/24"
+    assert by_address["::1"]["prefix"] is None
+    assert report["diversity"]["single_origin"] is None  # ::1 has no route
+    assert by_address[lab.address("c")]["nsid"] == "c-site" and by_address[lab.address("c")]["aa"] is True
+
+
+def test_pinned_servers_and_degraded_exit(lab: Lab) -> None:
+    lab.servers["d"].stop()
+    result = CliRunner().invoke(main, ["check", "zone", "facebook.com.", "--server", lab.address("a"),
+                                       "--server", lab.address("d"), "--port", str(lab.port),
+                                       "--timeout", "0.3", "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert [(t["nameserver"], t["up"], t["reason"]) for t in report["targets"]] == [
+        (lab.address("a"), True, None), (lab.address("d"), False, "timeout")]
+    assert report["discovery"]["ok"] is True and report["ns_sets"]["state"] == "unknown"
+
+
+def test_down_and_could_not_check(lab: Lab) -> None:
+    for letter in "abcd":
+        lab.servers[letter].stop()
+    down = CliRunner().invoke(main, args(lab))
+    assert down.exit_code == 2, down.output
+    assert "verdict: facebook.com. is down (exit 2)" in down.output
+    lab.servers["com"].stop()
+    unknown = CliRunner().invoke(main, args(lab))
+    assert unknown.exit_code == 3, unknown.output
+    assert "no parent server gave the delegation" in unknown.output
+
+
+def test_bad_arguments_exit_3_not_2() -> None:
+    result = CliRunner().invoke(main, ["check", "zone", "facebook.com", "--server", "not-an-address"])
+    assert result.exit_code == 3
+    assert "not-an-address" in result.output
+    assert CliRunner().invoke(main, ["check", "zone"]).exit_code == 3
+    missing = CliRunner().invoke(main, ["check", "zone", "facebook.com", "-c", "/nonexistent/routewatch.yaml"])
+    assert missing.exit_code == 3 and "cannot read" in missing.output
+
+
+def test_real_process(lab: Lab, tmp_path: Path) -> None:
+    config = tmp_path / "routewatch.yaml"
+    config.write_text(f"zones:\n  - zone: facebook.com\n    parent_servers: [{lab.address('com')}]\n"
+                      f"dns:\n  port: {lab.port}\n  timeout: 0.3\n")
+    lab.servers["c"].stop()
+    done = subprocess.run([sys.executable, "-m", "routewatch", "check", "zone", "facebook.com", "-c",
+                           str(config), "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    down = [t for t in report["targets"] if not t["up"]]
+    assert [(t["nameserver"], t["reason"]) for t in down] == [("c.ns.facebook.com.", "timeout")]
