@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .alerts_cmd import alerts_group
 from .check_prefix import check_asn, check_prefix
 from .check_zone import check_zone
 from .config_cmd import config_group
@@ -31,6 +32,7 @@ def check_group() -> None:
 main.add_command(config_group)
 main.add_command(run)
 main.add_command(generate)
+main.add_command(alerts_group)
 main.add_command(replay)
 check_group.add_command(check_zone)
 check_group.add_command(check_prefix)

@@ -1,0 +1,1 @@
+"""Alert rules written once (``rules``) and rendered for Prometheus and for Grafana."""
