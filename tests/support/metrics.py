@@ -1,0 +1,77 @@
+"""Rendering and reading the exporter's output in tests, and an ExportState with every part present."""
+
+from __future__ import annotations
+
+import ipaddress
+from types import MappingProxyType
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from routewatch.config import Thresholds
+from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
+from routewatch.dns.snapshot import (
+    DiscoverySnapshot,
+    DnsSnapshot,
+    ResolverSnapshot,
+    TargetSnapshot,
+    TransportSnapshot,
+    ZoneSnapshot,
+)
+from routewatch.dns.targets import ProbeFailure, Target, Transport
+from routewatch.exporter.collector import ExportCollector
+from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
+from routewatch.exporter.text import render
+from routewatch.model import parse_prefix
+from routewatch.monitor import CoreSettings, Monitor
+from routewatch.sources.health import CollectorHealth, SourceHealth
+from routewatch.watch import WatchedPrefix, WatchSet
+from tests.support.events import announce, peer
+
+ORIGIN = 32934
+
+
+def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for family in text_string_to_metric_families(text.decode()):
+        for sample in family.samples:
+            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+def value(text: bytes, name: str, **labels: str) -> float | None:
+    return samples(text).get((name, tuple(sorted(labels.items()))))
+
+
+def scrape(state: ExportState) -> bytes:
+    return render([ExportCollector(SnapshotBox(state))])
+
+
+def watched_monitor(*prefixes: str) -> Monitor:
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), Thresholds()) for p in prefixes])
+    return Monitor(watch, CoreSettings(baseline_min_hold=1.0))
+
+
+ADDRESS = "192.0.2.53"
+
+
+def full_state() -> ExportState:
+    m = watched_monitor("192.0.2.0/24")
+    m.watch.asn_over_cap[ORIGIN] = 1
+    m.add_address(ipaddress.ip_address(ADDRESS), [parse_prefix("192.0.2.0/24")], "example.com.", True)
+    m.apply_all(announce(0, peer(i), "192.0.2.0/24", (64500 + i, ORIGIN)) for i in range(4))
+    m.advance(10)
+    failures = MappingProxyType(dict.fromkeys(ProbeFailure, 0))
+    probe = {t: TransportSnapshot(t, 9.0, None, 0.01, 5, True, "site", "") for t in Transport}
+    target = TargetSnapshot(Target("example.com.", "a.ns.example.com.", ADDRESS), True, None,
+                            probe[Transport.UDP], probe[Transport.TCP], failures, 2)
+    zone = ZoneSnapshot(
+        zone="example.com.", verdict=ZoneVerdict.HEALTHY, nameservers_up=1, nameservers_total=1, addresses_up=1,
+        addresses_total=1, addresses_over_cap=0, serials=SerialState.AGREE, serial_newest=5, lagging=(),
+        ns_sets=Agreement.AGREE, parent_ns=(), child_ns=(),
+        discovery=DiscoverySnapshot(True, 8.0, 8.0, 0), diversity=Diversity(True, True),
+        resolvers=(ResolverSnapshot("::1", 9.0, None, 0.02, failures),),
+    )
+    source = SourceHealth("ris-live", True, 9.0, 1.0, 0, 10, 0, 0, MappingProxyType({"OPEN": 1}),
+                          (CollectorHealth("rrc00", True, 9.0, 1.0),))
+    process = ProcessStatus("t", True, 1.0, (ComponentStatus("dns", True),))
+    return ExportState(process, core=m.snapshot(), dns=DnsSnapshot(10.0, (zone,), (target,)), sources=(source,))
