@@ -48,11 +48,13 @@ class Supervisor:
         on_change: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        pause: Callable[[asyncio.Event, float], Awaitable[None]] | None = None,
     ) -> None:
         self.backoff = backoff or Backoff()
         self._on_change = on_change
         self._clock = clock
         self._rng = rng or random.Random()
+        self._pause = pause or wait_or_stop
         self._status: dict[str, ComponentStatus] = {}
 
     def statuses(self) -> tuple[ComponentStatus, ...]:
@@ -89,7 +91,12 @@ class Supervisor:
                 delay = self.backoff.initial
             pause = delay * (1.0 + self._rng.uniform(-self.backoff.jitter, self.backoff.jitter))
             delay = self.backoff.next(delay)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=pause)
-            except TimeoutError:
-                pass
+            await self._pause(stop, pause)
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less if ``stop`` is set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

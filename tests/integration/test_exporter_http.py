@@ -1,0 +1,143 @@
+"""The /metrics server over real sockets: TLS from an openssl-made certificate, bcrypt basic auth, client certs."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import bcrypt
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+
+from routewatch.errors import ConfigError
+from routewatch.exporter.collector import ExportCollector
+from routewatch.exporter.server import MetricsServer
+from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
+from routewatch.exporter.webconfig import load_web_config
+from tests.support.tools import require_tool
+
+PASSWORD = "s3cret-scrape"
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run([require_tool("openssl"), *args], cwd=cwd, check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA, a server certificate for 127.0.0.1 signed by it, and a client certificate."""
+    d = tmp_path_factory.mktemp("pki")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA", cwd=d)
+    for name in ("server", "client"):
+        openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=d)
+        (d / f"{name}.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext", cwd=d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def bcrypt_hash() -> str:
+    return bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=10)).decode().replace("$2b$", "$2y$")
+
+
+def serve(web_file: Path | None) -> MetricsServer:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ExportCollector(SnapshotBox(ExportState(ProcessStatus("9.9.9")))))
+    server = MetricsServer(registry, "127.0.0.1", 0, load_web_config(web_file) if web_file else None)
+    server.start()
+    return server
+
+
+@pytest.fixture
+def running() -> Iterator[list[MetricsServer]]:
+    servers: list[MetricsServer] = []
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def test_plain_http_serves_metrics_and_404s_elsewhere(running: list[MetricsServer]) -> None:
+    server = serve(None)
+    running.append(server)
+    response = httpx.get(f"http://127.0.0.1:{server.port}/metrics")
+    assert response.status_code == 200
+    assert 'routewatch_build_info{version="9.9.9"} 1.0' in response.text
+    assert httpx.get(f"http://127.0.0.1:{server.port}/nope").status_code == 404
+
+
+def test_tls_with_basic_auth_401_without_password_and_bcrypt_once(pki: Path, bcrypt_hash: str,
+                                                                   running: list[MetricsServer]) -> None:
+    web = pki / "web.yml"
+    web.write_text(f"tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                   f"basic_auth_users:\n  prometheus: '{bcrypt_hash}'\n")
+    server = serve(web)
+    running.append(server)
+    url = f"https://127.0.0.1:{server.port}/metrics"
+    verify = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    with httpx.Client(verify=verify) as client:
+        anonymous = client.get(url)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["WWW-Authenticate"].startswith('Basic realm="routewatch"')
+        assert client.get(url, auth=("prometheus", "wrong")).status_code == 401
+        assert client.get(url, auth=("nobody", PASSWORD)).status_code == 401
+        checks_before = server.auth.bcrypt_checks
+        for _ in range(20):
+            assert client.get(url, auth=("prometheus", PASSWORD)).status_code == 200
+    assert server.auth.bcrypt_checks == checks_before + 1, "verified credentials must be cached"
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=2)  # plain HTTP to a TLS port
+
+
+def test_client_certificates_are_required_when_configured(pki: Path, running: list[MetricsServer]) -> None:
+    web = pki / "mtls.yml"
+    web.write_text("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                   "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n"
+                   "  min_version: TLS13\n")
+    server = serve(web)
+    running.append(server)
+    url = f"https://127.0.0.1:{server.port}/metrics"
+    with_cert = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    with_cert.load_cert_chain(pki / "client.crt", pki / "client.key")
+    assert httpx.get(url, verify=with_cert).status_code == 200
+    without = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(url, verify=without, timeout=2)
+
+
+def test_unsupported_and_unknown_keys_are_rejected_by_name(tmp_path: Path) -> None:
+    web = tmp_path / "web.yml"
+    web.write_text("tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"
+                   "  client_auth_type: RequireAnyClientCert\n  min_version: TLS14\n"
+                   "rate_limit:\n  interval: 1s\nbasic_auth_user:\n  x: y\nbasic_auth_users:\n  alice: plaintext\n")
+    with pytest.raises(ConfigError) as caught:
+        load_web_config(web)
+    problems = caught.value.problems
+    assert "rate_limit: rate limiting is not supported by routewatch" in problems
+    assert any(p.startswith("basic_auth_user: unknown key") for p in problems)
+    assert any(p.startswith("tls_server_config.cipher_suites: choosing cipher suites") for p in problems)
+    assert any(p.startswith("tls_server_config.client_auth_type: RequireAnyClientCert accepts") for p in problems)
+    assert any(p.startswith("tls_server_config.min_version: expected one of TLS10") for p in problems)
+    assert any(p.startswith("basic_auth_users.alice: expected a bcrypt hash") for p in problems)
+    assert not any("plaintext" in p for p in problems), "a secret must not be echoed"
+
+
+def test_missing_certificate_files_fail_at_load(tmp_path: Path) -> None:
+    web = tmp_path / "web.yml"
+    web.write_text("tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n")
+    with pytest.raises(ConfigError, match="cannot load the certificate"):
+        load_web_config(web)
+
+
+def test_basic_auth_without_tls_warns(tmp_path: Path, bcrypt_hash: str, caplog: pytest.LogCaptureFixture) -> None:
+    web = tmp_path / "web.yml"
+    web.write_text(f"basic_auth_users:\n  prometheus: '{bcrypt_hash}'\n")
+    with caplog.at_level(logging.WARNING):
+        config = load_web_config(web)
+    assert config.tls is None and set(config.users) == {"prometheus"}
+    assert "basic auth without TLS" in caplog.text
