@@ -63,6 +63,9 @@ async def looking_glass_snapshot(glass: LookingGlass, watch: WatchSet, collector
                                  time: float) -> Snapshot:
     """Ask the looking glass about every watched prefix and nameserver address.
 
+    The snapshot is timed at the newest answer's data time, at least ``time``
+    (data time: the wall clock never enters the core).
+
     A question that fails leaves its prefix unconfirmed (kept as is) and is
     counted in ``failed``; one failure does not spoil the rest.
     """

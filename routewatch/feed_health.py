@@ -115,7 +115,7 @@ class FeedHealth:
             return []
         changes = []
         for name, state in self._collectors.items():
-            if state.stale and state.last_receipt >= since and self.clock() - state.last_receipt <= self.stale_after:
+            if state.stale and state.last_receipt > since and self.clock() - state.last_receipt <= self.stale_after:
                 state.stale = False
                 changes.append(self._status(name, FeedState.UP, "reconciled"))
         return changes

@@ -7,9 +7,10 @@ Entry point for the daemon::
     live.health()                 # a frozen SourceHealth for the exporter, any time
 
 ``run`` connects first (live messages are buffered in a bounded queue from that
-moment), loads the initial state from a snapshot (``bgp.bootstrap.mrt_files``,
-else RIPEstat's looking glass when ``ripestat`` is given and
-``bgp.bootstrap.ripestat`` is on), then applies the buffered and live messages.
+moment; if the first attempt fails, it goes on without waiting), loads the
+initial state from a snapshot (``bgp.bootstrap.mrt_files``, else RIPEstat's
+looking glass when ``ripestat`` is given and ``bgp.bootstrap.ripestat`` is on),
+then applies the buffered and live messages.
 Construct the Monitor with ``bootstrapped=False`` unless its state was
 restored: without a snapshot a stable prefix's visibility stays unknown, and
 ``run`` marks the monitor bootstrapped once a snapshot is in.
@@ -132,6 +133,7 @@ class LiveBgp:
         """Bootstrap, then apply messages until ``stop`` is set."""
         client = asyncio.create_task(self.client.run(stop), name=f"{self.settings.name}-socket")
         try:
+            await self.client.first_attempt.wait()
             await self._bootstrap()
             self.last_reconcile = self.clock()
             while not stop.is_set():
@@ -225,7 +227,7 @@ class LiveBgp:
             log.info("%s: bootstrapped from %d MRT files (%d events)", self.settings.name, len(files), report.events)
             self._bootstrapped(self.monitor.sessions.known_collectors)
         elif self.glass is not None and self.config.bgp.bootstrap.ripestat:
-            snapshot = await looking_glass_snapshot(self.glass, self.monitor.watch, frozenset(), self.clock())
+            snapshot = await looking_glass_snapshot(self.glass, self.monitor.watch, frozenset(), self.monitor.now)
             if snapshot.failed and not snapshot.routes:
                 log.warning("%s: no bootstrap snapshot: the looking glass failed", self.settings.name)
                 return

@@ -149,6 +149,9 @@ class RisLiveClient:
         self._subscriptions: dict[SubscriptionKey, dict[str, Any]] = {}
         self._pending: set[SubscriptionKey] = set()
         self._ws: ClientConnection | None = None
+        #: Set once the first connection attempt has subscribed or failed: a snapshot
+        #: taken after it misses nothing, because messages are buffered from then on.
+        self.first_attempt = asyncio.Event()
         for sub in subscriptions:
             self._subscriptions[subscription_key(sub)] = sub
 
@@ -219,6 +222,7 @@ class RisLiveClient:
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             return f"cannot connect to {self.settings.url}: {exc or type(exc).__name__}", False
         finally:
+            self.first_attempt.set()
             if self.stats.up:
                 self.stats.up = False
                 self._ws = None
@@ -233,6 +237,7 @@ class RisLiveClient:
         self._pending.clear()
         self.on_connect()
         await self._send_subscriptions(ws, list(self._subscriptions.values()))
+        self.first_attempt.set()
         pinger = asyncio.create_task(self._ping(ws))
         stopper = asyncio.create_task(stop.wait())
         reader = asyncio.create_task(self._read(ws))

@@ -320,7 +320,9 @@ class RisLiveServer:
     async def kill(self) -> None:
         """Die like a crashed process: no close frames, listening socket gone."""
         assert self._server is not None
-        self.drop_tcp()
+        self._server.server.close()  # stop listening first, or a fast client reconnects at once
+        for connection in list(self._server.all_connections):
+            connection.transport.abort()
         self._server.close(close_connections=False)
         await self._server.wait_closed()
         self._server = None
