@@ -33,6 +33,7 @@ from .model import (
 )
 from .monitor import Monitor
 from .ripestat import RoutingStatus
+from .snapshot import CoreSnapshot
 from .table import RouteTable
 from .watch import WatchedPrefix, WatchSet
 
@@ -214,14 +215,18 @@ def judge(visible: int, ratio: float | None, min_visibility: float, unexpected: 
 
 
 def prefix_report(
-    observation: Observation, prefix: Prefix, expected: Iterable[int], min_visibility: float, *, source: str
+    observation: Observation, prefix: Prefix, expected: Iterable[int], min_visibility: float, *, source: str,
+    snapshot: CoreSnapshot | None = None,
 ) -> PrefixReport:
-    """The report of ``prefix`` and its more-specifics from what ``observation`` was fed."""
+    """The report of ``prefix`` and its more-specifics from what ``observation`` was fed.
+
+    Pass ``snapshot`` when reporting many prefixes of one observation: taking it is O(watched prefixes).
+    """
     expected_set = frozenset(expected)
     table = observation.monitor.table
     views = [prefix_view(table, p, expected_set) for p in sorted(table.prefixes_within(prefix))]  # type: ignore[type-var]
     exact = next((v for v in views if v.prefix == prefix), None)
-    status = observation.monitor.snapshot().status(prefix)
+    status = (snapshot or observation.monitor.snapshot()).status(prefix)
     if expected_set:
         visible = status.visible_peers if status else 0
         visible_asns = status.visible_peer_asns if status else 0
@@ -252,12 +257,14 @@ def asn_report(observation: Observation, asn: int, min_visibility: float, *, sou
     """Every prefix the data showed ``asn`` originating, each judged as ``check prefix`` would."""
     found = sorted((w.prefix for w in observation.watch if w.source == f"asn:{asn}"),
                    key=lambda p: (p.version, p))
+    snapshot = observation.monitor.snapshot()
     return AsnReport(
         asn=asn,
         source=source,
         time=observation.time,
         min_visibility=min_visibility,
-        prefixes=tuple(prefix_report(observation, p, (asn,), min_visibility, source=source) for p in found),
+        prefixes=tuple(prefix_report(observation, p, (asn,), min_visibility, source=source, snapshot=snapshot)
+                       for p in found),
         over_cap=observation.watch.asn_over_cap.get(asn, 0),
     )
 

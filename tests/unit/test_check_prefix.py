@@ -1,0 +1,244 @@
+"""``routewatch check prefix`` on the shared MRT files (against bgpdump) and on a local RIPEstat."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from routewatch.cli import main
+from routewatch.lookup import Observation, Verdict, prefix_report
+from routewatch.model import Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
+from routewatch.sources.mrt import read_mrt
+from tests.support import ripestat_server as rs
+from tests.support.tools import MRT_DIR, require_data
+from tests.support.visibility_oracle import cached_lines, judge, merged_lines, replay, visibility
+
+UPDATES_2010 = MRT_DIR / "updates.20100722.2015.gz"
+RRC06 = MRT_DIR / "ris.rrc06.updates.1427846400.gz"
+BVIEW_2002 = MRT_DIR / "bview.20020722.2337.gz"
+UPDATES_2002 = MRT_DIR / "updates.20020722.2238.gz"
+
+CASES = [
+    # (files, prefix, expected origins): several origins, AS_SET, withdrawals, IPv6, RIB plus updates
+    ((UPDATES_2010,), "62.100.192.0/19", (46284,)),
+    ((UPDATES_2010,), "62.100.192.0/19", (3257, 46284)),
+    ((UPDATES_2010,), "62.37.120.0/22", (12479,)),
+    ((UPDATES_2010,), "201.222.64.0/20", (25620,)),
+    ((UPDATES_2010,), "190.186.128.0/19", ()),
+    ((RRC06,), "2600:1007:c03::/48", (6167,)),
+    ((RRC06,), "2620:110:9004::/48", (13620,)),
+    ((RRC06,), "69.194.4.0/24", (33529,)),
+    ((BVIEW_2002,), "142.24.0.0/13", (3633,)),
+    ((BVIEW_2002,), "62.41.80.0/21", ()),
+    ((BVIEW_2002,), "146.108.0.0/16", (15733,)),
+    ((BVIEW_2002, UPDATES_2002), "146.108.0.0/16", (15733,)),
+]
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", "prefix", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize(("files", "prefix", "expected"), CASES, ids=[f"{c[1]}-{len(c[0])}f-{c[2]}" for c in CASES])
+def test_mrt_visibility_equals_bgpdump(files: tuple[Path, ...], prefix: str, expected: tuple[int, ...]) -> None:
+    for path in files:
+        require_data(path)
+    oracle = visibility(merged_lines(files), prefix, expected)
+    args = [prefix, "--json", *(a for path in files for a in ("--mrt", str(path)))]
+    args += [a for asn in expected for a in ("--origin", str(asn))]
+    result = run(*args)
+    report = json.loads(result.stdout)
+    assert report["visible_peers"] == oracle.visible
+    assert report["visible_peer_asns"] == oracle.visible_asns
+    assert report["ratio"] == (oracle.visible / oracle.carried if oracle.carried else None)
+    assert result.exit_code == report["exit_code"]
+    exact = report["exact"]
+    if oracle.origins:
+        seen = {("{" + ",".join(map(str, o["origins"])) + "}") if o["as_set"] else str(o["origins"][0]): o["peers"]
+                for o in exact["origins"]}
+        assert seen == oracle.origins
+        assert exact["peers"] == sum(oracle.origins.values())
+    else:
+        assert exact is None
+
+
+def test_every_prefix_of_an_update_file_equals_bgpdump() -> None:
+    """All prefixes of a file at once: one observation watching each with its most common origin."""
+    lines = cached_lines(require_data(UPDATES_2010))
+    states = replay(lines)
+    origins: dict[str, dict[str, int]] = {}
+    for line in lines:
+        if line.is_announcement and line.as_path and not line.as_path.split()[-1].startswith("{"):
+            counts = origins.setdefault(str(parse_prefix(line.prefix)), {})
+            origin = line.as_path.split()[-1]
+            counts[origin] = counts.get(origin, 0) + 1
+    expected = {p: int(max(c, key=c.__getitem__)) for p, c in origins.items()}
+    from routewatch.config import Thresholds
+    from routewatch.monitor import Monitor
+    from routewatch.watch import WatchedPrefix, WatchSet
+
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset((a,)), Thresholds()) for p, a in expected.items()])
+    observation = Observation(Monitor(watch))
+    observation.apply_all(read_mrt(UPDATES_2010, prefix_filter=watch.relevant))
+    mismatches = []
+    snapshot = observation.monitor.snapshot()
+    for prefix, asn in expected.items():
+        oracle = judge(states, prefix, (asn,))
+        report = prefix_report(observation, parse_prefix(prefix), (asn,), 0.5, source="mrt", snapshot=snapshot)
+        if (report.visible_peers, report.visible_peer_asns) != (oracle.visible, oracle.visible_asns):
+            mismatches.append((prefix, report.visible_peers, oracle.visible))
+        if report.ratio != (oracle.visible / oracle.carried if oracle.carried else None):
+            mismatches.append((prefix, report.ratio, oracle.carried))
+    assert len(expected) > 700
+    assert mismatches == []
+
+
+def test_table_output_and_exit_codes_on_mrt() -> None:
+    result = run("62.100.192.0/19", "--origin", "3257", "--mrt", str(require_data(UPDATES_2010)))
+    assert result.exit_code == 2
+    assert result.stdout.startswith("62.100.192.0/19: UNEXPECTED-ORIGIN")
+    assert "62.100.192.0/19 originated by AS46284 (9 peers)" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.startswith("PREFIX"))
+    assert header.split() == ["PREFIX", "ORIGIN", "EXPECTED", "PEERS", "PEER", "ASNS", "COLLECTORS", "SAMPLE", "PATH"]
+    visible = run("62.100.192.0/19", "--origin", "46284", "--mrt", str(UPDATES_2010))
+    assert visible.exit_code == 0 and "VISIBLE" in visible.stdout.splitlines()[0]
+
+
+def test_withdrawn_prefix_is_degraded_or_not_visible() -> None:
+    oracle = visibility(cached_lines(require_data(UPDATES_2010)), "62.37.120.0/22", (12479,))
+    result = run("62.37.120.0/22", "--origin", "12479", "--mrt", str(UPDATES_2010), "--min-visibility", "1.0")
+    expected = 0 if oracle.visible == oracle.carried else 1 if oracle.visible else 2
+    assert result.exit_code == expected
+
+
+def test_more_specifics_and_as_set_are_listed() -> None:
+    result = run("142.24.0.0/13", "--origin", "3633", "--json", str(require_data(BVIEW_2002)))
+    report = json.loads(result.stdout)
+    assert report["exact"]["origins"][0]["as_set"] is True
+    assert [v["prefix"] for v in report["more_specifics"]] == ["142.31.0.0/16"]
+    assert report["more_specifics"][0]["origins"][0]["expected"] is True
+
+
+def test_config_supplies_expected_origins(tmp_path: Path) -> None:
+    config = tmp_path / "routewatch.yaml"
+    config.write_text("prefixes:\n  - prefix: 62.100.192.0/19\n    asn: [46284]\n")
+    report = json.loads(run("62.100.192.0/19", "-c", str(config), "--json", "--mrt", str(UPDATES_2010)).stdout)
+    assert report["expected_origins"] == [46284]
+    assert report["verdict"] == "visible"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["10.0.0.1/8"], "could not check: prefix '10.0.0.1/8'"),
+    (["10.0.0.0/8", "--origin", "ASX"], "could not check: origin 'ASX'"),
+    (["10.0.0.0/8", "--min-visibility", "2"], "--min-visibility must be a ratio"),
+    (["10.0.0.0/8", "--mrt", "/nonexistent/file.gz"], "/nonexistent/file.gz: no such file"),
+])
+def test_bad_input_exits_3_with_one_line(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 3
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bgpstream_reads_the_files_or_says_what_is_missing() -> None:
+    """pybgpstream cannot be installed here, so this checks the path users without it take."""
+    try:
+        import pybgpstream  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        result = run("62.100.192.0/19", "--bgpstream", "--mrt", str(UPDATES_2010))
+        assert result.exit_code == 3
+        assert "pybgpstream is not installed" in result.stderr
+    else:
+        result = run("62.100.192.0/19", "--bgpstream", "--mrt", str(UPDATES_2010), "--json")
+        assert json.loads(result.stdout)["source"] == "bgpstream"
+
+
+def test_session_down_is_not_counted_as_carrying() -> None:
+    """A peer whose session went down neither counts as visible nor in the ratio's denominator."""
+    prefix = parse_prefix("192.0.2.0/24")
+    a, b = Peer("rrc00", "198.51.100.1", 64501), Peer("rrc00", "198.51.100.2", 64502)
+    observation = Observation.of_prefix(prefix, (64500,))
+    observation.apply_all([
+        RouteAnnouncement(1.0, a, prefix, (64501, 64500)),
+        RouteAnnouncement(1.0, b, prefix, (64502, 64500)),
+        PeerStateChange(2.0, a, 6, 1),
+        RouteWithdrawal(3.0, b, prefix),
+    ])
+    report = prefix_report(observation, prefix, (64500,), 0.5, source="test")
+    assert (report.visible_peers, report.ratio, report.verdict) == (0, 0.0, Verdict.NOT_VISIBLE)
+    assert "0 of the 1 peers" in report.ratio_basis
+
+
+# -- RIPEstat --------------------------------------------------------------------
+
+PREFIX = "193.0.0.0/21"
+
+
+@pytest.fixture
+def ripestat(tmp_path: Path) -> Iterator[tuple[rs.RipestatServer, Path]]:
+    with rs.running() as server:
+        server.add("looking-glass", PREFIX, rs.looking_glass(PREFIX, [
+            rs.LgPeer("rrc00", "2.56.11.1", "34854 6939 3333", PREFIX),
+            rs.LgPeer("rrc00", "2.56.11.2", "1103 3333", PREFIX),
+            rs.LgPeer("rrc06", "202.249.2.169", "2497 3333", PREFIX),
+        ]))
+        server.add("routing-status", PREFIX, rs.routing_status(
+            PREFIX, origins=[3333], seeing=330, total=345, more_specifics=[("193.0.0.0/24", 3333)]))
+        config = tmp_path / "routewatch.yaml"
+        config.write_text(f"prefixes:\n  - prefix: {PREFIX}\n    asn: 3333\n"
+                          f"ripestat:\n  url: {server.url}\n  timeout: 0.5\n  retries: 0\n  sourceapp: rw-test\n")
+        yield server, config
+
+
+def test_ripestat_visible(ripestat: tuple[rs.RipestatServer, Path]) -> None:
+    server, config = ripestat
+    result = run(PREFIX, "-c", str(config), "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert (report["source"], report["visible_peers"], report["visible_peer_asns"]) == ("ripestat", 3, 3)
+    assert report["ratio"] == pytest.approx(330 / 345)
+    assert report["ratio_basis"] == "RIPEstat: 330 of 345 full-table RIS peers"
+    assert report["exact"]["by_collector"] == {"rrc00": 2, "rrc06": 1}
+    assert [v["prefix"] for v in report["more_specifics"]] == ["193.0.0.0/24"]
+    assert {r.params["sourceapp"] for r in server.requests} == {"rw-test"}
+
+
+def test_ripestat_unexpected_origin_and_degraded(ripestat: tuple[rs.RipestatServer, Path]) -> None:
+    server, config = ripestat
+    hijacked = run(PREFIX, "-c", str(config), "--origin", "64500")
+    assert hijacked.exit_code == 2
+    assert "193.0.0.0/21 originated by AS3333 (3 peers)" in hijacked.stdout
+    assert "193.0.0.0/24 originated by AS3333" in hijacked.stdout
+    degraded = run(PREFIX, "-c", str(config), "--min-visibility", "0.99")
+    assert degraded.exit_code == 1
+    assert degraded.stdout.startswith(f"{PREFIX}: DEGRADED")
+
+
+@pytest.mark.parametrize(("fault", "message"), [
+    (rs.SERVER_ERROR, "routing-status: HTTP 500 (1 attempt)"),
+    (rs.MALFORMED, "malformed JSON"),
+    (rs.slow(2.0), "no answer within 0.5 s"),
+    (rs.too_many_requests("1"), "HTTP 429"),
+])
+def test_ripestat_failures_exit_3_without_traceback(ripestat: tuple[rs.RipestatServer, Path], fault: rs.Fault,
+                                                     message: str) -> None:
+    server, config = ripestat
+    server.faults = [fault, fault]
+    result = run(PREFIX, "-c", str(config))
+    assert result.exit_code == 3
+    assert message in result.stderr
+    assert result.stderr.startswith("routewatch: could not check: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_ripestat_error_status_is_reported(ripestat: tuple[rs.RipestatServer, Path]) -> None:
+    server, config = ripestat
+    server.add("routing-status", "10.0.0.0/8", rs.error("routing-status", "Unknown resource"))
+    result = run("10.0.0.0/8", "-c", str(config), "--json")
+    assert result.exit_code == 3
+    assert "Unknown resource" in json.loads(result.stdout)["error"]
