@@ -54,7 +54,7 @@ async def run_check(config: Config, servers: Sequence[str] = (), routes: RouteLo
     """Check the single zone in ``config``; ``servers`` pins the addresses to ask instead of discovering."""
     zone = config.zones[0].zone
     pinned = {zone: [canonical_address(s) for s in servers]} if servers else None
-    monitor = DnsMonitor(config, routes=routes, pinned=pinned)
+    monitor = DnsMonitor(config, routes=routes, pinned=pinned, stagger=False)
     snapshot = await monitor.run_once()
     targets = snapshot.targets_of(zone)
     views = {t.address: routes.route_for(t.address) for t in targets} if routes is not None else {}

@@ -19,6 +19,7 @@ from ..config import Config, DnsSettings
 from .discovery import Discoverer, Discovery
 from .probe import ProbeSettings, probe_soa
 from .routes import RouteLookup
+from .schedule import Agenda, Due, Work
 from .snapshot import DnsSnapshot
 from .state import ResolverState, TargetState, ZoneState, merge_targets
 from .targets import Target, Transport, cap_targets
@@ -34,7 +35,11 @@ class DnsMonitor:
 
     ``pinned`` maps a zone to server addresses to probe instead of discovering
     (``check zone --server``); ``routes`` answers which route covers an
-    address, for the diversity flags.
+    address, for the diversity flags. With ``stagger`` (the default), a new
+    target's first probes are spread at random over one period instead of
+    all firing at once: 2,000 simultaneous probes would queue behind each
+    other and inflate every measured round-trip time. ``check zone`` and
+    tests turn it off to probe everything immediately.
     """
 
     def __init__(
@@ -46,7 +51,9 @@ class DnsMonitor:
         rng: random.Random | None = None,
         routes: RouteLookup | None = None,
         pinned: Mapping[str, Sequence[str]] | None = None,
+        stagger: bool = True,
     ) -> None:
+        self._stagger = stagger
         self._dns: DnsSettings = config.dns
         self._cap = config.limits.max_nameserver_addresses
         self._clock = clock
@@ -61,14 +68,21 @@ class DnsMonitor:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._zones: dict[str, ZoneState] = {}
+        self._agenda = Agenda()
         pinned = pinned or {}
+        start = clock()
         for watch in config.zones:
             state = ZoneState(watch, pinned=watch.zone in pinned)
             state.resolvers = {r: ResolverState(r) for r in config.dns.resolvers}
             self._zones[watch.zone] = state
+            if state.resolvers:
+                self._agenda.add(start, Work.RESOLVE, watch.zone)
             if state.pinned:
                 found = [Target(watch.zone, address, address) for address in pinned[watch.zone]]
-                self._install(state, merge_targets({}, found, complete=True, now=0.0, keep_until=float("inf")))
+                merged = merge_targets({}, found, complete=True, now=start, keep_until=float("inf"))
+                self._install(state, merged, start)
+            else:
+                self._agenda.add(start, Work.DISCOVER, watch.zone)
 
     def targets(self) -> list[Target]:
         """Every (zone, nameserver, address) currently probed, for the BGP side's route checks."""
@@ -108,35 +122,31 @@ class DnsMonitor:
     def step(self) -> float:
         """Launch whatever is due now; return when the next thing falls due."""
         now = self._clock()
-        upcoming = [now + self._dns.interval]
-        for zone in self._zones.values():
-            upcoming.append(self._step_zone(zone, now))
-        return min(upcoming)
-
-    def _step_zone(self, zone: ZoneState, now: float) -> float:
-        upcoming: list[float] = []
-        if not zone.pinned and not zone.discovering:
-            if zone.next_discovery <= now:
-                zone.discovering = True
+        for entry in self._agenda.pop_due(now):
+            zone = self._zones[entry.zone]
+            if entry.work is Work.DISCOVER:
                 self._launch(self._discover(zone, now))
+            elif entry.work is Work.RESOLVE:
+                self._agenda.add(now + self._jittered(self._dns.interval), Work.RESOLVE, zone.zone)
+                if not zone.resolving:
+                    zone.resolving = True
+                    self._launch(self._resolve(zone))
             else:
-                upcoming.append(zone.next_discovery)
-        for state in zone.targets.values():
-            for transport in Transport:
-                if transport in state.in_flight:
-                    continue
-                if state.next_due[transport] <= now:
-                    state.in_flight.add(transport)
-                    state.next_due[transport] = now + self._jittered(self._period(transport))
-                    self._launch(self._probe(zone, state, transport))
-                upcoming.append(state.next_due[transport])
-        if zone.resolvers and not zone.resolving:
-            if zone.next_resolvers <= now:
-                zone.resolving = True
-                zone.next_resolvers = now + self._jittered(self._dns.interval)
-                self._launch(self._resolve(zone))
-            upcoming.append(zone.next_resolvers)
-        return min(upcoming, default=now + self._dns.interval)
+                self._start_probe(zone, entry, now)
+        upcoming = self._agenda.next_time()
+        return now + self._dns.interval if upcoming is None else upcoming
+
+    def _start_probe(self, zone: ZoneState, entry: Due, now: float) -> None:
+        assert entry.target is not None and entry.transport is not None
+        state = zone.targets.get(entry.target)
+        if state is None or state.next_due[entry.transport] != entry.time:
+            return  # dropped by discovery, or superseded
+        due = now + self._jittered(self._period(entry.transport))
+        state.next_due[entry.transport] = due
+        self._agenda.add(due, Work.PROBE, zone.zone, entry.target, entry.transport)
+        if entry.transport not in state.in_flight:  # a probe slower than its period is not doubled
+            state.in_flight.add(entry.transport)
+            self._launch(self._probe(zone, state, entry.transport))
 
     def _period(self, transport: Transport) -> float:
         return self._dns.interval if transport is Transport.UDP else self._dns.tcp_interval
@@ -151,7 +161,6 @@ class DnsMonitor:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        self._wake.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("DNS work failed unexpectedly", exc_info=task.exception())
 
@@ -175,29 +184,39 @@ class DnsMonitor:
             )
             self.apply_discovery(zone, discovery, self._clock())
         finally:
-            zone.discovering = False
             zone.discovery_attempt = started
+            self._wake.set()  # new targets are due now
 
     def apply_discovery(self, zone: ZoneState, discovery: Discovery, now: float) -> None:
         """Fold one discovery round into the zone: keep, add or drop targets, schedule the next round."""
         zone.last_discovery = discovery
         if discovery.ok:
             zone.discovery_success = now
-            zone.next_discovery = now + self._dns.rediscover_interval
+            next_round = now + self._dns.rediscover_interval
         else:
             zone.discovery_failures += 1
-            zone.next_discovery = now + min(self._dns.rediscover_interval, self._dns.interval)
+            next_round = now + min(self._dns.rediscover_interval, self._dns.interval)
             log.warning("discovery of %s incomplete: %s", zone.zone, "; ".join(discovery.problems))
+        self._agenda.add(next_round, Work.DISCOVER, zone.zone)
         keep_until = now + max(float(discovery.ttl), self._dns.rediscover_interval)
         current = {t: s.expires for t, s in zone.targets.items()}
         merged = merge_targets(current, discovery.targets(), complete=discovery.ok, now=now, keep_until=keep_until)
-        self._install(zone, merged, listed=set(discovery.targets()))
+        self._install(zone, merged, now, listed=set(discovery.targets()))
 
-    def _install(self, zone: ZoneState, merged: Mapping[Target, float], listed: set[Target] | None = None) -> None:
+    def _install(
+        self, zone: ZoneState, merged: Mapping[Target, float], now: float, listed: set[Target] | None = None
+    ) -> None:
+        """Replace the zone's targets; new ones are probed over both transports (staggered or at once)."""
         kept, zone.over_cap = cap_targets(list(merged), self._cap)
         fresh: dict[Target, TargetState] = {}
         for target in kept:
-            state = zone.targets.get(target) or TargetState(target, merged[target])
+            state = zone.targets.get(target)
+            if state is None:
+                state = TargetState(target, merged[target])
+                for transport in Transport:
+                    first = now + self._rng.uniform(0, self._period(transport)) if self._stagger else now
+                    state.next_due[transport] = first
+                    self._agenda.add(first, Work.PROBE, zone.zone, target, transport)
             state.expires = merged[target]
             state.retained = listed is not None and target not in listed
             fresh[target] = state

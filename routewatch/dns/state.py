@@ -113,11 +113,8 @@ class ZoneState:
     discovery_attempt: float | None = None
     discovery_success: float | None = None
     discovery_failures: int = 0
-    next_discovery: float = 0.0
-    discovering: bool = False
     disagreeing_since: float | None = None
     resolvers: dict[str, ResolverState] = field(default_factory=dict)
-    next_resolvers: float = 0.0
     resolving: bool = False
 
     @property

@@ -132,7 +132,8 @@ async def test_schedule_interval_jitter_tcp_and_counters(serve) -> None:  # type
         zones=[ZoneWatch(zone=ZONE)],
         dns=DnsSettings(port=healthy.port, timeout=0.3, interval=60, jitter=0.1, tcp_interval=300),
     )
-    monitor = DnsMonitor(config, clock=clock, rng=random.Random(1), pinned={ZONE: ["127.0.0.1", "127.0.0.2"]})
+    monitor = DnsMonitor(config, clock=clock, rng=random.Random(1), pinned={ZONE: ["127.0.0.1", "127.0.0.2"]},
+                         stagger=False)
     assert monitor.targets() == [Target(ZONE, "127.0.0.1", "127.0.0.1"), Target(ZONE, "127.0.0.2", "127.0.0.2")]
     due = monitor.step()
     await monitor.drain()
@@ -198,7 +199,7 @@ async def test_failed_discovery_keeps_targets_for_the_delegation_ttl(serve) -> N
         zones=[ZoneWatch(zone=ZONE, parent_servers=[parent_address])],
         dns=DnsSettings(port=port, timeout=0.3, retries=0, rediscover_interval=3600),
     )
-    monitor = DnsMonitor(config, clock=clock, rng=random.Random(2))
+    monitor = DnsMonitor(config, clock=clock, rng=random.Random(2), stagger=False)
     await monitor.run_once()
     zone = monitor.snapshot().zone(ZONE)
     assert zone.discovery.ok and zone.addresses_up == 1 and zone.discovery.ttl == 7200
@@ -227,7 +228,21 @@ async def test_cap_counts_addresses_it_does_not_probe(serve) -> None:  # type: i
     server = await serve(fake_dns.authoritative(1))
     config = Config(zones=[ZoneWatch(zone=ZONE)], dns=DnsSettings(port=server.port, timeout=0.3),
                     limits=Limits(max_nameserver_addresses=1))
-    monitor = DnsMonitor(config, pinned={ZONE: ["127.0.0.1", "127.0.0.3"]})
+    monitor = DnsMonitor(config, pinned={ZONE: ["127.0.0.1", "127.0.0.3"]}, stagger=False)
     snapshot = await monitor.run_once()
     assert [t.address for t in snapshot.targets] == ["127.0.0.1"]
     assert snapshot.zone(ZONE).addresses_over_cap == 1
+
+
+async def test_staggered_first_probes_spread_over_one_period(serve) -> None:  # type: ignore[no-untyped-def]
+    server = await serve(fake_dns.authoritative(1))
+    clock = FakeClock()
+    config = Config(zones=[ZoneWatch(zone=ZONE)], dns=DnsSettings(port=server.port, timeout=0.3, interval=60))
+    monitor = DnsMonitor(config, clock=clock, rng=random.Random(3), pinned={ZONE: ["127.0.0.1"]})
+    first = monitor.step()
+    assert server.queries == {"udp": 0, "tcp": 0}
+    assert clock.now < first <= clock.now + 60
+    clock.now = first
+    monitor.step()
+    await monitor.drain()
+    assert sum(server.queries.values()) == 1

@@ -49,7 +49,7 @@ def monitor_for(lab: Lab, clock: Clock | None = None, **dns: object) -> DnsMonit
     parents = [] if dns.get("root_servers") else [lab.address("com")]
     settings = DnsSettings(**{"port": lab.port, "timeout": 0.3, **dns})  # type: ignore[arg-type]
     config = Config(zones=[ZoneWatch(zone="facebook.com", parent_servers=parents)], dns=settings)
-    return DnsMonitor(config, clock=clock or Clock())
+    return DnsMonitor(config, clock=clock or Clock(), stagger=False)
 
 
 def by_address(snapshot: DnsSnapshot) -> dict[str, TargetSnapshot]:
