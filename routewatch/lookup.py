@@ -125,6 +125,7 @@ class Observation:
 
     monitor: Monitor
     carried: dict[Prefix, set[Peer]] = field(default_factory=dict)
+    originated: dict[Prefix, set[int]] = field(default_factory=dict)
     time: float | None = None
 
     @classmethod
@@ -146,6 +147,7 @@ class Observation:
         if isinstance(event, RouteAnnouncement):
             if event.safi == Safi.UNICAST and self.watch.covering_prefix(event.prefix) is not None:
                 self.carried.setdefault(event.prefix, set()).add(event.peer)
+                self.originated.setdefault(event.prefix, set()).update(event.origin_asns)
         elif isinstance(event, PeerStateChange) and not event.established:
             for peers in self.carried.values():
                 peers.discard(event.peer)
@@ -185,6 +187,14 @@ def prefix_view(table: RouteTable, prefix: Prefix, expected: frozenset[int]) -> 
         by_collector=tuple(sorted(by_collector.items())),
         origins=tuple(origins),
     )
+
+
+def _holders(table: RouteTable, prefix: Prefix, expected: frozenset[int]) -> set[Peer]:
+    """Peers with a unicast route for ``prefix`` whose origin is expected (any origin when none is)."""
+    return {
+        table.peers[index] for index, paths in table.unicast_paths_by_peer(prefix).items()
+        if any(not expected or (origin_asns(p) and origin_asns(p) <= expected) for p in paths)
+    }
 
 
 def _is_set(paths: Counter[AsPath]) -> bool:
@@ -227,12 +237,11 @@ def prefix_report(
     views = [prefix_view(table, p, expected_set) for p in sorted(table.prefixes_within(prefix))]  # type: ignore[type-var]
     exact = next((v for v in views if v.prefix == prefix), None)
     status = (snapshot or observation.monitor.snapshot()).status(prefix)
-    if expected_set:
-        visible = status.visible_peers if status else 0
-        visible_asns = status.visible_peer_asns if status else 0
-    else:
-        visible = exact.peers or 0 if exact else 0
-        visible_asns = exact.peer_asns or 0 if exact else 0
+    if status is not None and expected_set:
+        visible, visible_asns = status.visible_peers, status.visible_peer_asns
+    else:  # with nothing expected, or a more-specific the core does not track: the same rule, on the table
+        holders = _holders(table, prefix, expected_set)
+        visible, visible_asns = len(holders), len({peer.asn for peer in holders})
     carried = len(observation.carried.get(prefix, ()))
     ratio = visible / carried if carried else None
     unexpected = unexpected_origins(views)
@@ -254,8 +263,13 @@ def prefix_report(
 
 
 def asn_report(observation: Observation, asn: int, min_visibility: float, *, source: str) -> AsnReport:
-    """Every prefix the data showed ``asn`` originating, each judged as ``check prefix`` would."""
-    found = sorted((w.prefix for w in observation.watch if w.source == f"asn:{asn}"),
+    """Every prefix the data showed ``asn`` originating, each judged as ``check prefix`` would.
+
+    That is the prefixes the core discovered for the AS and the more-specifics
+    of those the AS announced too (the core follows them under their aggregate).
+    """
+    discovered = {w.prefix for w in observation.watch if w.source == f"asn:{asn}"}
+    found = sorted(discovered | {p for p, origins in observation.originated.items() if asn in origins},
                    key=lambda p: (p.version, p))
     snapshot = observation.monitor.snapshot()
     return AsnReport(
