@@ -125,8 +125,8 @@ def bgpdump_text(path: Path, *flags: str) -> str:
     return result.stdout
 
 
-def bgpdump_lines(path: Path, *, large_communities: bool = False) -> list[BgpdumpLine]:
-    """``bgpdump -m`` of a file, parsed (``-l`` too when ``large_communities``)."""
+def bgpdump_lines(path: Path, *, large_communities: bool = True) -> list[BgpdumpLine]:
+    """``bgpdump -m`` of a file, parsed; with ``-l`` by default, so one cached run serves every test."""
     flags = ("-m", "-l") if large_communities else ("-m",)
     text = bgpdump_text(path, *flags)
     return [parse_line(line, large_communities=large_communities) for line in text.splitlines() if line]
