@@ -20,12 +20,12 @@ import ipaddress
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import lru_cache
-from typing import TypeAlias, Union
+from typing import TypeAlias
 
-Prefix: TypeAlias = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-Address: TypeAlias = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+Prefix: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 AsSet: TypeAlias = frozenset[int]
-AsHop: TypeAlias = Union[int, AsSet]
+AsHop: TypeAlias = int | AsSet
 AsPath: TypeAlias = tuple[AsHop, ...]
 
 AS_TRANS = 23456
@@ -164,8 +164,8 @@ class SourceStatus:
     detail: str = ""
 
 
-RouteEvent: TypeAlias = Union[RouteAnnouncement, RouteWithdrawal]
-Event: TypeAlias = Union[RouteAnnouncement, RouteWithdrawal, PeerStateChange, SourceStatus]
+RouteEvent: TypeAlias = RouteAnnouncement | RouteWithdrawal
+Event: TypeAlias = RouteAnnouncement | RouteWithdrawal | PeerStateChange | SourceStatus
 
 
 def origin_asns(path: AsPath) -> AsSet:

@@ -37,7 +37,7 @@ from .model import (
     origin_asns,
 )
 from .snapshot import CoreSnapshot, PrefixStatus
-from .table import RouteTable, key_peer, key_safi
+from .table import RouteTable
 from .visibility import Counts, Exclusion, PrefixState, VisibilityTracker
 from .watch import WatchedPrefix, WatchSet
 
@@ -189,11 +189,8 @@ class Monitor:
 
     def _update_holding(self, watched: WatchedPrefix, peer: int, established: bool) -> None:
         tracker = self.visibility[watched.prefix]
-        holding = any(
-            key_peer(key) == peer and key_safi(key) == Safi.UNICAST and tracker.watched.origin_expected(
-                origin_asns(path))
-            for key, path in self.table.raw_routes(watched.prefix).items()
-        )
+        holding = any(tracker.watched.origin_expected(origin_asns(path))
+                      for path in self.table.peer_unicast_paths(watched.prefix, peer))
         tracker.set_holding(peer, holding, self.now, self.settings.baseline_min_hold, established)
         self._dirty.add(watched.prefix)
 
@@ -279,7 +276,8 @@ class Monitor:
         return peer in self.sessions.down or self.sessions.settle_until.get(peer, 0.0) > self.now
 
     def _stale(self, peer: int) -> bool:
-        return self.table.peers[peer].collector in self.sessions.stale_collectors
+        stale = self.sessions.stale_collectors
+        return bool(stale) and self.table.peers[peer].collector in stale
 
     def all_collectors_stale(self) -> bool:
         s = self.sessions
@@ -312,7 +310,7 @@ class Monitor:
         s = self.settings
         tracker.expire(self.now, s.baseline_window)
         members = tracker.members(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
-        counts = tracker.counts(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
+        counts = tracker.counts(members, self.exclusion)
         self._last_counts[prefix] = counts
         change, due = tracker.evaluate(self.now, counts, self._unknown(tracker), members,
                                        self._withdrawal_evidence(tracker, counts))

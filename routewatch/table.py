@@ -58,6 +58,7 @@ class RouteTable:
         self._routes: dict[Prefix, dict[int, AsPath]] = {}
         self._prefixes_of_peer: dict[int, set[Prefix]] = {}
         self._paths: dict[AsPath, AsPath] = {}
+        self._add_path_peers: set[int] = set()
 
     def peer_index(self, peer: Peer) -> int:
         index = self._peer_index.get(peer)
@@ -80,12 +81,16 @@ class RouteTable:
         if routes is None:
             routes = self._routes[event.prefix] = {}
         routes[route_key(index, event.safi, event.path_id)] = self.intern_path(event.as_path)
+        if event.path_id:
+            self._add_path_peers.add(index)
         self._prefixes_of_peer[index].add(event.prefix)
         return index
 
     def restore_route(self, prefix: Prefix, key: int, path: AsPath) -> None:
         """Put back a saved route (state restore)."""
         self._routes.setdefault(prefix, {})[key] = self.intern_path(path)
+        if key_path_id(key):
+            self._add_path_peers.add(key_peer(key))
         self._prefixes_of_peer[key_peer(key)].add(prefix)
 
     def withdraw(self, event: RouteWithdrawal) -> int:
@@ -128,6 +133,16 @@ class RouteTable:
             if key_safi(key) == Safi.UNICAST:
                 result.setdefault(key_peer(key), []).append(path)
         return result
+
+    def peer_unicast_paths(self, prefix: Prefix, peer: int) -> list[AsPath]:
+        """One peer's unicast paths for ``prefix``: a lookup, unless the peer uses ADD-PATH."""
+        routes = self._routes.get(prefix)
+        if not routes:
+            return []
+        if peer not in self._add_path_peers:
+            path = routes.get(route_key(peer, Safi.UNICAST, 0))
+            return [path] if path is not None else []
+        return [p for k, p in routes.items() if key_peer(k) == peer and key_safi(k) == Safi.UNICAST]
 
     def routes(self, prefix: Prefix) -> Iterator[Route]:
         for key, path in self._routes.get(prefix, {}).items():

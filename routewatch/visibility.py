@@ -106,9 +106,9 @@ class VisibilityTracker:
             if not ex.stale(p) and (p in self.holders or not ex.excluded(p))
         }
 
-    def counts(self, now: float, min_hold: float, window: float, ex: Exclusion) -> Counts:
+    def counts(self, members: set[int], ex: Exclusion) -> Counts:
+        """Visibility against ``members`` (from :meth:`members`, computed once per evaluation)."""
         visible = [p for p in self.holders if not ex.stale(p)]
-        members = self.members(now, min_hold, window, ex)
         return Counts(
             visible=len(visible),
             visible_asns=len({ex.peer_asn(p) for p in visible}),

@@ -23,6 +23,7 @@ from .config import Config, Thresholds
 from .model import Address, AsSet, Prefix
 
 _BITS = {4: 32, 6: 128}
+_BUCKET_BITS = {4: 16, 6: 32}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,12 @@ class WatchSet:
         asn_ignore_more_specifics: frozenset[int] = frozenset(),
     ) -> None:
         self._by_key: dict[tuple[int, int, int], WatchedPrefix] = {}
-        self._lengths: dict[int, set[int]] = {4: set(), 6: set()}
+        # Lengths at or past the bucket length are only searched when the prefix's
+        # top bits match a bucket of some watched prefix: most of a full table
+        # falls outside every bucket and is rejected with one set lookup.
+        self._long: dict[int, list[int]] = {4: [], 6: []}
+        self._short: dict[int, list[int]] = {4: [], 6: []}
+        self._buckets: dict[int, set[int]] = {4: set(), 6: set()}
         self._covering_addresses: set[tuple[int, int, int]] = set()
         self._addresses: set[Address] = set()
         self.asn_caps: dict[int, int] = dict(asns or {})
@@ -107,7 +113,13 @@ class WatchSet:
     def add(self, watched: WatchedPrefix) -> None:
         """Watch a prefix (replacing an earlier entry for the same prefix)."""
         self._by_key[_key(watched.prefix)] = watched
-        self._lengths[watched.prefix.version].add(watched.prefix.prefixlen)
+        version, value, length = _key(watched.prefix)
+        bucket_bits = _BUCKET_BITS[version]
+        lengths = self._long if length >= bucket_bits else self._short
+        if length not in lengths[version]:
+            lengths[version] = sorted([*lengths[version], length], reverse=True)
+        if length >= bucket_bits:
+            self._buckets[version].add(value >> (_BITS[version] - bucket_bits))
 
     def add_service_prefix(
         self, prefix: Prefix, origins: AsSet, zone: str, exported: bool, thresholds: Thresholds | None = None
@@ -159,13 +171,20 @@ class WatchSet:
         """The most specific watched prefix at or above (version, value, length)."""
         bits = _BITS[version]
         by_key = self._by_key
-        for watched_length in sorted(self._lengths[version], reverse=True):
-            if watched_length > length:
-                continue
-            shift = bits - watched_length
-            found = by_key.get((version, (value >> shift) << shift if watched_length else 0, watched_length))
-            if found is not None:
-                return found
+        bucket_bits = _BUCKET_BITS[version]
+        if length >= bucket_bits and (value >> (bits - bucket_bits)) in self._buckets[version]:
+            for watched_length in self._long[version]:
+                if watched_length <= length:
+                    shift = bits - watched_length
+                    found = by_key.get((version, (value >> shift) << shift, watched_length))
+                    if found is not None:
+                        return found
+        for watched_length in self._short[version]:
+            if watched_length <= length:
+                shift = bits - watched_length
+                found = by_key.get((version, (value >> shift) << shift if watched_length else 0, watched_length))
+                if found is not None:
+                    return found
         return None
 
     def covering_prefix(self, prefix: Prefix) -> WatchedPrefix | None:

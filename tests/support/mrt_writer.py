@@ -18,6 +18,7 @@ from pathlib import Path
 
 BGP4MP = 16
 BGP4MP_MESSAGE_AS4 = 4
+BGP4MP_STATE_CHANGE_AS4 = 5
 LOCAL_AS = 12654
 LOCAL_IP = "192.0.2.254"
 
@@ -32,6 +33,17 @@ class Update:
     announced: Sequence[str] = ()
     path: Sequence[int] = ()
     withdrawn: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A BGP FSM transition of the session with ``peer_ip``/``peer_as`` (6 is ESTABLISHED)."""
+
+    time: int
+    peer_ip: str
+    peer_as: int
+    old_state: int
+    new_state: int
 
 
 def _nlri(prefixes: Iterable[str]) -> bytes:
@@ -59,14 +71,22 @@ def _update_message(update: Update) -> bytes:
     return b"\xff" * 16 + struct.pack(">HB", 19 + len(body), 2) + body
 
 
-def record(update: Update) -> bytes:
-    """One MRT record carrying ``update``."""
+def _header(peer_as: int, peer_ip: str) -> bytes:
+    return (struct.pack(">IIHH", peer_as, LOCAL_AS, 0, 1) + ipaddress.IPv4Address(peer_ip).packed
+            + ipaddress.IPv4Address(LOCAL_IP).packed)
+
+
+def record(update: Update | StateChange) -> bytes:
+    """One MRT record carrying ``update`` (or a session state change)."""
+    if isinstance(update, StateChange):
+        payload = _header(update.peer_as, update.peer_ip) + struct.pack(">HH", update.old_state, update.new_state)
+        return struct.pack(">IHHI", update.time, BGP4MP, BGP4MP_STATE_CHANGE_AS4, len(payload)) + payload
     payload = (struct.pack(">IIHH", update.peer_as, LOCAL_AS, 0, 1) + ipaddress.IPv4Address(update.peer_ip).packed
                + ipaddress.IPv4Address(LOCAL_IP).packed + _update_message(update))
     return struct.pack(">IHHI", update.time, BGP4MP, BGP4MP_MESSAGE_AS4, len(payload)) + payload
 
 
-def write_updates(path: Path, updates: Iterable[Update]) -> Path:
+def write_updates(path: Path, updates: Iterable[Update | StateChange]) -> Path:
     """Write the updates as one MRT file, atomically."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(b"".join(record(u) for u in updates))

@@ -17,6 +17,7 @@ import calendar
 import json
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from routewatch.model import Event, FsmState, Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
 from tests.support.tools import SHARED_DATA
@@ -118,3 +119,23 @@ def build(seed: int = 20211004) -> Outage:
     events.sort(key=lambda e: (e.time, isinstance(e, PeerStateChange)))
     out.events = events
     return out
+
+
+def write_mrt(directory: Path, scenario: Outage | None = None) -> list[Path]:
+    """The scenario as one BGP4MP update file per collector (whole seconds, as BGP4MP has)."""
+    from tests.support.mrt_writer import StateChange, Update, write_updates
+
+    scenario = scenario or build()
+    records: dict[str, list[Update | StateChange]] = {c: [] for c in COLLECTORS}
+    for event in scenario.events:
+        peer, t = event.peer, int(event.time)
+        if isinstance(event, RouteAnnouncement):
+            path = [hop for hop in event.as_path if isinstance(hop, int)]
+            records[peer.collector].append(Update(t, peer.address, peer.asn, [str(event.prefix)], path))
+        elif isinstance(event, RouteWithdrawal):
+            records[peer.collector].append(Update(t, peer.address, peer.asn, withdrawn=[str(event.prefix)]))
+        elif isinstance(event, PeerStateChange):
+            records[peer.collector].append(StateChange(t, peer.address, peer.asn, event.old_state, event.new_state))
+    directory.mkdir(parents=True, exist_ok=True)
+    return [write_updates(directory / f"{collector}.updates.20211004.mrt", items)
+            for collector, items in records.items()]
