@@ -55,6 +55,8 @@ class FeedHealth:
         self.data_time: float | None = None
         self._collectors: dict[str, _Collector] = {}
         self._held_since: float | None = None
+        #: Wall time of the last staleness check (tests wait on it instead of sleeping).
+        self.last_check: float | None = None
 
     @property
     def held(self) -> bool:
@@ -85,6 +87,7 @@ class FeedHealth:
     def check(self) -> list[SourceStatus]:
         """Mark collectors silent for longer than ``stale_after`` stale."""
         now = self.clock()
+        self.last_check = now
         changes = []
         for name, state in self._collectors.items():
             if not state.stale and now - state.last_receipt > self.stale_after:

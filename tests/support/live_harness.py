@@ -43,13 +43,14 @@ def live_config(url: str, prefixes: list[dict[str, Any]], *, source: dict[str, A
     return parse_config({"prefixes": prefixes, "sources": [settings], "bgp": bgp_settings, **sections})
 
 
-async def wait_until(condition: Callable[[], bool], what: str, patience: float = PATIENCE) -> None:
+async def wait_until(condition: Callable[[], bool], what: str | Callable[[], str],
+                     patience: float = PATIENCE) -> None:
     """Poll ``condition`` until true; fail naming ``what`` after ``patience`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
         await asyncio.sleep(0.005)
 
 

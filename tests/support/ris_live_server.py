@@ -286,6 +286,7 @@ class RisLiveServer:
         self.subscribe_messages = 0
         self.connections = 0
         self.sent = 0
+        self.frames = 0
         self.silenced: set[str] = set()
         self.world: dict[tuple[str, str, int, str], RouteAnnouncement] = {}
         self.data_time = 0.0
@@ -343,7 +344,7 @@ class RisLiveServer:
         """Send anything to every client, whatever they subscribed to."""
         for client in list(self.clients):
             try:
-                await client.ws.send(message)
+                await self._send(client, message)
             except ConnectionClosed:
                 pass
 
@@ -366,12 +367,13 @@ class RisLiveServer:
             selected = client.select(data)
             if selected is None:
                 continue
+            self.sent += 1  # counted before the send, so that a test waiting for "all sent" sees it in flight
             try:
-                await client.ws.send(orjson.dumps({"type": "ris_message", "data": selected}).decode())
+                await self._send(client, orjson.dumps({"type": "ris_message", "data": selected}).decode())
             except ConnectionClosed:
+                self.sent -= 1
                 continue
             delivered += 1
-        self.sent += delivered
         return delivered
 
     async def replay(self, messages: Sequence[Json], *, speedup: float | None = None) -> None:
@@ -442,7 +444,7 @@ class RisLiveServer:
             await self._error(client, "could not parse your message")
             return
         if kind == "ping":
-            await client.ws.send(json.dumps({"type": "pong", "data": None}))
+            await self._send(client, json.dumps({"type": "pong", "data": None}))
         elif kind == "ris_subscribe":
             try:
                 f = Filter.parse(data)
@@ -455,7 +457,7 @@ class RisLiveServer:
                 self._subscribed.notify_all()
             options = data.get("socketOptions") or {}
             if options.get("acknowledge"):
-                await client.ws.send(json.dumps({"type": "ris_subscribe_ok",
+                await self._send(client, json.dumps({"type": "ris_subscribe_ok",
                                                  "data": {"subscription": f.raw, "socketOptions": options}}))
         elif kind == "ris_unsubscribe":
             client.remove({k: v for k, v in data.items() if k != "socketOptions"})
@@ -463,7 +465,16 @@ class RisLiveServer:
             await self._error(client, f"unknown message type {kind!r}")
 
     async def _error(self, client: _Client, text: str) -> None:
-        await client.ws.send(json.dumps({"type": "ris_error", "data": {"message": text}}))
+        await self._send(client, json.dumps({"type": "ris_error", "data": {"message": text}}))
+
+    async def _send(self, client: _Client, message: str | bytes) -> None:
+        """Every frame goes through here and is counted first: ``frames`` includes those in flight."""
+        self.frames += 1
+        try:
+            await client.ws.send(message)
+        except ConnectionClosed:
+            self.frames -= 1
+            raise
 
 
 class WorldLookingGlass:
