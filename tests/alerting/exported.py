@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from routewatch.exporter.bgp import BgpCollector
 from routewatch.exporter.text import render
@@ -118,21 +119,24 @@ def compress(values: list[float | None]) -> str:
 
 
 def record(monitor: Monitor, events: Iterable[tuple[Event, bool]], start: float, end: float,
-           interval: int = 30) -> Recording:
-    """Drive ``monitor`` with (event, from_snapshot) pairs in time order, scraping at start, start+interval, ..."""
+           interval: int = 30, extra: Iterable[Collector] = ()) -> Recording:
+    """Drive ``monitor`` with (event, from_snapshot) pairs in time order, scraping at start, start+interval, ...
+
+    Each scrape renders ``BgpCollector`` over the monitor's snapshot, and ``extra`` collectors.
+    """
     recording = Recording(interval)
-    collector = BgpCollector(monitor.snapshot)
+    collectors = [BgpCollector(monitor.snapshot), *extra]
     scrape_at = start
     for event, established in events:
         while event.time > scrape_at and scrape_at <= end:
             monitor.advance(scrape_at)
-            recording.scrape(render([collector]).decode())
+            recording.scrape(render(collectors).decode())
             scrape_at += interval
         if event.time > end:
             break
         monitor.apply(event, established=established)
     while scrape_at <= end:
         monitor.advance(scrape_at)
-        recording.scrape(render([collector]).decode())
+        recording.scrape(render(collectors).decode())
         scrape_at += interval
     return recording

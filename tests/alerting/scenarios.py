@@ -10,27 +10,63 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+
 from routewatch.config import parse_config
+from routewatch.dns.snapshot import TargetSnapshot
+from routewatch.dns.targets import Target
+from routewatch.exporter.dns import target_families
 from routewatch.model import Event, FeedState, SourceStatus
 from routewatch.monitor import Monitor
 from tests.alerting.exported import Recording, record
 from tests.support import outage_2021 as outage
 
 SCRAPE_INTERVAL = 60
+ZONE = "facebook.com."
 SHORT_STALE = (outage.utc("2021-10-04 13:00:00"), outage.utc("2021-10-04 13:04:00"))
 LONG_STALE = (outage.utc("2021-10-04 13:40:00"), outage.utc("2021-10-04 13:58:00"))
 QUIET_END = outage.utc("2021-10-04 14:30:00")
 
 
+def nameservers() -> dict[str, str]:
+    """Each nameserver of facebook.com and its IPv4 address."""
+    return {name: addresses["A"] for name, addresses in outage.delegation()["ns"].items()}
+
+
 def config() -> dict[str, Any]:
-    """The outage's watch list: the six DNS prefixes and the aggregate, expected from AS32934."""
-    return {
-        "prefixes": [{"prefix": p, "asn": outage.FACEBOOK, "description": "AS32934 DNS"}
-                     for p in [outage.AGGREGATE, *outage.dns_prefixes()]],
+    """The outage's watch list: the six DNS prefixes and the aggregate, expected from AS32934, and
+    facebook.com's nameserver addresses with the prefixes that serve them (the /23 and the /24)."""
+    prefixes = [outage.AGGREGATE, *outage.dns_prefixes()]
+    service = {
+        address: [p for p in outage.dns_prefixes() if ipaddress.ip_address(address) in ipaddress.ip_network(p)]
+        for address in nameservers().values()
     }
+    return {
+        "prefixes": [{"prefix": p, "asn": outage.FACEBOOK, "description": "AS32934 DNS"} for p in prefixes],
+        "zones": [{"zone": ZONE, "service_prefixes": service}],
+    }
+
+
+class NameserverRisk(Collector):
+    """routewatch's per-nameserver DNS series over the replayed core (no DNS probe is replayed, so
+    only what the routes say is exported: peers at risk and their baseline)."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self._monitor = monitor
+        self._targets = tuple(
+            TargetSnapshot(Target(ZONE, name, address), None, None, None, None, MappingProxyType({}), 0)
+            for name, address in nameservers().items()
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        yield from target_families(self._targets, self._monitor.snapshot())
 
 
 @dataclass(frozen=True)
@@ -50,7 +86,8 @@ class Replayed:
 def replay_outage() -> Replayed:
     scenario = outage.build()
     monitor = Monitor.from_config(parse_config(config()))
-    recording = record(monitor, ((e, False) for e in scenario.events), outage.START, outage.END, SCRAPE_INTERVAL)
+    recording = record(monitor, ((e, False) for e in scenario.events), outage.START, outage.END, SCRAPE_INTERVAL,
+                       extra=[NameserverRisk(monitor)])
     return Replayed(recording, outage.START, scenario)
 
 

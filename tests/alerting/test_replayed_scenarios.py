@@ -47,15 +47,31 @@ def _withdrawn(replay: scenarios.Replayed, when: str) -> list[dict[str, Any]]:
     ]
 
 
+def _at_risk(replay: scenarios.Replayed, when: str) -> list[dict[str, Any]]:
+    """The DNS-at-risk page expected for each nameserver address, its value being the exported share at ``when``."""
+    index = replay.scrape_index(when)
+    alerts = []
+    for name, address in scenarios.nameservers().items():
+        labels = {"job": JOB, "zone": scenarios.ZONE, "nameserver": name, "address": address}
+        target = {k: v for k, v in labels.items() if k != "job"}
+        at_risk = replay.recording.value("routewatch_dns_nameserver_peers_at_risk", index, **target)
+        baseline = replay.recording.value("routewatch_dns_nameserver_baseline_peers", index, **target)
+        assert at_risk is not None and baseline
+        alerts.append(expected_alert(RULES["RoutewatchDnsAtRisk"], labels, at_risk / baseline))
+    return alerts
+
+
 def _outage_checks(replay: scenarios.Replayed) -> list[dict[str, Any]]:
     checks = []
     # a quiet-time peer session reset (13:30-13:32) and the minutes after it
     for when in ("13:30:30", "13:31:30", "13:33:00", "13:40:00"):
         checks += checkpoint(replay.offset(when), {})
     # the six DNS prefixes are withdrawn at most peers from ~15:39-15:43 with path hunting; a
-    # collector restarts 15:44-15:47; the aggregate stays announced and raises nothing
+    # collector restarts 15:44-15:47; the aggregate stays announced and raises nothing, but the
+    # peers that fell back to it no longer reach the nameservers through their service prefixes
     for when in ("15:50:00", "16:10:00", "18:00:00", "20:59:00"):
-        checks += checkpoint(replay.offset(when), {"RoutewatchPrefixWithdrawn": _withdrawn(replay, when)})
+        checks += checkpoint(replay.offset(when), {"RoutewatchPrefixWithdrawn": _withdrawn(replay, when),
+                                                   "RoutewatchDnsAtRisk": _at_risk(replay, when)})
     # back from ~21:00, at >= 80 % of the baseline by 21:10 at the latest
     for when in ("21:20:00", "21:59:00"):
         checks += checkpoint(replay.offset(when), {})
@@ -112,3 +128,9 @@ def test_the_recording_carries_the_story(outage_replay: scenarios.Replayed) -> N
         assert recording.value("routewatch_bgp_prefix_withdrawn", after, prefix=prefix) == 0
     assert recording.value("routewatch_bgp_prefix_withdrawn", during, prefix=outage.AGGREGATE) == 0
     assert recording.value("routewatch_bgp_prefix_visibility_ratio", during, prefix=outage.AGGREGATE) == 1
+    for name, address in scenarios.nameservers().items():
+        target = {"zone": scenarios.ZONE, "nameserver": name, "address": address}
+        at_risk = recording.value("routewatch_dns_nameserver_peers_at_risk", during, **target)
+        baseline = recording.value("routewatch_dns_nameserver_baseline_peers", during, **target)
+        assert at_risk is not None and baseline and at_risk / baseline >= 0.8, name
+        assert recording.value("routewatch_dns_nameserver_peers_at_risk", after, **target) == 0, name
