@@ -1,0 +1,113 @@
+"""A server that sends rubbish or hangs up: everything is counted, the client reconnects, nothing crashes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from routewatch.detect import DetectionChange
+from routewatch.model import Event, parse_prefix
+from routewatch.monitor import Monitor
+from routewatch.visibility import PrefixState
+from tests.support.live_harness import LiveRun, live_config, ris_server, running_live, wait_until
+from tests.support.ris_live_server import RisLiveServer, real_stream_lines
+
+PREFIX = "45.161.192.0/23"  # the prefix of the real UPDATE in the shared RIS Live sample
+ORIGIN = 268481
+
+
+def update(prefixes: list[str], timestamp: float = 1553627990.0, peer: str = "72.22.223.9") -> dict[str, object]:
+    return {"type": "ris_message", "data": {
+        "timestamp": timestamp, "peer": peer, "peer_asn": "11708", "id": "x", "host": "rrc00", "type": "UPDATE",
+        "path": [11708, 1299, ORIGIN], "origin": "igp",
+        "announcements": [{"next_hop": "72.22.223.9", "prefixes": prefixes}]}}
+
+
+async def connected(run: LiveRun, server: RisLiveServer, connections: int) -> None:
+    await server.wait_subscribed(run.live.client.subscription_count, connections=connections)
+
+
+async def test_real_sample_lines_garbage_and_invalid_prefixes_are_counted_not_fatal() -> None:
+    async with ris_server() as server:
+        config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}])
+        monitor = Monitor.from_config(config, bootstrapped=False)
+        async with running_live(config, monitor) as run:
+            await connected(run, server, 1)
+            for line in real_stream_lines():  # UPDATE, RIS_PEER_STATE, ris_error, OPEN, NOTIFICATION, 2 KEEPALIVE
+                await server.send_raw(line)  # ... and a truncated last line
+            for garbage in ("", "not json", "[1, 2]", '{"type": 7}', '{"type": "ris_message", "data": []}',
+                            b"\x00\xff\xfe binary", json.dumps({"type": "brand_new_type", "data": {}}),
+                            json.dumps({"type": "ris_message", "data": {"type": "SOMETHING", "host": "rrc00",
+                                                                        "timestamp": 1553627990.0}})):
+                await server.send_raw(garbage)
+            # One invalid prefix (host bits), one not a prefix, one good more-specific: the good one stands.
+            await server.send_raw(json.dumps(update(["45.161.192.1/23", "bogus", "45.161.193.0/24"])))
+            await server.send_raw(json.dumps(update(["2605:de00:bb:0:0:0:0:0/48"], peer="2001:db8:0::1")))
+            sent = server.frames
+            await wait_until(lambda: run.messages >= sent, "every message applied")
+            health = run.live.health()
+            snap = monitor.snapshot()
+
+    assert health.reconnects == 0
+    assert health.ris_errors == 1
+    assert health.ignored == {"OPEN": 1, "NOTIFICATION": 1, "unknown": 2}
+    assert health.malformed_by_reason == {"json": 4, "envelope": 3, "prefix": 2}
+    assert health.malformed == 9
+    status = snap.status(parse_prefix(PREFIX))
+    assert status is not None and status.state is PrefixState.INSUFFICIENT_BASELINE and status.visible_peers == 1
+    assert snap.tracked_routes == 2  # the /23 from the sample and the good /24 under it
+    assert {c.name for c in health.collectors} == {"rrc00", "rrc01", "rrc03"}
+
+
+async def test_oversize_message_1011_and_dropped_tcp_each_reconnect_and_resubscribe() -> None:
+    async with ris_server() as server:
+        config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}])
+        monitor = Monitor.from_config(config, bootstrapped=False)
+        async with running_live(config, monitor) as run:
+            live = run.live
+            await connected(run, server, 1)
+            await server.send_raw("x" * (10 * 2**20))  # 10 MB
+            await connected(run, server, 2)
+            await server.close_clients(1011, "internal error")
+            await connected(run, server, 3)
+            server.drop_tcp()
+            await connected(run, server, 4)
+            await server.publish(update([PREFIX]))
+            await wait_until(lambda: monitor.table.route_count() == 1, "an update after three reconnections")
+            health = live.health()
+
+    assert (health.connects, health.reconnects) == (4, 3)
+    assert health.up
+    assert live.client.stats.closes == {"1009": 1, "1011": 1, "1006": 1}
+    assert health.malformed_by_reason == {"oversize": 1}
+    assert server.subscribe_messages == 4 * live.client.subscription_count
+    assert health.unacknowledged == 0
+
+
+async def test_a_full_queue_drops_and_counts_instead_of_blocking_the_socket() -> None:
+    async with ris_server() as server:
+        config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}], source={"queue_size": 100})
+        monitor = Monitor.from_config(config, bootstrapped=False)
+        async with running_live(config, monitor) as run:
+            await connected(run, server, 1)
+            run.live.monitor.apply = _slow(run.live.monitor.apply)  # type: ignore[method-assign]
+            for i in range(2000):
+                await server.publish(update([PREFIX], timestamp=1553627990.0 + i))
+            sent = server.frames
+            await wait_until(lambda: run.live.client.stats.received >= sent, "every message read off the socket")
+            await wait_until(lambda: run.live.queue.empty(), "the queue drained")
+            health = run.live.health()
+
+    assert health.dropped > 0
+    assert health.received == health.dropped + run.messages
+    assert health.reconnects == 0
+
+
+def _slow(apply: Callable[..., list[DetectionChange]]) -> Callable[..., list[DetectionChange]]:
+    """The core made slow on purpose (a busy CPU): the reader must still never wait for it."""
+
+    def slow(event: Event, **kw: bool) -> list[DetectionChange]:
+        time.sleep(0.002)
+        return apply(event, **kw)
+    return slow
