@@ -84,7 +84,7 @@ def test_every_prefix_of_an_update_file_equals_bgpdump() -> None:
     watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset((a,)), Thresholds()) for p, a in expected.items()])
     observation = Observation(Monitor(watch))
     observation.apply_all(read_mrt(UPDATES_2010, prefix_filter=watch.relevant))
-    mismatches = []
+    mismatches: list[tuple[str, object, object]] = []
     snapshot = observation.monitor.snapshot()
     for prefix, asn in expected.items():
         oracle = judge(states, prefix, (asn,))
@@ -219,7 +219,7 @@ def test_ripestat_unexpected_origin_and_degraded(ripestat: tuple[rs.RipestatServ
 
 
 @pytest.mark.parametrize(("fault", "message"), [
-    (rs.SERVER_ERROR, "routing-status: HTTP 500 (1 attempt)"),
+    (rs.SERVER_ERROR, ": HTTP 500 (1 attempt)"),
     (rs.MALFORMED, "malformed JSON"),
     (rs.slow(2.0), "no answer within 0.5 s"),
     (rs.too_many_requests("1"), "HTTP 429"),
