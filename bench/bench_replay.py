@@ -116,18 +116,67 @@ def replay_in_process(config_path: Path, files: list[Path], profile: bool) -> tu
     return report.elements, report.seconds, table
 
 
-def memory_per_route(config_path: Path, rib: Path) -> tuple[int, float]:
-    """(tracked routes, bytes per route) after loading the RIB, by tracemalloc."""
+CORE_FILES = ("table.py", "visibility.py", "monitor.py", "anomaly.py", "watch.py", "dnsrisk.py")
+
+
+def memory_per_route(config_path: Path, rib: Path) -> tuple[int, float, float]:
+    """(tracked routes, core bytes per route, reader-cache bytes per route) after loading the RIB.
+
+    tracemalloc attributes each allocation to the line that made it: what the
+    core's modules allocated is the route table, baselines and trackers; the
+    rest (AS paths, prefixes and addresses interned by the MRT reader, shared by
+    every route that uses them) is reported apart.
+    """
     config = load_config(config_path)
-    tracemalloc.start()
+    tracemalloc.start(1)
     monitor = Monitor.from_config(config)
-    base = tracemalloc.get_traced_memory()[0]
+    before = tracemalloc.take_snapshot()
     replay_files(monitor, [str(rib)])
-    # the reader's interning caches are shared across reads; count only what the core holds
-    used = tracemalloc.get_traced_memory()[0] - base
+    after = tracemalloc.take_snapshot()
     tracemalloc.stop()
+    core = reader = 0
+    for stat in after.compare_to(before, "filename"):
+        name = stat.traceback[0].filename
+        if name.endswith(CORE_FILES) and "/routewatch/" in name:
+            core += stat.size_diff
+        elif "/routewatch/sources/" in name:
+            reader += stat.size_diff
+    routes = max(monitor.table.route_count(), 1)
+    return routes, core / routes, reader / routes
+
+
+def memory_dense(prefixes: int = 2_000, peers: int = 200) -> tuple[int, float]:
+    """Core bytes per route when every prefix is carried by many peers, as on a RIS collector.
+
+    The synthetic RIB gives each prefix 2-4 peers, so per-prefix structures
+    (trackers, dicts) dominate its per-route figure; a collector's full table
+    has hundreds of peers per prefix, where the per-route cost is what counts.
+    """
+    import ipaddress
+    import random
+
+    from routewatch.config import Thresholds
+    from routewatch.model import Peer, RouteAnnouncement
+    from routewatch.watch import WatchedPrefix, WatchSet
+
+    rng = random.Random(1)
+    nets = [ipaddress.ip_network((0x0A000000 + (i << 8), 24)) for i in range(prefixes)]
+    sessions = [Peer("rrc00", f"198.51.{i // 250}.{i % 250 + 1}", 64500 + i) for i in range(peers)]
+    paths = [(*(rng.randrange(1, 60_000) for _ in range(rng.randrange(2, 7))), 64_999) for _ in range(5_000)]
+    monitor = Monitor(WatchSet([WatchedPrefix(n, frozenset({64_999}), Thresholds()) for n in nets]))
+    events = [RouteAnnouncement(0.0, p, n, paths[rng.randrange(len(paths))]) for n in nets for p in sessions]
+    tracemalloc.start(1)
+    before = tracemalloc.take_snapshot()
+    for event in events:
+        monitor.apply(event, established=True)
+    monitor.flush()
+    monitor.advance(3_600.0)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    core = sum(s.size_diff for s in after.compare_to(before, "filename")
+               if s.traceback[0].filename.endswith(CORE_FILES))
     routes = monitor.table.route_count()
-    return routes, used / max(routes, 1)
+    return routes, core / routes
 
 
 def cli_run(config_path: Path, files: list[Path]) -> tuple[float, float]:
@@ -163,9 +212,13 @@ def main() -> None:
           f"= {elements / seconds:,.0f} elements/s")
     seconds, rss = cli_run(config_path, [rib, updates])
     print(f"routewatch replay CLI, rib + updates: {seconds:.2f} s wall (incl. start-up), peak RSS {rss:,.0f} MiB")
-    routes, per_route = memory_per_route(config_path, rib)
-    print(f"memory: {routes:,} tracked (prefix, peer) routes, {per_route:,.0f} bytes per route "
-          "(route table, baselines and trackers, by tracemalloc)")
+    routes, per_route, reader = memory_per_route(config_path, rib)
+    print(f"memory: {routes:,} tracked (prefix, peer) routes, {per_route:,.0f} bytes per route in the core "
+          f"(route table, baselines, trackers; tracemalloc), plus {reader:,.0f} bytes per route of interned "
+          "paths and prefixes in the reader's caches")
+    routes, per_route = memory_dense()
+    print(f"memory, dense table (2,000 prefixes x 200 peers): {routes:,} routes, {per_route:,.0f} bytes per route "
+          "in the core")
     if args.profile:
         _, _, table = replay_in_process(config_path, [updates], True)
         print(table)

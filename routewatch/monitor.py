@@ -340,6 +340,8 @@ class Monitor:
         changes: list[DetectionChange] = []
         for prefix, tracker in self.visibility.items():
             maturing = tracker.last_join + self.settings.baseline_min_hold >= self._last_sweep
+            if maturing:
+                tracker.settle_holders(self.now, self.settings.baseline_min_hold)
             if maturing or tracker.last_held or tracker.frozen is not None or tracker.below_since is not None \
                     or self.sessions.settle_until:
                 changes.extend(self._evaluate_prefix(prefix))

@@ -21,6 +21,7 @@ from .detect import Detection, DetectionKind
 from .model import AsPath, Peer, parse_prefix
 from .monitor import Monitor
 from .table import key_path_id, key_peer, key_safi, route_key
+from .visibility import ESTABLISHED
 from .watch import WatchedPrefix
 
 FORMAT_VERSION = 1
@@ -58,7 +59,7 @@ def dump_state(monitor: Monitor) -> dict[str, Any]:
             "source": t.watched.source,
             "description": t.watched.description,
             "exported": t.watched.exported,
-            "holders": [[p, since] for p, since in t.holders.items()],
+            "holders": [[p, None if since == ESTABLISHED else since] for p, since in t.holders.items()],
             "last_held": [[p, last] for p, last in t.last_held.items()],
             "frozen": sorted(t.frozen) if t.frozen is not None else None,
             "below_since": t.below_since,
@@ -109,7 +110,8 @@ def load_state(monitor: Monitor, state: dict[str, Any]) -> None:
             monitor.watch.add(watched)
         monitor.track(watched, from_table=False)
         t = monitor.visibility[prefix]
-        t.holders = {int(p): since for p, since in raw["holders"]}
+        t.holders = {table.peer_index(table.peers[int(p)]): ESTABLISHED if since is None else since
+                     for p, since in raw["holders"]}
         t.last_held = {int(p): last for p, last in raw["last_held"]}
         t.frozen = frozenset(raw["frozen"]) if raw["frozen"] is not None else None
         t.below_since = raw["below_since"]

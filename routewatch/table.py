@@ -6,8 +6,11 @@ counting withdrawal messages: a peer that never sent a withdrawal but lost
 its session has no route, and a peer that withdrew and re-announced has one.
 
 Memory matters (a full table is ~1M prefixes x hundreds of peers): peers are
-interned to small ints, a route is one dict entry from a packed int key to an
-interned AS path, so a route costs about one dict slot and no object of its own.
+interned to small ints, a route is one dict entry from the peer's own index
+object (or a packed int for multicast and ADD-PATH) to an interned AS path, so a
+route costs about one dict slot and no object of its own. There is no reverse
+index from peer to prefixes: a session reset scans the tracked prefixes, which
+is rare and cheap next to carrying an index entry for every route.
 """
 
 from __future__ import annotations
@@ -19,23 +22,31 @@ from .model import AsPath, Peer, Prefix, RouteAnnouncement, RouteWithdrawal, Saf
 
 _PATH_ID_BITS = 32
 _SAFI_BITS = 8
+_PACKED = 1 << 62
 
 
 def route_key(peer_index: int, safi: int, path_id: int) -> int:
-    """Pack (peer, SAFI, path id) into one int: cheap to hash, no tuple per route."""
-    return (((peer_index << _SAFI_BITS) | (safi & 0xFF)) << _PATH_ID_BITS) | (path_id & 0xFFFFFFFF)
+    """One int naming (peer, SAFI, path id) within a prefix.
+
+    The common case (unicast, no ADD-PATH) is the peer index itself, an int
+    object shared by every route of the peer, so such a route allocates
+    nothing but its dict slot. Other routes pack all three above bit 62.
+    """
+    if safi == Safi.UNICAST and not path_id:
+        return peer_index
+    return _PACKED | (((peer_index << _SAFI_BITS) | (safi & 0xFF)) << _PATH_ID_BITS) | (path_id & 0xFFFFFFFF)
 
 
 def key_peer(key: int) -> int:
-    return key >> (_PATH_ID_BITS + _SAFI_BITS)
+    return key if key < _PACKED else (key ^ _PACKED) >> (_PATH_ID_BITS + _SAFI_BITS)
 
 
 def key_safi(key: int) -> int:
-    return (key >> _PATH_ID_BITS) & 0xFF
+    return Safi.UNICAST if key < _PACKED else (key >> _PATH_ID_BITS) & 0xFF
 
 
 def key_path_id(key: int) -> int:
-    return key & 0xFFFFFFFF
+    return 0 if key < _PACKED else key & 0xFFFFFFFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +67,8 @@ class RouteTable:
         self.peers: list[Peer] = []
         self._peer_index: dict[Peer, int] = {}
         self._routes: dict[Prefix, dict[int, AsPath]] = {}
-        self._prefixes_of_peer: dict[int, set[Prefix]] = {}
         self._paths: dict[AsPath, AsPath] = {}
-        self._add_path_peers: set[int] = set()
+        self._packed_peers: set[int] = set()
 
     def peer_index(self, peer: Peer) -> int:
         index = self._peer_index.get(peer)
@@ -66,7 +76,6 @@ class RouteTable:
             index = len(self.peers)
             self.peers.append(peer)
             self._peer_index[peer] = index
-            self._prefixes_of_peer[index] = set()
         return index
 
     def intern_path(self, path: AsPath) -> AsPath:
@@ -80,18 +89,19 @@ class RouteTable:
         routes = self._routes.get(event.prefix)
         if routes is None:
             routes = self._routes[event.prefix] = {}
-        routes[route_key(index, event.safi, event.path_id)] = self.intern_path(event.as_path)
-        if event.path_id:
-            self._add_path_peers.add(index)
-        self._prefixes_of_peer[index].add(event.prefix)
+        key = route_key(index, event.safi, event.path_id)
+        routes[key] = self.intern_path(event.as_path)
+        if key is not index:
+            self._packed_peers.add(index)
         return index
 
     def restore_route(self, prefix: Prefix, key: int, path: AsPath) -> None:
         """Put back a saved route (state restore)."""
-        self._routes.setdefault(prefix, {})[key] = self.intern_path(path)
-        if key_path_id(key):
-            self._add_path_peers.add(key_peer(key))
-        self._prefixes_of_peer[key_peer(key)].add(prefix)
+        peer = key_peer(key)
+        self._routes.setdefault(prefix, {})[route_key(self.peer_index(self.peers[peer]), key_safi(key),
+                                                      key_path_id(key))] = self.intern_path(path)
+        if key >= _PACKED:
+            self._packed_peers.add(peer)
 
     def withdraw(self, event: RouteWithdrawal) -> int:
         """Drop the route if present; returns the peer index."""
@@ -99,8 +109,6 @@ class RouteTable:
         routes = self._routes.get(event.prefix)
         if routes is not None:
             routes.pop(route_key(index, event.safi, event.path_id), None)
-            if not any(key_peer(k) == index for k in routes):
-                self._prefixes_of_peer[index].discard(event.prefix)
             if not routes:
                 del self._routes[event.prefix]
         return index
@@ -108,13 +116,17 @@ class RouteTable:
     def drop_peer(self, peer: Peer) -> set[Prefix]:
         """A session went down: every route of the peer goes. Returns the prefixes touched."""
         index = self.peer_index(peer)
-        touched = self._prefixes_of_peer[index]
-        self._prefixes_of_peer[index] = set()
-        for prefix in touched:
-            routes = self._routes.get(prefix)
-            if routes is None:
+        touched: set[Prefix] = set()
+        packed = index in self._packed_peers
+        for prefix, routes in list(self._routes.items()):
+            if packed:
+                keys = [k for k in routes if key_peer(k) == index]
+            else:
+                keys = [index] if index in routes else []
+            if not keys:
                 continue
-            for key in [k for k in routes if key_peer(k) == index]:
+            touched.add(prefix)
+            for key in keys:
                 del routes[key]
             if not routes:
                 del self._routes[prefix]
@@ -135,11 +147,11 @@ class RouteTable:
         return result
 
     def peer_unicast_paths(self, prefix: Prefix, peer: int) -> list[AsPath]:
-        """One peer's unicast paths for ``prefix``: a lookup, unless the peer uses ADD-PATH."""
+        """One peer's unicast paths for ``prefix``: one lookup, unless the peer has packed keys."""
         routes = self._routes.get(prefix)
         if not routes:
             return []
-        if peer not in self._add_path_peers:
+        if peer not in self._packed_peers:
             path = routes.get(route_key(peer, Safi.UNICAST, 0))
             return [path] if path is not None else []
         return [p for k, p in routes.items() if key_peer(k) == peer and key_safi(k) == Safi.UNICAST]

@@ -28,6 +28,10 @@ from .config import Thresholds
 from .detect import ChangeKind, Detection, DetectionChange, DetectionKind
 from .watch import WatchedPrefix
 
+#: The holding-since time of routes known to be long held (from a RIB dump, or
+#: past the minimum hold): one shared object instead of a float per route.
+ESTABLISHED = float("-inf")
+
 
 class PrefixState(enum.StrEnum):
     VISIBLE = "visible"
@@ -84,8 +88,11 @@ class VisibilityTracker:
         if holding:
             self.ever_seen = True
             if peer not in self.holders:
-                self.holders[peer] = now - min_hold if established else now
-                self.last_join = max(self.last_join, self.holders[peer])
+                if established:
+                    self.holders[peer] = ESTABLISHED
+                else:
+                    self.holders[peer] = now
+                    self.last_join = max(self.last_join, now)
                 self.last_held.pop(peer, None)
             return
         since = self.holders.pop(peer, None)
@@ -115,6 +122,12 @@ class VisibilityTracker:
             baseline=len(members),
             baseline_visible=sum(1 for p in members if p in self.holders),
         )
+
+    def settle_holders(self, now: float, min_hold: float) -> None:
+        """Holders past the minimum hold share one ESTABLISHED value (memory, not meaning)."""
+        for peer, since in self.holders.items():
+            if since is not ESTABLISHED and now - since >= min_hold:
+                self.holders[peer] = ESTABLISHED
 
     def expire(self, now: float, window: float) -> None:
         """Forget baseline members not seen for a whole window (never while frozen)."""
