@@ -259,3 +259,32 @@ def test_reconcile_confirming_everything_changes_nothing() -> None:
     snapshot = [announce(2000, peer(i), P, (64500 + i, 3356, ORIGIN)) for i in range(10)]
     assert m.reconcile(snapshot, {"rrc00"}, 2000) + m.advance(9000) == []
     assert m.snapshot().status(parse_prefix(P)).ratio == 1.0
+
+
+def test_watched_asn_prefixes_are_found_in_the_data_up_to_the_cap() -> None:
+    m = Monitor(WatchSet(asns={ORIGIN: 2}))
+    for n, prefix in enumerate(["157.240.0.0/17", "31.13.24.0/21", "69.171.224.0/19"]):
+        m.apply_all(announce(n, peer(i), prefix, (64500 + i, 3356, ORIGIN)) for i in range(5))
+    m.apply_all([announce(10, peer(1), "8.8.8.0/24", (64501, 15169))])
+    m.advance(1000)
+    snap = m.snapshot()
+    assert [str(s.prefix) for s in snap.prefixes] == ["31.13.24.0/21", "157.240.0.0/17"]
+    assert all(s.source == f"asn:{ORIGIN}" and s.visible_peers == 5 for s in snap.prefixes)
+    assert snap.asn_over_cap == {ORIGIN: 1}
+    # a discovered prefix is watched like a configured one: its withdrawal is detected
+    m.apply_all(withdraw(2000, peer(i), "157.240.0.0/17") for i in range(5))
+    assert kinds(m.advance(2100)) == [("opened", "withdrawal", "157.240.0.0/17")]
+
+
+def test_add_path_routes_count_one_peer_once() -> None:
+    m = monitor(P)
+    m.apply_all(announce(0, peer(i), P, (64500 + i, ORIGIN), path_id=1) for i in range(5))
+    m.apply_all(announce(0, peer(i), P, (64500 + i, 1299, ORIGIN), path_id=2) for i in range(5))
+    m.advance(1000)
+    assert m.snapshot().status(parse_prefix(P)).visible_peers == 5
+    # dropping one of two paths keeps the peer visible; dropping both does not
+    changes = m.apply_all(withdraw(1000, peer(i), P, path_id=1) for i in range(5))
+    changes += m.advance(1100)
+    assert changes == [] and m.snapshot().status(parse_prefix(P)).visible_peers == 5
+    m.apply_all(withdraw(1200, peer(i), P, path_id=2) for i in range(5))
+    assert kinds(m.advance(1300)) == [("opened", "withdrawal", P)]
