@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .dns.routes import RouteView
 from .model import Address, AsSet, Prefix, origin_asns
 from .table import RouteTable
 
@@ -118,3 +119,31 @@ class AddressTracker:
     def risk(self) -> AddressRisk:
         return self._risk or AddressRisk(self.address, tuple(sorted(self.service, key=lambda p: (p.prefixlen, p))),
                                          0, 0, 0, None, {})
+
+
+class TableRoutes:
+    """Route lookup for one-off checks over archives: each address's most common longest match.
+
+    The daemon reads the core's snapshot instead (another thread serves it);
+    a one-off check owns its route table, so it asks the table directly and
+    needs no learned service prefixes or baseline.
+    """
+
+    def __init__(self, table: RouteTable, trackers: dict[Address, AddressTracker]) -> None:
+        self._table = table
+        self._trackers = trackers
+
+    def route_for(self, address: str) -> RouteView | None:
+        tracker = self._trackers.get(ipaddress.ip_address(address))
+        if tracker is None:
+            return None
+        lpm = tracker.longest_matches(tracker.covering_in(self._table), self._table)
+        if not lpm:
+            return None
+        prefix, peers = Counter(lpm.values()).most_common(1)[0]
+        origins: Counter[int] = Counter()
+        for paths in self._table.unicast_paths_by_peer(prefix).values():
+            for path in paths:
+                origins.update(origin_asns(path))
+        origin = origins.most_common(1)[0][0] if origins else None
+        return RouteView(prefix, visible=peers > 0, origin=origin, peers=peers)

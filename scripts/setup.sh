@@ -37,7 +37,11 @@ python_env() {
     if [ ! -x "$VENV/bin/python" ]; then
         python3 -m venv "$VENV"
     fi
-    "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]" 2>&1 | grep -v "^WARNING: Location" || true
-    "$VENV/bin/python" -c "import routewatch" || { echo "routewatch: Python install failed" >&2; exit 1; }
+    local log="$VENV/pip-install.log"
+    if ! { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]"; } \
+        >"$log" 2>&1; then
+        grep -v "^WARNING: Location" "$log" >&2
+        echo "routewatch: Python install failed (log: $log)" >&2
+        exit 1
+    fi
 }

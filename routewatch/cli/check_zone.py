@@ -9,6 +9,7 @@ context object fills the prefix and visibility columns.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from typing import Any
 
@@ -19,8 +20,12 @@ from ..dns.check import CheckRequest, CheckResult, check_config, run_check
 from ..dns.routes import RouteLookup, RouteView
 from ..dns.snapshot import TargetSnapshot, ZoneSnapshot
 from ..dns.targets import Transport
+from ..dnsrisk import TableRoutes
 from ..errors import RoutewatchError
 from ..model import canonical_address
+from ..monitor import Monitor
+from ..replay import replay_files
+from ..watch import WatchSet
 
 COULD_NOT_CHECK = 3
 
@@ -57,6 +62,8 @@ def _address(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
               help="Take DNS settings and the zone's entry from this config file.")
+@click.option("--mrt", "mrt_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="MRT archives (a RIB plus updates): show the route under each address (repeatable).")
 @click.pass_context
 def check_zone(
     ctx: click.Context,
@@ -67,6 +74,7 @@ def check_zone(
     timeout: float | None,
     as_json: bool,
     config_path: str | None,
+    mrt_files: tuple[str, ...],
 ) -> None:
     """Probe every nameserver address of ZONE directly and judge the zone."""
     try:
@@ -74,11 +82,27 @@ def check_zone(
         config = check_config(base, CheckRequest(zone, servers, parents, port, timeout))
         routes = ctx.find_object(RouteLookup)  # type: ignore[type-abstract]
         result = asyncio.run(run_check(config, servers, routes))
+        if mrt_files:
+            # the addresses are known only once the zone has been asked: read the archives for
+            # them, then judge again with the routes at hand (diversity needs them too)
+            routes = _archive_routes(mrt_files, [t.address for t in result.targets])
+            result = asyncio.run(run_check(config, servers, routes))
     except (RoutewatchError, ValueError) as exc:
         click.echo(f"routewatch: cannot check {zone}: {exc}", err=True)
         ctx.exit(COULD_NOT_CHECK)
     click.echo(json.dumps(to_json(result), indent=2) if as_json else render(result))
     ctx.exit(result.zone.verdict.exit_code)
+
+
+def _archive_routes(files: tuple[str, ...], addresses: list[str]) -> RouteLookup:
+    """Replay ``files`` following the routes under ``addresses``; damage is reported, not fatal."""
+    monitor = Monitor(WatchSet())
+    for address in addresses:
+        monitor.add_address(ipaddress.ip_address(address))
+    report = replay_files(monitor, files)
+    for error in report.errors:
+        click.echo(f"routewatch: warning: {error}", err=True)
+    return TableRoutes(monitor.table, monitor.addresses)
 
 
 def _status(target: TargetSnapshot) -> str:
@@ -99,7 +123,8 @@ def _ms(seconds: float | None) -> str:
 def _route_cells(view: RouteView | None) -> tuple[str, str]:
     if view is None:
         return "-", "-"
-    return str(view.prefix), "yes" if view.visible else "no"
+    seen = "yes" if view.visible else "no"
+    return str(view.prefix), seen if view.peers is None else f"{seen} ({view.peers} peers)"
 
 
 def _row(target: TargetSnapshot, routes: dict[str, RouteView | None]) -> list[str]:
@@ -172,6 +197,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             "detail": {p.transport: p.detail for p in (t.udp, t.tcp) if p is not None},
             "prefix": str(view.prefix) if view else None,
             "visible": view.visible if view else None,
+            "visible_peers": view.peers if view else None,
         })
     return {
         "zone": zone.zone,

@@ -23,6 +23,7 @@ class RouteView:
     prefix: Prefix
     visible: bool
     origin: int | None = None
+    peers: int | None = None  # collector peers whose longest match is ``prefix``, when known
 
 
 @runtime_checkable

@@ -106,3 +106,29 @@ def test_real_process(lab: Lab, tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     down = [t for t in report["targets"] if not t["up"]]
     assert [(t["nameserver"], t["reason"]) for t in down] == [("c.ns.facebook.com.", "timeout")]
+
+
+def test_routes_from_archives_fill_prefix_and_visibility(lab: Lab, tmp_path: Path) -> None:
+    """``--mrt``: each address's most common longest match across the archive's peers."""
+    from tests.support.mrt_writer import StateChange, Update, write_updates
+
+    block = ipaddress.ip_network(lab.block + "0/24")
+    a = lab.address("a")
+    a_slash_25 = str(ipaddress.ip_network(f"{a}/25", strict=False))
+    updates: list[Update | StateChange] = []
+    for n in range(1, 7):
+        peer, asn = f"192.0.2.{n}", 64500 + n
+        updates.append(Update(1633348800, peer, asn, ["127.0.0.0/8", str(block)], [asn, 3356, 32934]))
+        if n <= 4:
+            updates.append(Update(1633348800, peer, asn, [a_slash_25], [asn, 3356, 32934]))
+    archive = write_updates(tmp_path / "rrc00.updates.mrt", updates)
+    result = CliRunner().invoke(main, args(lab, "--json", "--mrt", str(archive)))
+    assert result.exit_code == 0, result.output
+    by_address = {t["address"]: t for t in json.loads(result.output)["targets"]}
+    assert (by_address[a]["prefix"], by_address[a]["visible_peers"]) == (a_slash_25, 4)
+    b = lab.address("b")
+    if ipaddress.ip_address(b) not in ipaddress.ip_network(a_slash_25):
+        assert (by_address[b]["prefix"], by_address[b]["visible_peers"]) == (str(block), 6)
+    assert by_address["::1"]["prefix"] is None
+    table = CliRunner().invoke(main, args(lab, "--mrt", str(archive)))
+    assert f"{a_slash_25}" in table.output and "yes (4 peers)" in table.output

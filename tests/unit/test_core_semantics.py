@@ -39,7 +39,8 @@ def test_a_stable_prefix_is_visible_with_its_baseline() -> None:
     m.advance(1000)
     status = m.snapshot().status(parse_prefix(P))
     assert status is not None
-    assert (status.state, status.visible_peers, status.baseline_peers, status.ratio) == (PrefixState.VISIBLE, 10, 10, 1.0)
+    assert (status.state, status.visible_peers, status.baseline_peers, status.ratio) == (
+        PrefixState.VISIBLE, 10, 10, 1.0)
     assert status.visible_peer_asns == 10
 
 
