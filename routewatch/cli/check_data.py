@@ -84,7 +84,13 @@ async def replay_bgpstream(observation: Observation, prefixes: Sequence[Prefix],
 async def ripestat_prefix(settings: RipestatSettings, prefix: Prefix, expected: Sequence[int],
                           min_visibility: float) -> PrefixReport:
     async with RipestatClient(settings) as client:
-        status, routes = await asyncio.gather(client.routing_status(str(prefix)), client.looking_glass(str(prefix)))
+        # both calls run at once; when both fail, report routing-status's error, whichever came back first
+        status, routes = await asyncio.gather(client.routing_status(str(prefix)), client.looking_glass(str(prefix)),
+                                              return_exceptions=True)
+        for answer in (status, routes):
+            if isinstance(answer, BaseException):
+                raise answer
+        assert not isinstance(status, BaseException) and not isinstance(routes, BaseException)
     return ripestat_prefix_report(status, routes, prefix, expected, min_visibility)
 
 
