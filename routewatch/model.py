@@ -17,6 +17,7 @@ Conventions:
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import lru_cache
@@ -184,6 +185,32 @@ def format_as_path(path: AsPath) -> str:
         "{" + ",".join(str(asn) for asn in sorted(hop)) + "}" if isinstance(hop, frozenset) else str(hop)
         for hop in path
     )
+
+
+_PATH_TOKEN = re.compile(r"\{[^}]*\}|\([^)]*\)|\[[^\]]*\]|[^\s{}()\[\]]+")
+
+
+def parse_as_path(text: str) -> AsPath:
+    """The inverse of :func:`format_as_path`: ``"1 2 {3,4}"`` -> ``(1, 2, frozenset({3, 4}))``.
+
+    Confederation segments (``(65001 65002)``, ``[65001]``) are dropped, as the
+    MRT reader drops them; anything unreadable raises ValueError.
+    """
+    tokens = _PATH_TOKEN.findall(text)
+    if re.sub(r"\s+", "", "".join(tokens)) != re.sub(r"\s+", "", text):
+        raise ValueError(f"unreadable AS path {text!r}")
+    hops: list[AsHop] = []
+    for token in tokens:
+        if token[0] in "([":
+            continue
+        if token[0] == "{":
+            members = [m for m in re.split(r"[\s,]+", token[1:-1]) if m]
+            if not members:
+                raise ValueError(f"empty AS_SET in AS path {text!r}")
+            hops.append(frozenset(parse_asn(m) for m in members))
+        else:
+            hops.append(parse_asn(token))
+    return tuple(hops)
 
 
 @lru_cache(maxsize=65536)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,7 +34,6 @@ from . import __version__
 from .config import RipestatSettings
 from .errors import RipestatError
 from .model import (
-    AsHop,
     AsPath,
     BgpOrigin,
     Peer,
@@ -45,13 +43,15 @@ from .model import (
     parse_asn,
     parse_prefix,
 )
+from .model import (
+    parse_as_path as model_parse_as_path,
+)
 
 log = logging.getLogger(__name__)
 
 #: Longest wait between two attempts, whatever Retry-After asks for.
 MAX_BACKOFF = 60.0
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-_PATH_TOKEN = re.compile(r"\{[^}]*\}|[^\s{}]+")
 
 
 class MalformedEntry(ValueError):
@@ -127,28 +127,14 @@ def parse_time(value: object) -> float | None:
 
 def parse_as_path(value: object) -> AsPath:
     """``"34854 6939 {64512,64513}"`` (or a list of numbers) into an AS path with sets."""
-    if isinstance(value, list):
-        tokens: list[object] = list(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        tokens = list(_PATH_TOKEN.findall(text))
-        if re.sub(r"\s+", "", "".join(str(t) for t in tokens)) != re.sub(r"\s+", "", text):
-            raise MalformedEntry(f"unreadable AS path {value!r}")
-    else:
-        raise MalformedEntry(f"expected an AS path, got {value!r}")
-    hops: list[AsHop] = []
-    for token in tokens:
-        try:
-            if isinstance(token, str) and token.startswith("{"):
-                members = [m for m in re.split(r"[\s,]+", token.strip("{}")) if m]
-                if not members:
-                    raise ValueError("empty AS_SET")
-                hops.append(frozenset(parse_asn(m) for m in members))
-            else:
-                hops.append(parse_asn(token))
-        except ValueError as exc:
-            raise MalformedEntry(f"unreadable AS path {value!r}: {exc}") from None
-    return tuple(hops)
+    try:
+        if isinstance(value, list):
+            return tuple(parse_asn(token) for token in value)
+        if isinstance(value, str):
+            return model_parse_as_path(value)
+    except ValueError as exc:
+        raise MalformedEntry(f"unreadable AS path {value!r}: {exc}") from None
+    raise MalformedEntry(f"expected an AS path, got {value!r}")
 
 
 def _communities(value: object) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int, int], ...]]:

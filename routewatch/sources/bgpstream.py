@@ -20,8 +20,6 @@ from typing import Any, Protocol
 
 from routewatch.errors import DependencyError
 from routewatch.model import (
-    AsHop,
-    AsPath,
     Event,
     Peer,
     PeerStateChange,
@@ -29,6 +27,7 @@ from routewatch.model import (
     RouteAnnouncement,
     RouteWithdrawal,
     canonical_address,
+    parse_as_path,
     parse_prefix,
 )
 from routewatch.sources.mrt import MrtStats
@@ -107,23 +106,6 @@ def _state(value: object) -> int:
     if text not in FSM_STATES:
         raise ValueError(f"unknown BGP FSM state {value!r}")
     return FSM_STATES[text]
-
-
-def parse_as_path(text: str) -> AsPath:
-    """``"1 2 {3,4}"`` -> ``(1, 2, frozenset({3, 4}))``; confederation segments dropped."""
-    hops: list[AsHop] = []
-    confed = False
-    for token in text.replace(", ", ",").split():
-        if token.startswith(("(", "[")):
-            confed = True
-        if confed:
-            confed = not token.endswith((")", "]"))
-            continue
-        if token.startswith("{"):
-            hops.append(frozenset(int(asn) for asn in token.strip("{}").split(",") if asn))
-        else:
-            hops.append(int(token))
-    return tuple(hops)
 
 
 def parse_communities(values: Iterable[object]) -> tuple[tuple[int, int], ...]:
