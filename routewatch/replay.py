@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .detect import DetectionChange
-from .errors import MrtDecodeError, SourceError
+from .errors import SourceError
 from .model import Event
 from .monitor import Monitor
 from .sources.mrt import MrtStats, read_mrt
@@ -56,18 +56,43 @@ def is_rib_file(path: str | os.PathLike[str]) -> bool:
     return mrt_type in (TABLE_DUMP, TABLE_DUMP_V2)
 
 
-def _file_events(path: str, monitor: Monitor, report: ReplayReport, collector: str | None
-                 ) -> Iterator[tuple[float, int, Event, bool]]:
-    stats = report.stats.setdefault(path, MrtStats())
-    try:
-        rib = is_rib_file(path)
-        for seq, event in enumerate(read_mrt(path, collector=collector, prefix_filter=monitor.watch.relevant,
-                                             stats=stats)):
-            yield event.time, seq, event, rib
-    except (MrtDecodeError, SourceError) as exc:
-        report.errors.append(exc)
-    except (OSError, EOFError) as exc:
-        report.errors.append(SourceError("mrt", f"{path}: {exc}"))
+Reader = Callable[[str, bool, MrtStats], Iterator[Event]]
+
+
+def merged_events(
+    paths: Iterable[str],
+    report: ReplayReport,
+    *,
+    prefix_filter: Callable[[int, int, int], bool] | None = None,
+    collector: str | None = None,
+    reader: Reader | None = None,
+) -> Iterator[tuple[Event, bool]]:
+    """(event, from a RIB dump) of every file, merged in data-time order, RIBs first within a second.
+
+    ``reader(path, is_rib, stats)`` reads one file (default: the MRT reader with
+    ``prefix_filter``); a file that fails is recorded in ``report.errors`` after
+    its good records, and the other files go on.
+    """
+
+    def read(path: str, rib: bool, stats: MrtStats) -> Iterator[Event]:
+        if reader is not None:
+            return reader(path, rib, stats)
+        return read_mrt(path, collector=collector, prefix_filter=prefix_filter, stats=stats)
+
+    def one(path: str) -> Iterator[tuple[float, int, int, Event, bool]]:
+        stats = report.stats.setdefault(path, MrtStats())
+        try:
+            rib = is_rib_file(path)
+            for seq, event in enumerate(read(path, rib, stats)):
+                yield event.time, 0 if rib else 1, seq, event, rib
+        except SourceError as exc:
+            report.errors.append(exc)
+        except (OSError, EOFError) as exc:
+            report.errors.append(SourceError("mrt", f"{path}: {exc}"))
+
+    streams = [one(os.fspath(p)) for p in paths]
+    for _, _, _, event, rib in heapq.merge(*streams, key=lambda item: item[:3]):
+        yield event, rib
 
 
 def replay_events(
@@ -127,7 +152,5 @@ def replay_files(
 ) -> ReplayReport:
     """Replay MRT files merged in time order through ``monitor``."""
     report = ReplayReport()
-    streams = [_file_events(os.fspath(p), monitor, report, collector) for p in paths]
-    merged = ((event, rib) for _, _, event, rib in heapq.merge(*streams, key=lambda item: (item[0], item[1])))
-    return replay_events(monitor, merged, report, on_change=on_change, on_tick=on_tick,
-                         sample_every=sample_every)
+    events = merged_events(paths, report, prefix_filter=monitor.watch.relevant, collector=collector)
+    return replay_events(monitor, events, report, on_change=on_change, on_tick=on_tick, sample_every=sample_every)

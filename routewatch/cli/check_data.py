@@ -8,7 +8,6 @@ merged in time order (a RIB before updates of the same second).
 from __future__ import annotations
 
 import asyncio
-import heapq
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -17,51 +16,38 @@ from ..config import RipestatSettings
 from ..errors import RoutewatchError
 from ..lookup import AsnReport, Observation, PrefixReport, ripestat_asn_report, ripestat_prefix_report
 from ..model import Event, Prefix
+from ..replay import ReplayReport, merged_events
 from ..ripestat import RipestatClient, RoutingStatus
 from ..sources.mrt import MrtStats, read_mrt
-from ..sources.mrt_framing import iter_records, open_mrt
 
-#: MRT types of RIB dumps (RFC 6396): TABLE_DUMP and TABLE_DUMP_V2.
-_RIB_TYPES = frozenset({12, 13})
 #: RIS writes a RIB dump every 8 hours; BGPStream is asked for the latest one.
 RIB_INTERVAL = 8 * 3600
 
 
-def is_rib(path: str) -> bool:
-    """Whether an MRT file is a RIB dump, from the type of its first record."""
-    with open_mrt(path) as stream:
-        for record in iter_records(stream, path, [0]):
-            return record[5] in _RIB_TYPES
-    return False
+def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: bool = False) -> None:
+    """Feed MRT files into ``observation``: RIBs as established state, updates on top, in time order.
 
-
-def _timed(events: Iterator[Event], established: bool) -> Iterator[tuple[float, bool, Event]]:
-    for event in events:
-        yield event.time, established, event
-
-
-def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: bool = False,
-                 stats: MrtStats | None = None) -> None:
-    """Feed MRT files into ``observation``: RIBs as established state, updates on top, in time order."""
+    A one-off check must not answer from half the data: a missing or damaged
+    file raises (the command exits "could not check").
+    """
     for path in paths:
         if not os.path.exists(path):
             raise RoutewatchError(f"{path}: no such file")
-    ribs = [p for p in paths if is_rib(p)]
-    ordered = ribs + [p for p in paths if p not in ribs]
-    stats = stats if stats is not None else MrtStats()
-    streams = [_timed(_read(p, observation, bgpstream, p in ribs, stats), p in ribs) for p in ordered]
-    for _, established, event in heapq.merge(*streams, key=lambda item: item[0]):
+    report = ReplayReport()
+
+    def read(path: str, rib: bool, file_stats: MrtStats) -> Iterator[Event]:
+        if bgpstream:
+            from ..sources.bgpstream import read_bgpstream_file
+            from ..sources.mrt import collector_from_path
+
+            return read_bgpstream_file(path, collector=collector_from_path(path), rib=rib, stats=file_stats)
+        return read_mrt(path, prefix_filter=observation.watch.relevant, stats=file_stats)
+
+    for event, established in merged_events(paths, report, reader=read):
         observation.apply(event, established=established)
     observation.monitor.flush()
-
-
-def _read(path: str, observation: Observation, bgpstream: bool, rib: bool, stats: MrtStats) -> Iterator[Event]:
-    if bgpstream:
-        from ..sources.bgpstream import read_bgpstream_file
-        from ..sources.mrt import collector_from_path
-
-        return read_bgpstream_file(path, collector=collector_from_path(path), rib=rib, stats=stats)
-    return read_mrt(path, prefix_filter=observation.watch.relevant, stats=stats)
+    if report.errors:
+        raise report.errors[0]
 
 
 async def replay_bgpstream(observation: Observation, prefixes: Sequence[Prefix], *, project: str,
