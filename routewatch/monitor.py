@@ -286,18 +286,25 @@ class Monitor:
     # -- evaluation ---------------------------------------------------------------
 
     def _flush(self) -> list[DetectionChange]:
+        # Each dirty set is swapped for a fresh one rather than popped empty: a set that once held
+        # every watched prefix keeps its large table, and set.pop() scans it from the start.
         changes: list[DetectionChange] = []
         while self._dirty_sub:
-            prefix = self._dirty_sub.pop()
-            watched = self.watch.covering_prefix(prefix)
-            if watched is not None:
-                changes.extend(self.anomalies.evaluate(
-                    prefix, watched, self.watch.get(prefix) is not None,
-                    self.table.unicast_paths_by_peer(prefix), self._stale, self.now))
+            dirty_sub, self._dirty_sub = self._dirty_sub, set()
+            for prefix in dirty_sub:
+                watched = self.watch.covering_prefix(prefix)
+                if watched is not None:
+                    changes.extend(self.anomalies.evaluate(
+                        prefix, watched, self.watch.get(prefix) is not None,
+                        self.table.unicast_paths_by_peer(prefix), self._stale, self.now))
         while self._dirty:
-            changes.extend(self._evaluate_prefix(self._dirty.pop()))
+            dirty, self._dirty = self._dirty, set()
+            for prefix in dirty:
+                changes.extend(self._evaluate_prefix(prefix))
         while self._dirty_addresses:
-            self._evaluate_address(self._dirty_addresses.pop())
+            addresses, self._dirty_addresses = self._dirty_addresses, set()
+            for address in addresses:
+                self._evaluate_address(address)
         return changes
 
     def _unknown(self, tracker: VisibilityTracker) -> bool:

@@ -1,0 +1,259 @@
+"""RIS Live path benchmark: throughput without drops, latency at a fixed load, a recorded burst.
+
+    python bench/bench_ris_live.py [--quick]
+
+The local RIS Live server (tests/support/ris_live_server.py) runs in its own
+process pinned to the second CPU; the client (LiveBgp: socket reader, bounded
+queue, parser, core) runs in this process pinned to the first, so the client's
+figures are one core's. 10,000 watched prefixes are taken from the shared RIB
+dump (``bgpdump -m`` text); the messages are real RIB routes of those
+prefixes, sent as RIS Live UPDATEs that alternately announce and withdraw, so
+that every message changes the state of a watched prefix.
+
+Measured:
+1. parse-only rates of the same JSON: ``json.loads``, ``orjson.loads``, and
+   routewatch's parser (JSON to events);
+2. the server pushing as fast as it can: the rate the client consumes, and drops;
+3. paced runs at increasing rates: the highest with no drop and no backlog;
+4. at a fixed 5,000 messages/s: latency from receipt off the socket to the
+   state change applied (``on_batch``), p50 and p99;
+5. a real update file at 100x real time, through the server's subscription
+   filter: no disconnect, no drop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import gc
+import json
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from routewatch.config import parse_config  # noqa: E402
+from routewatch.live import Batch, LiveBgp  # noqa: E402
+from routewatch.monitor import Monitor  # noqa: E402
+from routewatch.sources.ris_live import Backoff  # noqa: E402
+from routewatch.sources.ris_parse import RisParser  # noqa: E402
+from tests.support.bgpdump import bgpdump_lines  # noqa: E402
+from tests.support.ris_live_server import RisLiveServer, mrt_path, ris_messages_from_bgpdump  # noqa: E402
+
+WATCHED = 10_000
+CLIENT_CPU, SERVER_CPU = 0, 1
+
+
+# -- data ---------------------------------------------------------------------------------------------------------
+
+
+def build_data() -> tuple[list[dict[str, Any]], list[str]]:
+    """10,000 watched prefixes from the RIB and alternating announce/withdraw messages for them."""
+    lines = bgpdump_lines(mrt_path("bview.20020722.2337.gz"))
+    by_prefix: defaultdict[str, list[Any]] = defaultdict(list)
+    for line in lines:
+        if ":" not in line.prefix and line.as_path and not line.as_path.split()[-1].startswith("{"):
+            by_prefix[line.prefix].append(line)
+    chosen = sorted(by_prefix, key=lambda p: (-len(by_prefix[p]), p))[:WATCHED]
+    watch = [{"prefix": p, "asn": int(by_prefix[p][0].as_path.split()[-1])} for p in chosen]
+    announcements = ris_messages_from_bgpdump([ln for p in chosen for ln in by_prefix[p]], "rrc00")
+    texts = []
+    for message in announcements:
+        data = message["data"]
+        texts.append(orjson.dumps(message).decode())
+        withdrawal = {k: data[k] for k in ("peer", "peer_asn", "host", "type", "id")}
+        withdrawal.update(timestamp=data["timestamp"], path=[], community=[],
+                          withdrawals=[p for a in data["announcements"] for p in a["prefixes"]])
+        texts.append(orjson.dumps({"type": "ris_message", "data": withdrawal}).decode())
+    return watch, texts
+
+
+def timestamped(texts: list[str], count: int, rate: float, start: float = 1_100_000_000.0) -> list[str]:
+    """``count`` messages cycling through ``texts``, data time advancing at ``rate`` messages a second.
+
+    Timestamps have RIS Live's resolution (10 ms), so at a high rate many messages share one, as on
+    the real feed, where data time follows the wall clock.
+    """
+    out = []
+    for i in range(count):
+        message = orjson.loads(texts[i % len(texts)])
+        message["data"]["timestamp"] = round(start + i / rate, 2)
+        out.append(orjson.dumps(message).decode())
+    return out
+
+
+# -- the server process -------------------------------------------------------------------------------------------
+
+
+def server_main(ports: mp.Queue, results: mp.Queue, job: dict[str, Any]) -> None:
+    os.sched_setaffinity(0, {SERVER_CPU})
+    asyncio.run(_serve(ports, results, job))
+
+
+async def _serve(ports: mp.Queue, results: mp.Queue, job: dict[str, Any]) -> None:
+    server = await RisLiveServer().start()
+    ports.put(server.port)
+    await server.wait_subscribed(job["subscriptions"])
+    (client,) = server.clients
+    started = time.perf_counter()
+    sent = 0
+    if job["mode"] == "replay":
+        await server.replay(job["messages"], speedup=job["speedup"])
+        sent = server.sent
+    else:
+        texts: list[str] = job["texts"]
+        rate: float | None = job.get("rate")
+        for index, text in enumerate(texts):
+            if rate is not None and index % max(1, int(rate // 1000)) == 0:  # about one burst a millisecond
+                due = started + index / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await client.ws.send(text)
+            sent += 1
+            if rate is None and index % 512 == 0:
+                await asyncio.sleep(0)
+    results.put((sent, time.perf_counter() - started))
+    await asyncio.sleep(job.get("linger", 30.0))
+    await server.stop()
+
+
+# -- the client ---------------------------------------------------------------------------------------------------
+
+
+async def run_client(watch: list[dict[str, Any]], job: dict[str, Any], *, latency: bool = False,
+                     queue_size: int = 100_000) -> dict[str, Any]:
+    ports: mp.Queue = mp.Queue()
+    results: mp.Queue = mp.Queue()
+    config = parse_config({"prefixes": watch, "sources": [{
+        "type": "ris-live", "url": "ws://127.0.0.1:1/", "queue_size": queue_size, "reconcile": "none",
+        "collector_stale_after": 3600.0}], "bgp": {"bootstrap": {"ripestat": False}}})
+    monitor = Monitor.from_config(config, bootstrapped=True)
+    job = dict(job, subscriptions=len(watch) + 2)
+    process = mp.Process(target=server_main, args=(ports, results, job), daemon=True)
+    process.start()
+    port = await asyncio.to_thread(ports.get, True, 60)
+    source = config.sources[0].model_copy(update={"url": f"ws://127.0.0.1:{port}/v1/ws/"})
+    latencies: list[float] = []
+    processed = [0]
+
+    def on_batch(batch: Batch) -> None:
+        processed[0] += batch.messages
+        if latency:
+            now = time.perf_counter()
+            latencies.extend(now - t for t in batch.receipts)
+
+    live = LiveBgp(config, monitor, source=source, on_batch=on_batch, backoff=Backoff(0.05, 0.2), tick=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(live.run(stop))
+    acks = len(watch) + 2
+    while live.client.stats.acknowledged < acks:
+        await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    sent, send_seconds = await asyncio.to_thread(results.get, True, 600)
+    stats = live.client.stats
+    while stats.received < acks + sent or processed[0] + stats.dropped < stats.received:
+        await asyncio.sleep(0.002)
+    elapsed = time.perf_counter() - started
+    health = live.health()
+    stop.set()
+    await task
+    process.terminate()
+    process.join()
+    applied = processed[0] - acks
+    out = {"sent": sent, "send_seconds": round(send_seconds, 2), "seconds": round(elapsed, 2), "applied": applied,
+           "dropped": health.dropped, "reconnects": health.reconnects, "malformed": health.malformed,
+           "rate": round(applied / elapsed)}
+    if latency and latencies:
+        latencies = latencies[acks:] if len(latencies) > acks else latencies
+        ordered = sorted(latencies)
+        out["p50_ms"] = 1000 * ordered[len(ordered) // 2]
+        out["p99_ms"] = 1000 * ordered[int(len(ordered) * 0.99)]
+        out["max_ms"] = 1000 * ordered[-1]
+    return out
+
+
+# -- parse-only ---------------------------------------------------------------------------------------------------
+
+
+def parse_rates(texts: list[str]) -> dict[str, float]:
+    rates = {}
+    for name, loads in (("json.loads", json.loads), ("orjson.loads", orjson.loads)):
+        started = time.perf_counter()
+        for text in texts:
+            loads(text)
+        rates[name] = len(texts) / (time.perf_counter() - started)
+    parser = RisParser()
+    started = time.perf_counter()
+    for text in texts:
+        parser.decode(text)
+    rates["RisParser.decode (JSON to events)"] = len(texts) / (time.perf_counter() - started)
+    return rates
+
+
+# -- main ---------------------------------------------------------------------------------------------------------
+
+
+async def main(quick: bool) -> None:
+    os.sched_setaffinity(0, {CLIENT_CPU})
+    gc.freeze()
+    watch, texts = build_data()
+    count = 60_000 if quick else 300_000
+    stream = timestamped(texts, count, 50_000)
+    print(f"# {len(watch)} watched prefixes, {len(texts)} distinct messages, {count} per run", flush=True)
+    parse = parse_rates(stream[:100_000])
+    for name, rate in parse.items():
+        print(f"parse-only {name}: {rate:,.0f}/s", flush=True)
+
+    blast = await run_client(watch, {"mode": "send", "texts": stream})
+    print(f"as fast as the server can push: {blast}", flush=True)
+
+    paced = []
+    for rate in (5_000, 10_000, 15_000, 20_000, 30_000, 50_000):
+        n = min(count, rate * (4 if quick else 10))
+        result = await run_client(watch, {"mode": "send", "texts": timestamped(texts, n, rate), "rate": rate},
+                                  queue_size=10_000)
+        behind = result["seconds"] - n / rate
+        result["behind_s"] = behind
+        paced.append((rate, result))
+        print(f"paced {rate}/s: {result}", flush=True)
+
+    fixed = await run_client(watch, {"mode": "send", "texts": timestamped(texts, 25_000 if quick else 50_000, 5_000),
+                                     "rate": 5_000}, latency=True)
+    print(f"fixed 5000/s: {fixed}", flush=True)
+
+    burst_file = "updates.20070211.0141.gz"
+    burst_lines = bgpdump_lines(mrt_path(burst_file))
+    burst_messages = ris_messages_from_bgpdump(burst_lines, "rrc00")
+    counts: defaultdict[str, int] = defaultdict(int)
+    for line in burst_lines:
+        if line.kind in ("A", "W") and ":" not in line.prefix:
+            counts[line.prefix] += 1
+    burst_watch = [{"prefix": p, "asn": 64496} for p in sorted(counts, key=lambda p: -counts[p])[:WATCHED]]
+    burst = await run_client(burst_watch, {"mode": "replay", "messages": burst_messages, "speedup": 100.0})
+    span = burst_messages[-1]["data"]["timestamp"] - burst_messages[0]["data"]["timestamp"]
+    print(f"burst {burst_file} ({len(burst_messages)} messages over {span:.0f}s) at 100x: {burst}", flush=True)
+
+    print()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, {datetime.date.today().isoformat()}")
+    sustained = max((r for r, res in paced if res["dropped"] == 0 and res["behind_s"] < 1.0), default=None)
+    print(f"highest paced rate without drops or backlog: {sustained}")
+    print(f"median of paced client rates: {statistics.median(res['rate'] for _, res in paced):,.0f}/s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    asyncio.run(main(parser.parse_args().quick))
