@@ -10,27 +10,31 @@ most specific watched prefix covering it:
   unexpected more-specific, unless the watched prefix says
   ``ignore_more_specifics``.
 
-Counts are kept per watched prefix with per-peer reference counts, so a hostile
-peer announcing 100,000 more-specifics costs memory proportional to its routes
-but creates no new exported series and no quadratic rescans.
+Peers are judged one at a time as their routes change, and counted per watched
+prefix with per-peer reference counts, so an update costs a few lookups however
+many peers carry the prefix, and a hostile peer announcing 100,000
+more-specifics costs memory proportional to its routes but creates no new
+exported series and no quadratic rescans.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .detect import ChangeKind, Detection, DetectionChange, DetectionKind, sample_paths
 from .model import AsPath, Prefix, origin_asns
 from .watch import WatchedPrefix
 
+PathsByPeer = dict[int, list[AsPath]]
+
 
 @dataclass(slots=True)
 class _SubPrefix:
     watched: Prefix
-    unexpected: frozenset[int] = frozenset()
-    more_specific: frozenset[int] = frozenset()
+    unexpected: set[int] = field(default_factory=set)
+    more_specific: set[int] = field(default_factory=set)
     origin_detection: Detection | None = None
     more_specific_detection: Detection | None = None
 
@@ -70,72 +74,78 @@ class AnomalyTracker:
         prefix: Prefix,
         watched: WatchedPrefix,
         is_watched: bool,
-        paths_by_peer: dict[int, list[AsPath]],
+        paths_by_peer: Callable[[], PathsByPeer],
         stale: Callable[[int], bool],
         now: float,
+        peers: Iterable[int] | None = None,
+        paths_of: Callable[[int], list[AsPath]] | None = None,
     ) -> list[DetectionChange]:
-        """Re-judge one announced prefix after its routes changed."""
+        """Re-judge an announced prefix after routes changed: only ``peers``' (with ``paths_of``), or all."""
         sub = self._subs.get(prefix)
-        if sub is None:
-            if not paths_by_peer:
-                return []
-            sub = self._subs[prefix] = _SubPrefix(watched.prefix)
-        elif sub.watched != watched.prefix:
+        if sub is not None and sub.watched != watched.prefix:
             self._move(sub, watched.prefix)
-        unexpected: dict[int, list[AsPath]] = {}
-        expected_more_specific: dict[int, list[AsPath]] = {}
+            peers = None  # a different watched prefix judges differently: everyone again
+        if peers is None or paths_of is None:
+            everyone = paths_by_peer()
+            judged: Iterable[int] = set(everyone) | (sub.unexpected | sub.more_specific if sub else set())
+            paths_of = lambda peer: everyone.get(peer, [])  # noqa: E731
+        else:
+            judged = peers
         check_more_specific = not is_watched and not watched.ignore_more_specifics
-        for peer, paths in paths_by_peer.items():
-            if stale(peer):
-                continue
-            for path in paths:
-                if not watched.origin_expected(origin_asns(path)):
-                    unexpected.setdefault(peer, []).append(path)
-                elif check_more_specific:
-                    expected_more_specific.setdefault(peer, []).append(path)
-        self._replace(self._unexpected, watched.prefix, sub.unexpected, unexpected)
-        self._replace(self._more_specific, watched.prefix, sub.more_specific, expected_more_specific)
-        sub.unexpected = frozenset(unexpected)
-        sub.more_specific = frozenset(expected_more_specific)
+        verdicts = []
+        for peer in judged:
+            paths = () if stale(peer) else paths_of(peer)
+            origins = [origin_asns(path) for path in paths]
+            verdicts.append((peer, any(not watched.origin_expected(o) for o in origins),
+                             check_more_specific and any(watched.origin_expected(o) for o in origins)))
+        if sub is None:
+            if not any(u or m for _, u, m in verdicts):
+                return []  # the common case: nothing unusual here, nothing to keep
+            sub = self._subs[prefix] = _SubPrefix(watched.prefix)
+        unexpected = self._counter(self._unexpected, watched.prefix)
+        more_specific = self._counter(self._more_specific, watched.prefix)
+        for peer, is_unexpected, is_more_specific in verdicts:
+            _mark(sub.unexpected, unexpected, peer, is_unexpected)
+            _mark(sub.more_specific, more_specific, peer, is_more_specific)
         changes = [
-            *self._transition(sub, prefix, watched, DetectionKind.ORIGIN, unexpected, now),
-            *self._transition(sub, prefix, watched, DetectionKind.MORE_SPECIFIC, expected_more_specific, now),
+            *self._transition(sub, prefix, watched, DetectionKind.ORIGIN, sub.unexpected, paths_by_peer, now),
+            *self._transition(sub, prefix, watched, DetectionKind.MORE_SPECIFIC, sub.more_specific,
+                              paths_by_peer, now),
         ]
-        if not paths_by_peer and sub.origin_detection is None and sub.more_specific_detection is None:
+        if (not sub.unexpected and not sub.more_specific and sub.origin_detection is None
+                and sub.more_specific_detection is None):
             del self._subs[prefix]
         return changes
 
+    @staticmethod
+    def _counter(counters: dict[Prefix, Counter[int]], watched: Prefix) -> Counter[int]:
+        counter = counters.get(watched)
+        if counter is None:
+            counter = counters[watched] = Counter()
+        return counter
+
     def _move(self, sub: _SubPrefix, new_watched: Prefix) -> None:
-        """A more specific watch appeared above this sub-prefix: move its counts there."""
-        self._replace(self._unexpected, sub.watched, sub.unexpected, {})
-        self._replace(self._more_specific, sub.watched, sub.more_specific, {})
-        sub.unexpected = sub.more_specific = frozenset()
+        """A more specific watch appeared above this sub-prefix: its counts move there."""
+        for peers, counters in ((sub.unexpected, self._unexpected), (sub.more_specific, self._more_specific)):
+            counter = self._counter(counters, sub.watched)
+            for peer in list(peers):
+                _mark(peers, counter, peer, False)
         sub.watched = new_watched
 
-    @staticmethod
-    def _replace(counters: dict[Prefix, Counter[int]], watched: Prefix, old: frozenset[int],
-                 new: dict[int, list[AsPath]]) -> None:
-        counter = counters.setdefault(watched, Counter())
-        for peer in old - new.keys():
-            counter[peer] -= 1
-            if counter[peer] <= 0:
-                del counter[peer]
-        for peer in new.keys() - old:
-            counter[peer] += 1
-
     def _transition(self, sub: _SubPrefix, prefix: Prefix, watched: WatchedPrefix, kind: DetectionKind,
-                    peers: dict[int, list[AsPath]], now: float) -> list[DetectionChange]:
+                    peers: set[int], paths_by_peer: Callable[[], PathsByPeer], now: float) -> list[DetectionChange]:
         attr = "origin_detection" if kind is DetectionKind.ORIGIN else "more_specific_detection"
         current: Detection | None = getattr(sub, attr)
-        all_paths = [path for paths in peers.values() for path in paths]
-        origins = sorted({asn for path in all_paths for asn in origin_asns(path)})
-        evidence = {
-            "peers": len(peers),
-            "origins": origins,
-            "expected_origins": sorted(watched.origins),
-            "sample_paths": sample_paths(all_paths),
-        }
         if current is None and len(peers) >= self.min_peers:
+            everyone = paths_by_peer()
+            paths = [path for peer in peers for path in everyone.get(peer, [])
+                     if watched.origin_expected(origin_asns(path)) == (kind is DetectionKind.MORE_SPECIFIC)]
+            evidence = {
+                "peers": len(peers),
+                "origins": sorted({asn for path in paths for asn in origin_asns(path)}),
+                "expected_origins": sorted(watched.origins),
+                "sample_paths": sample_paths(paths),
+            }
             opened = Detection(kind, prefix, watched.prefix, start=now, description=watched.description,
                                evidence=evidence)
             setattr(sub, attr, opened)
@@ -145,3 +155,15 @@ class AnomalyTracker:
             closing = {**current.evidence, "peers": 0}
             return [DetectionChange(ChangeKind.CLOSED, current.closed(now, closing), now)]
         return []
+
+
+def _mark(members: set[int], counter: Counter[int], peer: int, flagged: bool) -> None:
+    """Keep ``peer``'s membership of one sub-prefix's set and its watched prefix's count in step."""
+    if flagged and peer not in members:
+        members.add(peer)
+        counter[peer] += 1
+    elif not flagged and peer in members:
+        members.discard(peer)
+        counter[peer] -= 1
+        if counter[peer] <= 0:
+            del counter[peer]

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from .config_messages import describe
-from .model import AS_TRANS, Prefix, canonical_address, parse_asn
+from .model import AS_TRANS, Prefix, canonical_address, intern_prefix, parse_asn
 
 _NEVER_AN_ORIGIN = {
     0: "AS0 is reserved (RFC 7607) and is never a valid origin",
@@ -23,12 +23,12 @@ _NEVER_AN_ORIGIN = {
 def parse_config_prefix(value: object) -> Prefix:
     """A canonical prefix; host bits are an error that names the network meant."""
     if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
-        return value
+        return intern_prefix(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a prefix such as 192.0.2.0/24, got {describe(value)}")
     text = value.strip()
     try:
-        return ipaddress.ip_network(text, strict=True)
+        return intern_prefix(ipaddress.ip_network(text, strict=True))
     except ValueError:
         pass
     try:

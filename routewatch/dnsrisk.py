@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .dns.routes import RouteView
-from .model import Address, AsSet, Prefix, origin_asns
+from .model import Address, AsSet, Prefix, intern_prefix, origin_asns
 from .table import RouteTable
 
 
@@ -52,7 +52,8 @@ class AddressTracker:
         bits = self.address.max_prefixlen
         value = int(self.address)
         self._covering = [
-            ipaddress.ip_network((value >> (bits - n) << (bits - n) if n else 0, n)) for n in range(bits, -1, -1)
+            intern_prefix(ipaddress.ip_network((value >> (bits - n) << (bits - n) if n else 0, n)))
+            for n in range(bits, -1, -1)
         ]
 
     def covering_in(self, table: RouteTable) -> list[Prefix]:

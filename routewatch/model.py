@@ -213,10 +213,66 @@ def parse_as_path(text: str) -> AsPath:
     return tuple(hops)
 
 
+class IPv4Prefix(ipaddress.IPv4Network):
+    """An interned IPv4 network: a dict key on every update, so hashed once and equal by identity."""
+
+    _rw_hash: int
+    _rw_key: tuple[int, int, int]
+
+    def __hash__(self) -> int:
+        try:
+            return self._rw_hash
+        except AttributeError:
+            self._rw_hash = value = ipaddress.IPv4Network.__hash__(self)
+            return value
+
+
+class IPv6Prefix(ipaddress.IPv6Network):
+    """An interned IPv6 network (see :class:`IPv4Prefix`)."""
+
+    _rw_hash: int
+    _rw_key: tuple[int, int, int]
+
+    def __hash__(self) -> int:
+        try:
+            return self._rw_hash
+        except AttributeError:
+            self._rw_hash = value = ipaddress.IPv6Network.__hash__(self)
+            return value
+
+
+#: Every prefix routewatch has built, by (version, network as int, length). The
+#: core keys its tables by prefix; with one object per prefix a dict lookup is an
+#: identity check and a cached hash rather than two Python-level method calls.
+_INTERNED: dict[tuple[int, int, int], Prefix] = {}
+
+
+def prefix_key(prefix: Prefix) -> tuple[int, int, int]:
+    """(version, network as int, length): the prefix as plain ints (kept on interned prefixes)."""
+    try:
+        return prefix._rw_key  # type: ignore[union-attr]
+    except AttributeError:
+        key = prefix.version, int(prefix.network_address), prefix.prefixlen
+        if isinstance(prefix, IPv4Prefix | IPv6Prefix):
+            prefix._rw_key = key
+        return key
+
+
+def intern_prefix(prefix: Prefix) -> Prefix:
+    """The one shared object equal to ``prefix``."""
+    key = prefix_key(prefix)
+    found = _INTERNED.get(key)
+    if found is None:
+        if type(prefix) not in (IPv4Prefix, IPv6Prefix):
+            prefix = (IPv4Prefix if key[0] == 4 else IPv6Prefix)((key[1], key[2]))
+        found = _INTERNED[key] = prefix
+    return found
+
+
 @lru_cache(maxsize=65536)
 def parse_prefix(text: str) -> Prefix:
-    """A canonical network from text; raises ValueError on host bits or garbage."""
-    return ipaddress.ip_network(text.strip(), strict=True)
+    """A canonical (interned) network from text; raises ValueError on host bits or garbage."""
+    return intern_prefix(ipaddress.ip_network(text.strip(), strict=True))
 
 
 def canonical_address(text: str) -> str:

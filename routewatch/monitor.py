@@ -18,6 +18,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from .anomaly import AnomalyTracker
 from .config import Config
@@ -87,13 +88,12 @@ class Monitor:
         self.addresses: dict[Address, AddressTracker] = {}
         self.updates: Counter[str] = Counter()
         self._dirty: set[Prefix] = set()
-        self._dirty_sub: set[Prefix] = set()
+        self._dirty_sub: dict[Prefix, set[int] | None] = {}  # None: judge every peer
         self._dirty_addresses: set[Address] = set()
         self._timers: list[tuple[float, int, Prefix | None]] = []
         self._timer_seq = 0
         self._next_sweep = 0.0
         self._last_sweep = float("-inf")
-        self._last_counts: dict[Prefix, Counts] = {}
         for watched in watch:
             self.track(watched)
         for address in watch.addresses:
@@ -119,7 +119,6 @@ class Monitor:
         """
         changes: list[DetectionChange] = []
         if event.time > self.now:
-            changes.extend(self._flush())
             changes.extend(self.advance(event.time))
         if isinstance(event, RouteAnnouncement | RouteWithdrawal):
             self._apply_route(event, established)
@@ -143,7 +142,7 @@ class Monitor:
             due, _, prefix = heapq.heappop(self._timers)
             self.now = max(self.now, due)
             if prefix is None:
-                self._mark_all_dirty()
+                self._settled()
                 changes.extend(self._flush())
             else:
                 changes.extend(self._evaluate_prefix(prefix))
@@ -181,9 +180,9 @@ class Monitor:
         if event.safi != Safi.UNICAST:
             return
         if covering is not None:
-            if covering.prefix == prefix:
+            if covering.prefix is prefix or covering.prefix == prefix:
                 self._update_holding(covering, peer, established)
-            self._dirty_sub.add(prefix)
+            self._mark_sub(prefix, peer)
         if covers_address:
             self._dirty_addresses.update(a for a in self.addresses if a.version == prefix.version and a in prefix)
 
@@ -191,8 +190,17 @@ class Monitor:
         tracker = self.visibility[watched.prefix]
         holding = any(tracker.watched.origin_expected(origin_asns(path))
                       for path in self.table.peer_unicast_paths(watched.prefix, peer))
-        tracker.set_holding(peer, holding, self.now, self.settings.baseline_min_hold, established)
+        tracker.set_holding(peer, holding, self.now, self.settings.baseline_min_hold, self.exclusion, established)
         self._dirty.add(watched.prefix)
+
+    def _mark_sub(self, prefix: Prefix, peer: int | None) -> None:
+        """Re-judge ``peer`` (None: every peer) for origin and more-specific anomalies at ``prefix``."""
+        if peer is None:
+            self._dirty_sub[prefix] = None
+            return
+        peers = self._dirty_sub.setdefault(prefix, set())
+        if peers is not None:
+            peers.add(peer)
 
     def track(self, watched: WatchedPrefix, *, from_table: bool = True) -> None:
         """Start tracking a watched prefix; routes already in the table count at once."""
@@ -241,10 +249,10 @@ class Monitor:
         peer = self.table.peer_index(event.peer)
         self.sessions.known_collectors.add(event.peer.collector)
         if event.established:
+            # excluded while down, and still while it settles: nothing to recount until the settle ends
             self.sessions.down.discard(peer)
             self.sessions.settle_until[peer] = event.time + self.settings.peer_settle
             self._schedule(event.time + self.settings.peer_settle, None)
-            self._mark_all_dirty()
             return
         if peer in self.sessions.down:
             return
@@ -253,24 +261,47 @@ class Monitor:
             watched = self.watch.covering_prefix(prefix)
             if watched is not None:
                 if watched.prefix == prefix:
-                    self.visibility[prefix].set_holding(peer, False, self.now, self.settings.baseline_min_hold)
-                self._dirty_sub.add(prefix)
+                    self.visibility[prefix].set_holding(peer, False, self.now, self.settings.baseline_min_hold,
+                                                        self.exclusion)
+                self._mark_sub(prefix, peer)
             self._dirty_addresses.update(a for a in self.addresses if a.version == prefix.version and a in prefix)
-        self._mark_all_dirty()
+        self._peers_changed({peer})
 
     def _apply_source(self, event: SourceStatus) -> None:
         if event.collector is None:
             return
         self.sessions.known_collectors.add(event.collector)
+        stale = self.sessions.stale_collectors
+        was_stale = event.collector in stale
         if event.state is FeedState.UP:
-            self.sessions.stale_collectors.discard(event.collector)
+            stale.discard(event.collector)
         else:
-            self.sessions.stale_collectors.add(event.collector)
-        self._mark_all_dirty()
+            stale.add(event.collector)
+        if was_stale != (event.collector in stale):
+            for tracker in self.visibility.values():
+                tracker.invalidate()
+            self._dirty.update(self.visibility)
+            self._dirty_addresses.update(self.addresses)
+            for prefix in self.table.prefixes():
+                if self.watch.covering_prefix(prefix) is not None:
+                    self._mark_sub(prefix, None)
 
-    def _mark_all_dirty(self) -> None:
-        self._dirty.update(self.visibility)
+    def _peers_changed(self, peers: set[int]) -> None:
+        """Whether ``peers`` count changed (session down, settled): recount where they are candidates."""
+        for prefix, tracker in self.visibility.items():
+            frozen = tracker.frozen or ()
+            if any(p in tracker.last_held or p in tracker.holders or p in frozen for p in peers):
+                tracker.invalidate()
+                self._dirty.add(prefix)
         self._dirty_addresses.update(self.addresses)
+
+    def _settled(self) -> None:
+        """Peers back from a session reset whose settle time is over count again."""
+        settled = {p for p, until in self.sessions.settle_until.items() if until <= self.now}
+        for peer in settled:
+            del self.sessions.settle_until[peer]
+        if settled:
+            self._peers_changed(settled)
 
     def _excluded(self, peer: int) -> bool:
         return peer in self.sessions.down or self.sessions.settle_until.get(peer, 0.0) > self.now
@@ -290,13 +321,14 @@ class Monitor:
         # every watched prefix keeps its large table, and set.pop() scans it from the start.
         changes: list[DetectionChange] = []
         while self._dirty_sub:
-            dirty_sub, self._dirty_sub = self._dirty_sub, set()
-            for prefix in dirty_sub:
+            dirty_sub, self._dirty_sub = self._dirty_sub, {}
+            for prefix, peers in dirty_sub.items():
                 watched = self.watch.covering_prefix(prefix)
                 if watched is not None:
                     changes.extend(self.anomalies.evaluate(
                         prefix, watched, self.watch.get(prefix) is not None,
-                        self.table.unicast_paths_by_peer(prefix), self._stale, self.now))
+                        partial(self.table.unicast_paths_by_peer, prefix), self._stale, self.now,
+                        peers, partial(self.table.peer_unicast_paths, prefix)))
         while self._dirty:
             dirty, self._dirty = self._dirty, set()
             for prefix in dirty:
@@ -315,12 +347,10 @@ class Monitor:
         if tracker is None:
             return []
         s = self.settings
-        tracker.expire(self.now, s.baseline_window)
+        counts = tracker.counts(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
         members = tracker.members(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
-        counts = tracker.counts(members, self.exclusion)
-        self._last_counts[prefix] = counts
         change, due = tracker.evaluate(self.now, counts, self._unknown(tracker), members,
-                                       self._withdrawal_evidence(tracker, counts))
+                                       partial(self._withdrawal_evidence, tracker, counts))
         if due is not None:
             self._schedule(due, prefix)
         return [change] if change else []
@@ -345,14 +375,13 @@ class Monitor:
     def _sweep(self) -> list[DetectionChange]:
         """Re-evaluate prefixes whose state can change with time alone (expiry, settle ends)."""
         changes: list[DetectionChange] = []
+        s = self.settings
         for prefix, tracker in self.visibility.items():
-            maturing = tracker.last_join + self.settings.baseline_min_hold >= self._last_sweep
-            if maturing:
-                tracker.settle_holders(self.now, self.settings.baseline_min_hold)
-            if maturing or tracker.last_held or tracker.frozen is not None or tracker.below_since is not None \
-                    or self.sessions.settle_until:
+            matured = tracker.last_join + s.baseline_min_hold >= self._last_sweep and tracker.settle_holders(
+                self.now, s.baseline_min_hold)
+            if tracker.expire(self.now, s.baseline_window) or matured:
+                tracker.invalidate()
                 changes.extend(self._evaluate_prefix(prefix))
-        self.sessions.settle_until = {p: t for p, t in self.sessions.settle_until.items() if t > self._last_sweep}
         self._last_sweep = self.now
         self._dirty_addresses.update(self.addresses)
         return changes
@@ -412,7 +441,8 @@ class Monitor:
         """A frozen view of the state for exporters and the CLI (reads, never mutates)."""
         prefixes = []
         for prefix, tracker in self.visibility.items():
-            counts = self._last_counts.get(prefix) or Counts(0, 0, 0, 0)
+            counts = tracker.counts(self.now, self.settings.baseline_min_hold, self.settings.baseline_window,
+                                    self.exclusion)
             watched = tracker.watched
             prefixes.append(PrefixStatus(
                 prefix=prefix,
@@ -445,7 +475,9 @@ class Monitor:
     def restore_anomalies(self, detections: list[Detection]) -> None:
         """Re-judge every restored route, keeping restored detections open without re-opening them."""
         self.anomalies.restore(detections)
-        self._dirty_sub.update(p for p in self.table.prefixes() if self.watch.covering_prefix(p) is not None)
+        for prefix in self.table.prefixes():
+            if self.watch.covering_prefix(prefix) is not None:
+                self._mark_sub(prefix, None)
         self._dirty.update(self.visibility)
         self._dirty_addresses.update(self.addresses)
         self._flush()

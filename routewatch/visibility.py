@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +65,15 @@ class Counts:
 
 @dataclass(slots=True)
 class VisibilityTracker:
-    """The mutable per-prefix state; pure, driven by the monitor with data time."""
+    """The mutable per-prefix state; pure, driven by the monitor with data time.
+
+    Counting visibility against the baseline is O(peers); doing it for every
+    update would make a busy prefix cost hundreds of operations per message.
+    So the counts are kept up to date incrementally as single peers change,
+    and recounted in full only when something that affects many peers at once
+    happens (a session or collector changes health, the baseline freezes or
+    thaws, members mature or expire in the periodic sweep).
+    """
 
     watched: WatchedPrefix
     holders: dict[int, float] = field(default_factory=dict)
@@ -74,66 +83,134 @@ class VisibilityTracker:
     open: Detection | None = None
     ever_seen: bool = False
     last_join: float = float("-inf")
+    _members: set[int] | None = None
+    _counts: Counts | None = None
+    _asns: Counter[int] = field(default_factory=Counter)
 
     @property
     def thresholds(self) -> Thresholds:
         return self.watched.thresholds
 
-    def set_holding(self, peer: int, holding: bool, now: float, min_hold: float, established: bool = False) -> None:
+    def invalidate(self) -> None:
+        """Forget the cached counts: the next :meth:`counts` recounts in full."""
+        self._members = None
+        self._counts = None
+
+    def set_holding(self, peer: int, holding: bool, now: float, min_hold: float, ex: Exclusion,
+                    established: bool = False) -> None:
         """Record that ``peer`` now does (or does not) hold an expected-origin route.
 
         ``established`` marks routes from a snapshot (a RIB dump): they were held
-        long before the dump, so they join the baseline at once.
+        long before the dump, so they join the baseline at once. A baseline
+        member that withdrew and comes back is still a member.
         """
         if holding:
             self.ever_seen = True
-            if peer not in self.holders:
-                if established:
-                    self.holders[peer] = ESTABLISHED
-                else:
-                    self.holders[peer] = now
-                    self.last_join = max(self.last_join, now)
-                self.last_held.pop(peer, None)
+            if peer in self.holders:
+                return
+            was_member = self.last_held.pop(peer, None) is not None
+            if established or was_member:
+                self.holders[peer] = ESTABLISHED
+            else:
+                self.holders[peer] = now
+                self.last_join = max(self.last_join, now)
+            self._held(peer, ex, joined=established and not was_member)
             return
         since = self.holders.pop(peer, None)
         if since is None:
             return
-        if now - since >= min_hold or peer in self.last_held or (self.frozen and peer in self.frozen):
+        kept = now - since >= min_hold or (self.frozen is not None and peer in self.frozen)
+        if kept:
             self.last_held[peer] = now
+        self._released(peer, ex, kept)
+
+    def _held(self, peer: int, ex: Exclusion, joined: bool) -> None:
+        counts, members = self._counts, self._members
+        if counts is None or members is None:
+            return
+        if ex.stale(peer) or ex.excluded(peer):
+            self.invalidate()  # its membership may change with it: rare, recount
+            return
+        counts.visible += 1
+        asn = ex.peer_asn(peer)
+        self._asns[asn] += 1
+        counts.visible_asns = len(self._asns)
+        if joined and peer not in members and self.frozen is None:
+            members.add(peer)
+            counts.baseline += 1
+        if peer in members:
+            counts.baseline_visible += 1
+
+    def _released(self, peer: int, ex: Exclusion, kept: bool) -> None:
+        counts, members = self._counts, self._members
+        if counts is None or members is None:
+            return
+        if ex.stale(peer) or ex.excluded(peer):
+            self.invalidate()
+            return
+        counts.visible -= 1
+        asn = ex.peer_asn(peer)
+        self._asns[asn] -= 1
+        if self._asns[asn] <= 0:
+            del self._asns[asn]
+        counts.visible_asns = len(self._asns)
+        if peer in members:
+            counts.baseline_visible -= 1
+        elif kept and self.frozen is None:
+            members.add(peer)  # it matured since the last recount and now counts as missing
+            counts.baseline += 1
 
     def members(self, now: float, min_hold: float, window: float, ex: Exclusion) -> set[int]:
-        """Baseline members that count now."""
+        """Baseline members that count now (cached between recounts)."""
+        if self._members is None:
+            self.recount(now, min_hold, window, ex)
+        assert self._members is not None
+        return self._members
+
+    def counts(self, now: float, min_hold: float, window: float, ex: Exclusion) -> Counts:
+        """Visibility against the baseline (cached between recounts)."""
+        if self._counts is None:
+            return self.recount(now, min_hold, window, ex)
+        return self._counts
+
+    def recount(self, now: float, min_hold: float, window: float, ex: Exclusion) -> Counts:
+        """Count everything from scratch."""
         if self.frozen is not None:
             candidates: set[int] = set(self.frozen)
         else:
             candidates = {p for p, since in self.holders.items() if now - since >= min_hold}
             candidates.update(p for p, last in self.last_held.items() if now - last <= window)
-        return {
-            p for p in candidates
-            if not ex.stale(p) and (p in self.holders or not ex.excluded(p))
-        }
-
-    def counts(self, members: set[int], ex: Exclusion) -> Counts:
-        """Visibility against ``members`` (from :meth:`members`, computed once per evaluation)."""
+        members = {p for p in candidates if not ex.stale(p) and (p in self.holders or not ex.excluded(p))}
         visible = [p for p in self.holders if not ex.stale(p)]
-        return Counts(
+        self._asns = Counter(ex.peer_asn(p) for p in visible)
+        self._members = members
+        self._counts = Counts(
             visible=len(visible),
-            visible_asns=len({ex.peer_asn(p) for p in visible}),
+            visible_asns=len(self._asns),
             baseline=len(members),
             baseline_visible=sum(1 for p in members if p in self.holders),
         )
+        return self._counts
 
-    def settle_holders(self, now: float, min_hold: float) -> None:
-        """Holders past the minimum hold share one ESTABLISHED value (memory, not meaning)."""
-        for peer, since in self.holders.items():
-            if since is not ESTABLISHED and now - since >= min_hold:
-                self.holders[peer] = ESTABLISHED
+    def cached_counts(self) -> Counts:
+        """The latest counts without recounting (what the last evaluation saw)."""
+        return self._counts or Counts(0, 0, 0, 0)
 
-    def expire(self, now: float, window: float) -> None:
-        """Forget baseline members not seen for a whole window (never while frozen)."""
-        if self.frozen is None:
-            for peer in [p for p, last in self.last_held.items() if now - last > window]:
-                del self.last_held[peer]
+    def settle_holders(self, now: float, min_hold: float) -> bool:
+        """Holders past the minimum hold become ESTABLISHED; returns whether any did."""
+        matured = [p for p, since in self.holders.items() if since is not ESTABLISHED and now - since >= min_hold]
+        for peer in matured:
+            self.holders[peer] = ESTABLISHED
+        return bool(matured)
+
+    def expire(self, now: float, window: float) -> bool:
+        """Forget baseline members not seen for a whole window (never while frozen); returns whether any went."""
+        if self.frozen is not None:
+            return False
+        gone = [p for p, last in self.last_held.items() if now - last > window]
+        for peer in gone:
+            del self.last_held[peer]
+        return bool(gone)
 
     def state(self, counts: Counts, unknown: bool) -> PrefixState:
         if unknown:
@@ -147,7 +224,8 @@ class VisibilityTracker:
         return PrefixState.VISIBLE
 
     def evaluate(
-        self, now: float, counts: Counts, unknown: bool, members: set[int], evidence: dict[str, Any]
+        self, now: float, counts: Counts, unknown: bool, members: set[int],
+        evidence: Callable[[], dict[str, Any]],
     ) -> tuple[DetectionChange | None, float | None]:
         """Advance the withdrawal state machine.
 
@@ -160,8 +238,9 @@ class VisibilityTracker:
         ratio = counts.ratio
         if self.open is not None:
             if ratio is not None and ratio >= t.recovered_ratio:
-                closed = self.open.closed(now, evidence)
+                closed = self.open.closed(now, evidence())
                 self.open, self.frozen, self.below_since = None, None, None
+                self.invalidate()  # the baseline thaws: members mature and expire again
                 return DetectionChange(ChangeKind.CLOSED, closed, now), None
             return None, None
         below = counts.baseline >= t.min_baseline_peers and ratio is not None and ratio < t.withdrawn_ratio
@@ -175,7 +254,7 @@ class VisibilityTracker:
             return None, due
         self.open = Detection(
             DetectionKind.WITHDRAWAL, self.watched.prefix, self.watched.prefix, start=self.below_since,
-            description=self.watched.description, evidence=evidence,
+            description=self.watched.description, evidence=evidence(),
         )
         self.frozen = frozenset(members)
         return DetectionChange(ChangeKind.OPENED, self.open, now), None

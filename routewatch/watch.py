@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .config import Config, Thresholds
-from .model import Address, AsSet, Prefix
+from .model import Address, AsSet, Prefix, prefix_key
 
 _BITS = {4: 32, 6: 128}
 _BUCKET_BITS = {4: 16, 6: 32}
@@ -46,10 +46,6 @@ class WatchedPrefix:
     def origin_expected(self, origins: AsSet) -> bool:
         """An AS_SET origin is expected only when every member is."""
         return bool(origins) and origins <= self.origins
-
-
-def _key(prefix: Prefix) -> tuple[int, int, int]:
-    return prefix.version, int(prefix.network_address), prefix.prefixlen
 
 
 class WatchSet:
@@ -112,8 +108,8 @@ class WatchSet:
 
     def add(self, watched: WatchedPrefix) -> None:
         """Watch a prefix (replacing an earlier entry for the same prefix)."""
-        self._by_key[_key(watched.prefix)] = watched
-        version, value, length = _key(watched.prefix)
+        self._by_key[prefix_key(watched.prefix)] = watched
+        version, value, length = prefix_key(watched.prefix)
         bucket_bits = _BUCKET_BITS[version]
         lengths = self._long if length >= bucket_bits else self._short
         if length not in lengths[version]:
@@ -157,7 +153,7 @@ class WatchSet:
         return frozenset(self._addresses)
 
     def get(self, prefix: Prefix) -> WatchedPrefix | None:
-        return self._by_key.get(_key(prefix))
+        return self._by_key.get(prefix_key(prefix))
 
     def __iter__(self) -> Iterator[WatchedPrefix]:
         return iter(list(self._by_key.values()))
@@ -188,7 +184,7 @@ class WatchSet:
         return None
 
     def covering_prefix(self, prefix: Prefix) -> WatchedPrefix | None:
-        return self.covering(*_key(prefix))
+        return self.covering(*prefix_key(prefix))
 
     def relevant(self, version: int, value: int, length: int) -> bool:
         """Is this prefix worth a route-table entry? (Also used as the MRT reader's filter.)
@@ -203,10 +199,10 @@ class WatchSet:
         return self.covering(version, value, length) is not None
 
     def relevant_prefix(self, prefix: Prefix) -> bool:
-        return self.relevant(*_key(prefix))
+        return self.relevant(*prefix_key(prefix))
 
     def covers_address(self, prefix: Prefix) -> bool:
-        return _key(prefix) in self._covering_addresses
+        return prefix_key(prefix) in self._covering_addresses
 
     # -- prefixes found for watched ASNs -----------------------------------------
 

@@ -15,7 +15,7 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
-from routewatch.model import AsHop, AsPath, BgpOrigin, Prefix
+from routewatch.model import AsHop, AsPath, BgpOrigin, IPv4Prefix, IPv6Prefix, Prefix, intern_prefix
 
 ORIGIN = 1
 AS_PATH = 2
@@ -267,7 +267,7 @@ class AttributeDecoder:
         key = (net << 8) | plen
         prefix = table.get(key)
         if prefix is None:
-            prefix = _build_network(afi == AFI_IPV4, net, plen)
+            prefix = intern_prefix(_build_network(afi == AFI_IPV4, net, plen))
             if len(table) >= CACHE_LIMIT:
                 table.clear()
             table[key] = prefix
@@ -276,8 +276,8 @@ class AttributeDecoder:
 
 def _network_by_constructor(v4: bool, net: int, plen: int) -> Prefix:
     if v4:
-        return ipaddress.IPv4Network((net, plen))
-    return ipaddress.IPv6Network((net, plen))
+        return IPv4Prefix((net, plen))
+    return IPv6Prefix((net, plen))
 
 
 def _network_by_fields(v4: bool, net: int, plen: int) -> Prefix:
@@ -288,7 +288,7 @@ def _network_by_fields(v4: bool, net: int, plen: int) -> Prefix:
     decoding time. This sets the same fields ``__init__`` sets; :func:`_fast_path_works`
     checks at import that the result is indistinguishable, else the constructor is used.
     """
-    cls: type[Prefix] = ipaddress.IPv4Network if v4 else ipaddress.IPv6Network
+    cls: type[Prefix] = IPv4Prefix if v4 else IPv6Prefix
     if plen >= (31 if v4 else 127):  # /31, /32, /127, /128 get special hosts()
         return cls((net, plen))
     obj = object.__new__(cls)
