@@ -18,6 +18,14 @@ prefix among ten) yields what it can and counts the rest. Message types
 routewatch does not use (OPEN, NOTIFICATION, ``ris_rrc_list``) are counted by
 name as ignored; names from the wire are never used as counter keys, so a
 hostile server cannot create unbounded series.
+
+Speed: a well-formed UPDATE (nearly every message) is read by one flat
+function that trusts nothing but checks only exact JSON types, and finds
+collectors, peers, next hops and prefixes in dicts keyed by their raw text.
+Anything it does not recognise as well-formed falls back to the careful
+field-by-field reading, which alone counts what is malformed; the fast
+reading has no effect but filling those caches with valid values, so both
+give the same frame and the same counts.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -43,6 +52,7 @@ from routewatch.model import (
     Prefix,
     RouteAnnouncement,
     RouteWithdrawal,
+    Safi,
     canonical_address,
     parse_asn,
     parse_prefix,
@@ -58,7 +68,14 @@ _PEER_STATES = {
     "connected": (FsmState.OPENCONFIRM, FsmState.ESTABLISHED),
     "down": (FsmState.ESTABLISHED, FsmState.IDLE),
 }
+_INF = math.inf
+#: Above this an int timestamp is not exactly a float: left to the careful path.
+_EXACT_FLOAT_INT = 2**53
+_UNICAST = Safi.UNICAST
+#: Bounds of the raw-text caches: a hostile or simply huge feed clears them rather than growing them.
 _PEER_CACHE_LIMIT = 65_536
+_HOST_CACHE_LIMIT = 1_024
+_TEXT_CACHE_LIMIT = 131_072
 
 
 class FrameKind(StrEnum):
@@ -121,11 +138,20 @@ def normalise_host(host: str) -> str:
 
 
 class RisParser:
-    """Parses messages, interning peers so that the hot path builds few objects."""
+    """Parses messages, caching what repeats so that the hot path builds few objects.
+
+    The caches map raw wire text to validated values: host to collector,
+    (host, peer, peer_asn) to :class:`Peer`, next hop to its canonical text and
+    prefix text to its canonical network (so ``2605:de00:bb:0:0:0:0:0/48`` and
+    ``2605:de00:bb::/48`` both find the one network).
+    """
 
     def __init__(self, tally: RisTally | None = None) -> None:
         self.tally = tally if tally is not None else RisTally()
-        self._peers: dict[tuple[object, object, object], Peer] = {}
+        self._collectors: dict[str, str] = {}
+        self._peers: dict[tuple[str, str, str], Peer] = {}
+        self._next_hops: dict[str, str] = {}
+        self._prefixes: dict[str, Prefix] = {}
 
     def decode(self, text: str | bytes) -> RisFrame:
         """Parse one websocket text message."""
@@ -137,6 +163,22 @@ class RisParser:
 
     def frame(self, obj: object) -> RisFrame:
         """Parse one decoded envelope; never raises."""
+        if type(obj) is dict and obj.get("type") == "ris_message":
+            data = obj.get("data")
+            if type(data) is dict and data.get("type") == "UPDATE":
+                try:
+                    fast = self._fast_update(data)
+                except (TypeError, ValueError):  # an unhashable or odd value where text was expected
+                    fast = None
+                if fast is not None:
+                    return fast
+        return self.careful_frame(obj)
+
+    def careful_frame(self, obj: object) -> RisFrame:
+        """The reference reading, field by field, counting what is malformed; never raises.
+
+        :meth:`frame` gives the same result faster for well-formed UPDATEs.
+        """
         try:
             return self._frame(obj)
         except _Malformed as exc:
@@ -181,13 +223,13 @@ class RisParser:
         host = data.get("host")
         if not isinstance(host, str) or not host.strip():
             raise _Malformed("host", f"host {host!r} is not a collector name")
-        collector = normalise_host(host)
+        collector = self._collector(host)
         kind = data.get("type")
         if kind == "UPDATE":
-            peer = self._peer(collector, data)
+            peer = self._peer(host, collector, data)
             return RisFrame(FrameKind.UPDATE, self._update(data, peer, timestamp), collector, timestamp)
         if kind == "RIS_PEER_STATE":
-            peer = self._peer(collector, data)
+            peer = self._peer(host, collector, data)
             states = _PEER_STATES.get(data.get("state"))  # type: ignore[arg-type]
             if states is None:
                 raise _Malformed("state", f"unknown peer state {data.get('state')!r}")
@@ -197,22 +239,33 @@ class RisParser:
             return RisFrame(FrameKind.KEEPALIVE, collector=collector, timestamp=timestamp)
         return self._ignored(kind if isinstance(kind, str) else UNKNOWN_TYPE, collector, timestamp)
 
-    def _peer(self, collector: str, data: dict[str, Any]) -> Peer:
+    def _collector(self, host: str) -> str:
+        collector = self._collectors.get(host)
+        if collector is None:
+            collector = normalise_host(host)
+            if len(self._collectors) >= _HOST_CACHE_LIMIT:
+                self._collectors.clear()
+            self._collectors[host] = collector
+        return collector
+
+    def _peer(self, host: str, collector: str, data: dict[str, Any]) -> Peer:
+        """The peer of a message; cached by raw text only, so ``1``, ``1.0`` and ``true`` never share an entry."""
         address, asn = data.get("peer"), data.get("peer_asn")
-        key = (collector, address, asn)
-        try:
-            return self._peers[key]
-        except (KeyError, TypeError):
-            pass
+        key = (host, address, asn) if type(host) is str and type(address) is str and type(asn) is str else None
+        if key is not None:
+            cached = self._peers.get(key)  # type: ignore[arg-type]
+            if cached is not None:
+                return cached
         if not isinstance(address, str):
             raise _Malformed("peer", f"peer address {address!r} is not text")
         try:
             peer = Peer(collector, canonical_address(address), parse_asn(asn))
         except ValueError as exc:
             raise _Malformed("peer", str(exc)) from None
-        if len(self._peers) >= _PEER_CACHE_LIMIT:
-            self._peers.clear()
-        self._peers[key] = peer
+        if key is not None:
+            if len(self._peers) >= _PEER_CACHE_LIMIT:
+                self._peers.clear()
+            self._peers[key] = peer  # type: ignore[index]
         return peer
 
     def _update(self, data: dict[str, Any], peer: Peer, timestamp: float) -> tuple[Event, ...]:
@@ -243,22 +296,44 @@ class RisParser:
 
     def _prefix(self, text: object) -> Prefix | None:
         """One prefix; an invalid one is counted and skipped, the rest of the message stands."""
-        if isinstance(text, str):
-            try:
-                return parse_prefix(text)
-            except ValueError:
-                pass
-        self.tally.malformed["prefix"] += 1
-        return None
+        prefix = self._prefixes.get(text) if isinstance(text, str) else None
+        if prefix is None:
+            prefix = self._new_prefix(text)
+            if prefix is None:
+                self.tally.malformed["prefix"] += 1
+        return prefix
+
+    def _new_prefix(self, text: object) -> Prefix | None:
+        """The canonical network of prefix text not yet cached, or None if it is not one."""
+        if not isinstance(text, str):
+            return None
+        try:
+            prefix = parse_prefix(text)
+        except ValueError:
+            return None
+        if len(self._prefixes) >= _TEXT_CACHE_LIMIT:
+            self._prefixes.clear()
+        self._prefixes[text] = prefix
+        return prefix
 
     def _next_hop(self, value: object) -> str | None:
         if not isinstance(value, str) or not value:
             return None
-        try:
-            return canonical_address(value.split(",", 1)[0])
-        except ValueError:
+        next_hop = self._next_hops.get(value) or self._new_next_hop(value)
+        if next_hop is None:
             self.tally.malformed["next_hop"] += 1
+        return next_hop
+
+    def _new_next_hop(self, value: str) -> str | None:
+        """The canonical global address of next-hop text not yet cached, or None if it is not one."""
+        try:
+            next_hop = canonical_address(value.split(",", 1)[0])
+        except ValueError:
             return None
+        if len(self._next_hops) >= _TEXT_CACHE_LIMIT:
+            self._next_hops.clear()
+        self._next_hops[value] = next_hop
+        return next_hop
 
     def _communities(self, value: object) -> tuple[tuple[int, int], ...]:
         if not value:
@@ -269,6 +344,97 @@ class RisParser:
             self.tally.malformed["community"] += 1
             return ()
         return pairs
+
+    # -- the fast path --------------------------------------------------------------------------------------------
+
+    def _fast_update(self, data: dict[str, Any]) -> RisFrame | None:
+        """A well-formed UPDATE in one pass, or None to have the careful path read (and count) it.
+
+        Only exact JSON types are accepted and only cached peers (a peer's first
+        message goes the careful way); nothing is counted here. May raise
+        TypeError where an unhashable value stands in for text.
+        """
+        timestamp = data.get("timestamp")
+        if type(timestamp) is float:
+            if not 0.0 <= timestamp < _INF:
+                return None
+        elif type(timestamp) is int and 0 <= timestamp <= _EXACT_FLOAT_INT:
+            timestamp = float(timestamp)
+        else:
+            return None
+        peer = self._peers.get((data.get("host"), data.get("peer"), data.get("peer_asn")))  # type: ignore[arg-type]
+        if peer is None:
+            return None
+        events: list[Event] = []
+        append = events.append
+        prefixes = self._prefixes
+        withdrawals = data.get("withdrawals")
+        if withdrawals:
+            if type(withdrawals) is not list:
+                return None
+            for text in withdrawals:
+                prefix = prefixes.get(text) or self._new_prefix(text)
+                if prefix is None:
+                    return None
+                append(RouteWithdrawal(timestamp, peer, prefix))
+        announcements = data.get("announcements")
+        if announcements:
+            if type(announcements) is not list:
+                return None
+            path = _fast_path(data.get("path"))
+            communities = _fast_communities(data.get("community"))
+            raw_origin = data.get("origin")
+            if path is None or communities is None or not (raw_origin is None or type(raw_origin) is str):
+                return None
+            origin = _ORIGINS.get(raw_origin) if raw_origin is not None else None
+            next_hops = self._next_hops
+            for announcement in announcements:
+                if type(announcement) is not dict:
+                    return None
+                texts = announcement.get("prefixes")
+                if type(texts) is not list:
+                    return None
+                raw_next_hop = announcement.get("next_hop")
+                next_hop: str | None = None
+                if isinstance(raw_next_hop, str) and raw_next_hop:
+                    next_hop = next_hops.get(raw_next_hop) or self._new_next_hop(raw_next_hop)
+                    if next_hop is None:
+                        return None
+                for text in texts:
+                    prefix = prefixes.get(text) or self._new_prefix(text)
+                    if prefix is None:
+                        return None
+                    append(RouteAnnouncement(timestamp, peer, prefix, path, _UNICAST, 0, origin, next_hop,
+                                             communities))
+        return RisFrame(FrameKind.UPDATE, tuple(events), peer.collector, timestamp)
+
+
+def _fast_path(value: object) -> AsPath | None:
+    """A path of plain AS numbers; None for anything else (AS_SETs go the careful way)."""
+    if value is None:
+        return ()
+    if type(value) is not list:
+        return None
+    hops = tuple(value)
+    for hop in hops:
+        if type(hop) is not int or not 0 <= hop <= MAX_ASN:
+            return None
+    return hops
+
+
+def _fast_communities(value: object) -> tuple[tuple[int, int], ...] | None:
+    """``[[a, b], ...]`` of 16-bit ints as pairs; None for anything else (checked in C-level loops)."""
+    if not value:
+        return ()
+    if type(value) is not list:
+        return None
+    pairs = tuple(map(tuple, value))
+    if set(map(len, pairs)) != {2}:
+        return None
+    flat = tuple(chain.from_iterable(pairs))
+    if set(map(type, flat)) != {int} or min(flat) < 0 or max(flat) > 0xFFFF:
+        return None
+    return pairs  # type: ignore[return-value]
 
 
 def _u(value: object, top: int) -> int:
