@@ -93,7 +93,6 @@ class Monitor:
         self._timers: list[tuple[float, int, Prefix | None]] = []
         self._timer_seq = 0
         self._next_sweep = 0.0
-        self._last_sweep = float("-inf")
         for watched in watch:
             self.track(watched)
         for address in watch.addresses:
@@ -190,7 +189,7 @@ class Monitor:
         tracker = self.visibility[watched.prefix]
         holding = any(tracker.watched.origin_expected(origin_asns(path))
                       for path in self.table.peer_unicast_paths(watched.prefix, peer))
-        tracker.set_holding(peer, holding, self.now, self.settings.baseline_min_hold, self.exclusion, established)
+        tracker.set_holding(peer, holding, self.now, self.exclusion, established)
         self._dirty.add(watched.prefix)
 
     def _mark_sub(self, prefix: Prefix, peer: int | None) -> None:
@@ -206,7 +205,8 @@ class Monitor:
         """Start tracking a watched prefix; routes already in the table count at once."""
         if watched.prefix in self.visibility:
             return
-        self.visibility[watched.prefix] = VisibilityTracker(watched)
+        self.visibility[watched.prefix] = VisibilityTracker(watched, self.settings.baseline_min_hold,
+                                                            self.settings.baseline_window)
         if from_table:
             for peer in self.table.unicast_paths_by_peer(watched.prefix):
                 self._update_holding(watched, peer, True)
@@ -249,10 +249,14 @@ class Monitor:
         peer = self.table.peer_index(event.peer)
         self.sessions.known_collectors.add(event.peer.collector)
         if event.established:
-            # excluded while down, and still while it settles: nothing to recount until the settle ends
+            # A peer back from down was excluded and stays so while it settles: nothing to recount.
+            # One that was not seen going down is excluded from now on: recount where it is.
+            was_down = peer in self.sessions.down
             self.sessions.down.discard(peer)
             self.sessions.settle_until[peer] = event.time + self.settings.peer_settle
             self._schedule(event.time + self.settings.peer_settle, None)
+            if not was_down:
+                self._peers_changed({peer})
             return
         if peer in self.sessions.down:
             return
@@ -261,8 +265,7 @@ class Monitor:
             watched = self.watch.covering_prefix(prefix)
             if watched is not None:
                 if watched.prefix == prefix:
-                    self.visibility[prefix].set_holding(peer, False, self.now, self.settings.baseline_min_hold,
-                                                        self.exclusion)
+                    self.visibility[prefix].set_holding(peer, False, self.now, self.exclusion)
                 self._mark_sub(prefix, peer)
             self._dirty_addresses.update(a for a in self.addresses if a.version == prefix.version and a in prefix)
         self._peers_changed({peer})
@@ -346,9 +349,8 @@ class Monitor:
         tracker = self.visibility.get(prefix)
         if tracker is None:
             return []
-        s = self.settings
-        counts = tracker.counts(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
-        members = tracker.members(self.now, s.baseline_min_hold, s.baseline_window, self.exclusion)
+        counts = tracker.counts(self.now, self.exclusion)
+        members = tracker.members(self.now, self.exclusion)
         change, due = tracker.evaluate(self.now, counts, self._unknown(tracker), members,
                                        partial(self._withdrawal_evidence, tracker, counts))
         if due is not None:
@@ -375,14 +377,9 @@ class Monitor:
     def _sweep(self) -> list[DetectionChange]:
         """Re-evaluate prefixes whose state can change with time alone (expiry, settle ends)."""
         changes: list[DetectionChange] = []
-        s = self.settings
         for prefix, tracker in self.visibility.items():
-            matured = tracker.last_join + s.baseline_min_hold >= self._last_sweep and tracker.settle_holders(
-                self.now, s.baseline_min_hold)
-            if tracker.expire(self.now, s.baseline_window) or matured:
-                tracker.invalidate()
+            if tracker.due(self.now):
                 changes.extend(self._evaluate_prefix(prefix))
-        self._last_sweep = self.now
         self._dirty_addresses.update(self.addresses)
         return changes
 
@@ -415,8 +412,7 @@ class Monitor:
         for prefix in tracker.service:
             vis = self.visibility.get(prefix)
             if vis is not None:
-                members |= vis.members(self.now, self.settings.baseline_min_hold, self.settings.baseline_window,
-                                       self.exclusion)
+                members |= vis.members(self.now, self.exclusion)
         tracker.update(lpm, members, self._stale)
 
     def _learn_origins(self, prefix: Prefix) -> None:
@@ -441,8 +437,7 @@ class Monitor:
         """A frozen view of the state for exporters and the CLI (reads, never mutates)."""
         prefixes = []
         for prefix, tracker in self.visibility.items():
-            counts = tracker.counts(self.now, self.settings.baseline_min_hold, self.settings.baseline_window,
-                                    self.exclusion)
+            counts = tracker.counts(self.now, self.exclusion)
             watched = tracker.watched
             prefixes.append(PrefixStatus(
                 prefix=prefix,

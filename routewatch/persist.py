@@ -65,7 +65,6 @@ def dump_state(monitor: Monitor) -> dict[str, Any]:
             "below_since": t.below_since,
             "open": _detection_out(t.open) if t.open else None,
             "ever_seen": t.ever_seen,
-            "last_join": t.last_join if t.last_join != float("-inf") else None,
         }
         for prefix, t in monitor.visibility.items()
     }
@@ -117,7 +116,7 @@ def load_state(monitor: Monitor, state: dict[str, Any]) -> None:
         t.below_since = raw["below_since"]
         t.open = _detection_in(raw["open"]) if raw["open"] else None
         t.ever_seen = raw["ever_seen"]
-        t.last_join = raw["last_join"] if raw["last_join"] is not None else float("-inf")
+        t.restored()
     for text, raw in state["addresses"].items():
         address = ipaddress.ip_address(text)
         monitor.add_address(address, (), raw["zone"], raw["exported"])

@@ -32,6 +32,7 @@ from .watch import WatchedPrefix
 #: The holding-since time of routes known to be long held (from a RIB dump, or
 #: past the minimum hold): one shared object instead of a float per route.
 ESTABLISHED = float("-inf")
+INF = float("inf")
 
 
 class PrefixState(enum.StrEnum):
@@ -71,18 +72,23 @@ class VisibilityTracker:
     update would make a busy prefix cost hundreds of operations per message.
     So the counts are kept up to date incrementally as single peers change,
     and recounted in full only when something that affects many peers at once
-    happens (a session or collector changes health, the baseline freezes or
-    thaws, members mature or expire in the periodic sweep).
+    happens: a session or collector changes health, the baseline freezes or
+    thaws, or time alone moves a peer in or out of the baseline (a holder
+    matures past ``min_hold``, a past holder expires after ``window``). The
+    earliest such moment is kept, so the counts are exact whenever asked.
     """
 
     watched: WatchedPrefix
+    min_hold: float
+    window: float
     holders: dict[int, float] = field(default_factory=dict)
     last_held: dict[int, float] = field(default_factory=dict)
     frozen: frozenset[int] | None = None
     below_since: float | None = None
     open: Detection | None = None
     ever_seen: bool = False
-    last_join: float = float("-inf")
+    _matures_at: float = INF
+    _expires_at: float = INF
     _members: set[int] | None = None
     _counts: Counts | None = None
     _asns: Counter[int] = field(default_factory=Counter)
@@ -96,8 +102,7 @@ class VisibilityTracker:
         self._members = None
         self._counts = None
 
-    def set_holding(self, peer: int, holding: bool, now: float, min_hold: float, ex: Exclusion,
-                    established: bool = False) -> None:
+    def set_holding(self, peer: int, holding: bool, now: float, ex: Exclusion, established: bool = False) -> None:
         """Record that ``peer`` now does (or does not) hold an expected-origin route.
 
         ``established`` marks routes from a snapshot (a RIB dump): they were held
@@ -113,15 +118,16 @@ class VisibilityTracker:
                 self.holders[peer] = ESTABLISHED
             else:
                 self.holders[peer] = now
-                self.last_join = max(self.last_join, now)
+                self._matures_at = min(self._matures_at, now + self.min_hold)
             self._held(peer, ex, joined=established and not was_member)
             return
         since = self.holders.pop(peer, None)
         if since is None:
             return
-        kept = now - since >= min_hold or (self.frozen is not None and peer in self.frozen)
+        kept = now - since >= self.min_hold or (self.frozen is not None and peer in self.frozen)
         if kept:
             self.last_held[peer] = now
+            self._expires_at = min(self._expires_at, now + self.window)
         self._released(peer, ex, kept)
 
     def _held(self, peer: int, ex: Exclusion, joined: bool) -> None:
@@ -132,8 +138,7 @@ class VisibilityTracker:
             self.invalidate()  # its membership may change with it: rare, recount
             return
         counts.visible += 1
-        asn = ex.peer_asn(peer)
-        self._asns[asn] += 1
+        self._asns[ex.peer_asn(peer)] += 1
         counts.visible_asns = len(self._asns)
         if joined and peer not in members and self.frozen is None:
             members.add(peer)
@@ -157,29 +162,50 @@ class VisibilityTracker:
         if peer in members:
             counts.baseline_visible -= 1
         elif kept and self.frozen is None:
-            members.add(peer)  # it matured since the last recount and now counts as missing
+            members.add(peer)  # it matured, and now counts as missing
             counts.baseline += 1
 
-    def members(self, now: float, min_hold: float, window: float, ex: Exclusion) -> set[int]:
-        """Baseline members that count now (cached between recounts)."""
+    def due(self, now: float) -> bool:
+        """Does time alone change the baseline by ``now`` (a holder matures, a past holder expires)?"""
+        return now >= self._matures_at or (self.frozen is None and now > self._expires_at)
+
+    def _catch_up(self, now: float) -> None:
+        if now >= self._matures_at:
+            young = {p: since for p, since in self.holders.items() if since is not ESTABLISHED}
+            for peer, since in young.items():
+                if now - since >= self.min_hold:
+                    self.holders[peer] = ESTABLISHED
+            self._matures_at = min((s + self.min_hold for s in young.values() if now - s < self.min_hold),
+                                   default=INF)
+            self.invalidate()
+        if self.frozen is None and now > self._expires_at:
+            for peer in [p for p, last in self.last_held.items() if now - last > self.window]:
+                del self.last_held[peer]
+            self._expires_at = min((last + self.window for last in self.last_held.values()), default=INF)
+            self.invalidate()
+
+    def members(self, now: float, ex: Exclusion) -> set[int]:
+        """Baseline members that count at ``now``."""
+        self._catch_up(now)
         if self._members is None:
-            self.recount(now, min_hold, window, ex)
+            self.recount(now, ex)
         assert self._members is not None
         return self._members
 
-    def counts(self, now: float, min_hold: float, window: float, ex: Exclusion) -> Counts:
-        """Visibility against the baseline (cached between recounts)."""
+    def counts(self, now: float, ex: Exclusion) -> Counts:
+        """Visibility against the baseline at ``now``."""
+        self._catch_up(now)
         if self._counts is None:
-            return self.recount(now, min_hold, window, ex)
+            return self.recount(now, ex)
         return self._counts
 
-    def recount(self, now: float, min_hold: float, window: float, ex: Exclusion) -> Counts:
+    def recount(self, now: float, ex: Exclusion) -> Counts:
         """Count everything from scratch."""
         if self.frozen is not None:
             candidates: set[int] = set(self.frozen)
         else:
-            candidates = {p for p, since in self.holders.items() if now - since >= min_hold}
-            candidates.update(p for p, last in self.last_held.items() if now - last <= window)
+            candidates = {p for p, since in self.holders.items() if now - since >= self.min_hold}
+            candidates.update(p for p, last in self.last_held.items() if now - last <= self.window)
         members = {p for p in candidates if not ex.stale(p) and (p in self.holders or not ex.excluded(p))}
         visible = [p for p in self.holders if not ex.stale(p)]
         self._asns = Counter(ex.peer_asn(p) for p in visible)
@@ -192,25 +218,12 @@ class VisibilityTracker:
         )
         return self._counts
 
-    def cached_counts(self) -> Counts:
-        """The latest counts without recounting (what the last evaluation saw)."""
-        return self._counts or Counts(0, 0, 0, 0)
-
-    def settle_holders(self, now: float, min_hold: float) -> bool:
-        """Holders past the minimum hold become ESTABLISHED; returns whether any did."""
-        matured = [p for p, since in self.holders.items() if since is not ESTABLISHED and now - since >= min_hold]
-        for peer in matured:
-            self.holders[peer] = ESTABLISHED
-        return bool(matured)
-
-    def expire(self, now: float, window: float) -> bool:
-        """Forget baseline members not seen for a whole window (never while frozen); returns whether any went."""
-        if self.frozen is not None:
-            return False
-        gone = [p for p, last in self.last_held.items() if now - last > window]
-        for peer in gone:
-            del self.last_held[peer]
-        return bool(gone)
+    def restored(self) -> None:
+        """After a state restore: derive the deadlines from the restored holders and past holders."""
+        self._matures_at = min((s + self.min_hold for s in self.holders.values() if s is not ESTABLISHED),
+                               default=INF)
+        self._expires_at = min((last + self.window for last in self.last_held.values()), default=INF)
+        self.invalidate()
 
     def state(self, counts: Counts, unknown: bool) -> PrefixState:
         if unknown:
