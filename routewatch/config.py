@@ -28,7 +28,6 @@ from .config_sources import (
     Section,
     SourceConfig,
 )
-
 from .config_values import (
     AddressField,
     AsnField,
