@@ -43,9 +43,11 @@ from .feed_health import CollectorHealth, FeedHealth
 from .model import Prefix, SourceStatus
 from .monitor import Monitor
 from .sources.ris_live import DEFAULT_BACKOFF, Backoff, Received, RisLiveClient, initial_subscriptions
-from .sources.ris_parse import FrameKind, RisParser
+from .sources.ris_parse import FrameKind, RisFrame, RisParser
 
 log = logging.getLogger(__name__)
+
+_UPDATE = FrameKind.UPDATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,40 +163,50 @@ class LiveBgp:
             items = [getter.result()]
         else:
             items = [queue.get_nowait()]
-        while len(items) < self.max_batch and not queue.empty():
-            items.append(queue.get_nowait())
+        get = queue.get_nowait
+        items.extend(get() for _ in range(min(self.max_batch - 1, queue.qsize())))
         return items
 
     def _apply(self, items: list[Received]) -> None:
         """Parse and apply one batch, then the feed-health transitions, then evaluate once."""
-        monitor, feed, parser = self.monitor, self.feed, self.parser
+        monitor, decode, seen, apply = self.monitor, self.parser.decode, self.feed.seen, self.monitor.apply
         changes: list[DetectionChange] = []
+        extend = changes.extend
         events = 0
         for status in self._take_outbox():
-            changes.extend(monitor.apply(status))
+            extend(apply(status))
         for _, received_at, text in items:
-            frame = parser.decode(text)
-            if frame.collector is not None:
-                for status in feed.seen(frame.collector, frame.timestamp, received_at):
-                    changes.extend(monitor.apply(status))
-            if frame.events:
-                events += len(frame.events)
-                for event in frame.events:
-                    changes.extend(monitor.apply(event))
-            elif frame.kind is FrameKind.KEEPALIVE and frame.timestamp is not None and frame.timestamp > monitor.now:
-                changes.extend(monitor.advance(frame.timestamp))
-            elif frame.kind is FrameKind.SUBSCRIBE_OK and frame.subscription is not None:
-                self.client.acknowledged(frame.subscription)
-            elif frame.kind is FrameKind.ERROR:
-                log.warning("%s: server error: %s", self.settings.name, frame.detail)
-            elif frame.kind is FrameKind.MALFORMED:
-                log.debug("%s: skipping malformed message: %s", self.settings.name, frame.detail)
-        for status in feed.check():
-            changes.extend(monitor.apply(status))
-        changes.extend(monitor.flush())
+            frame = decode(text)
+            collector = frame.collector
+            if collector is not None:
+                for status in seen(collector, frame.timestamp, received_at):
+                    extend(apply(status))
+            frame_events = frame.events
+            if frame_events:
+                events += len(frame_events)
+                for event in frame_events:
+                    extend(apply(event))
+            elif frame.kind is not _UPDATE:
+                extend(self._control(frame))
+        for status in self.feed.check():
+            extend(apply(status))
+        extend(monitor.flush())
         self.events_applied += events
         if self.on_batch is not None and (items or changes):
             self.on_batch(Batch(tuple(changes), len(items), events, tuple(item[0] for item in items)))
+
+    def _control(self, frame: RisFrame) -> list[DetectionChange]:
+        """A message without events: data time from a keepalive, an acknowledgement, an error."""
+        kind = frame.kind
+        if kind is FrameKind.KEEPALIVE and frame.timestamp is not None and frame.timestamp > self.monitor.now:
+            return self.monitor.advance(frame.timestamp)
+        if kind is FrameKind.SUBSCRIBE_OK and frame.subscription is not None:
+            self.client.acknowledged(frame.subscription)
+        elif kind is FrameKind.ERROR:
+            log.warning("%s: server error: %s", self.settings.name, frame.detail)
+        elif kind is FrameKind.MALFORMED:
+            log.debug("%s: skipping malformed message: %s", self.settings.name, frame.detail)
+        return []
 
     def _take_outbox(self) -> list[SourceStatus]:
         statuses, self._outbox = self._outbox, []
