@@ -272,7 +272,8 @@ def intern_prefix(prefix: Prefix) -> Prefix:
 @lru_cache(maxsize=65536)
 def parse_prefix(text: str) -> Prefix:
     """A canonical (interned) network from text; raises ValueError on host bits or garbage."""
-    return intern_prefix(ipaddress.ip_network(text.strip(), strict=True))
+    text = text.strip()
+    return intern_prefix((IPv6Prefix if ":" in text else IPv4Prefix)(text, strict=True))
 
 
 def canonical_address(text: str) -> str:
