@@ -29,6 +29,7 @@ coroutine, so the monitor needs no lock.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -137,6 +138,7 @@ class LiveBgp:
         try:
             await self.client.first_attempt.wait()
             await self._bootstrap()
+            self._settle_in()
             self.last_reconcile = self.clock()
             while not stop.is_set():
                 if self._reconcile_reason is not None or self._reconcile_due():
@@ -248,6 +250,18 @@ class LiveBgp:
         else:
             log.warning("%s: no bootstrap snapshot configured: stable prefixes stay unknown until they change",
                         self.settings.name)
+
+    def _settle_in(self) -> None:
+        """Do the start-up work before the first live message, so it does not stall that message.
+
+        Every watched prefix is evaluated once now; then the long-lived state
+        (route table, baselines, interned prefixes and paths) is moved out of
+        the garbage collector's reach: a full collection over millions of such
+        objects otherwise pauses the event loop for 100 ms or more.
+        """
+        self.monitor.flush()
+        gc.collect()
+        gc.freeze()
 
     def _bootstrapped(self, collectors: frozenset[str] | set[str]) -> None:
         self.monitor.bootstrapped = True
