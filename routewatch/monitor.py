@@ -91,6 +91,7 @@ class Monitor:
         self._dirty_sub: dict[Prefix, set[int] | None] = {}  # None: judge every peer
         self._dirty_addresses: set[Address] = set()
         self._timers: list[tuple[float, int, Prefix | None]] = []
+        self._waiting: set[Prefix] = set()  # prefixes whose baseline time alone will change
         self._timer_seq = 0
         self._next_sweep = 0.0
         for watched in watch:
@@ -355,6 +356,8 @@ class Monitor:
                                        partial(self._withdrawal_evidence, tracker, counts))
         if due is not None:
             self._schedule(due, prefix)
+        if tracker.waiting():
+            self._waiting.add(prefix)
         return [change] if change else []
 
     def _schedule(self, due: float, prefix: Prefix | None) -> None:
@@ -377,8 +380,11 @@ class Monitor:
     def _sweep(self) -> list[DetectionChange]:
         """Re-evaluate prefixes whose state can change with time alone (expiry, settle ends)."""
         changes: list[DetectionChange] = []
-        for prefix, tracker in self.visibility.items():
-            if tracker.due(self.now):
+        for prefix in list(self._waiting):
+            tracker = self.visibility[prefix]
+            if not tracker.waiting():
+                self._waiting.discard(prefix)
+            elif tracker.due(self.now):
                 changes.extend(self._evaluate_prefix(prefix))
         self._dirty_addresses.update(self.addresses)
         return changes

@@ -165,6 +165,10 @@ class VisibilityTracker:
             members.add(peer)  # it matured, and now counts as missing
             counts.baseline += 1
 
+    def waiting(self) -> bool:
+        """Will time alone change the baseline at some point (a young holder, a past holder)?"""
+        return self._matures_at != INF or (self.frozen is None and self._expires_at != INF)
+
     def due(self, now: float) -> bool:
         """Does time alone change the baseline by ``now`` (a holder matures, a past holder expires)?"""
         return now >= self._matures_at or (self.frozen is None and now > self._expires_at)

@@ -1,0 +1,78 @@
+"""The core's update rate on its own: updates/s through ``Monitor.apply`` with evaluation.
+
+    python bench/bench_core.py [--updates 50000] [--peers 100] [--profile]
+
+10,000 watched prefixes, 2,000 of them carried by ``--peers`` peers each (loaded
+as RIB-established routes); then announcements (80%) and withdrawals (20%) of
+random (prefix, peer) pairs, each at a new data timestamp 20 ms after the last,
+as on RIS Live, so every update is followed by an evaluation of what it touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import ipaddress
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from routewatch.config import Thresholds  # noqa: E402
+from routewatch.model import Event, Peer, RouteAnnouncement, RouteWithdrawal, intern_prefix  # noqa: E402
+from routewatch.monitor import Monitor  # noqa: E402
+from routewatch.watch import WatchedPrefix, WatchSet  # noqa: E402
+
+ORIGIN = 64_999
+
+
+def build(updates: int, peers: int) -> tuple[Monitor, list[Event]]:
+    rng = random.Random(1)
+    nets = [intern_prefix(ipaddress.ip_network((0x0A000000 + (i << 8), 24))) for i in range(10_000)]
+    sessions = [Peer(f"rrc{i % 20:02d}", f"198.51.{i // 250}.{i % 250 + 1}", 64_500 + i) for i in range(peers)]
+    paths = [(*(rng.randrange(1, 60_000) for _ in range(rng.randrange(2, 6))), ORIGIN) for _ in range(5_000)]
+    monitor = Monitor(WatchSet([WatchedPrefix(n, frozenset({ORIGIN}), Thresholds()) for n in nets]))
+    for net in nets[:2_000]:
+        for peer in sessions:
+            monitor.apply(RouteAnnouncement(0.0, peer, net, paths[rng.randrange(len(paths))]), established=True)
+    monitor.flush()
+    monitor.advance(1_000.0)
+    events: list[Event] = []
+    t = 1_000.0
+    for _ in range(updates):
+        t += 0.02
+        net, peer = nets[rng.randrange(2_000)], sessions[rng.randrange(peers)]
+        if rng.random() < 0.2:
+            events.append(RouteWithdrawal(t, peer, net))
+        else:
+            events.append(RouteAnnouncement(t, peer, net, paths[rng.randrange(len(paths))]))
+    return monitor, events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--updates", type=int, default=50_000)
+    parser.add_argument("--peers", type=int, default=100)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    monitor, events = build(args.updates, args.peers)
+    profiler = cProfile.Profile() if args.profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for event in events:
+        monitor.apply(event)
+    monitor.flush()
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - started
+    print(f"{len(events):,} updates with {args.peers} peers per prefix: {len(events) / elapsed:,.0f} updates/s")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+if __name__ == "__main__":
+    main()
