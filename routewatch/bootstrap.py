@@ -116,7 +116,7 @@ def _unconfirmed_routes(monitor: Monitor, snapshot: Snapshot) -> list[RouteAnnou
 
 
 def bootstrap_from_mrt(monitor: Monitor, files: Sequence[str]) -> ReplayReport:
-    """Replay a RIB dump and the update files since it into ``monitor`` (blocking: run it in a thread)."""
+    """Replay a RIB dump and the update files since it into ``monitor`` (blocking)."""
     report = replay_files(monitor, files)
     for error in report.errors:
         log.warning("bootstrap: %s", error)

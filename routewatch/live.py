@@ -41,12 +41,16 @@ from .config import Config, RisLiveSource
 from .detect import DetectionChange
 from .errors import ConfigError
 from .feed_health import CollectorHealth, FeedHealth
-from .model import Prefix, SourceStatus
+from .model import Address, Prefix, SourceStatus
 from .monitor import Monitor
 from .sources.ris_live import DEFAULT_BACKOFF, Backoff, Received, RisLiveClient, initial_subscriptions
 from .sources.ris_parse import FrameKind, RisFrame, RisParser
 
 log = logging.getLogger(__name__)
+
+#: After a gap, how often to retry a failed reconcile before trusting the feed without one.
+RECONCILE_ATTEMPTS = 3
+RECONCILE_RETRY = 60.0
 
 _UPDATE = FrameKind.UPDATE
 
@@ -126,9 +130,12 @@ class LiveBgp:
         self.reconciles = 0
         self.last_reconcile: float | None = None
         self._subscribed: set[Prefix] = {w.prefix for w in monitor.watch}
+        self._subscribed_addresses: set[Address] = set(monitor.watch.addresses)
         self._outbox: list[SourceStatus] = []
         self._snapshot_loaded = False
         self._reconcile_reason: str | None = None
+        self._reconcile_after = 0.0
+        self._reconcile_failures = 0
 
     # -- the loop -----------------------------------------------------------------
 
@@ -141,7 +148,11 @@ class LiveBgp:
             self._settle_in()
             self.last_reconcile = self.clock()
             while not stop.is_set():
-                if self._reconcile_reason is not None or self._reconcile_due():
+                if client.done():
+                    client.result()  # the socket task ended: raise its error, so the supervisor restarts us
+                    return
+                pending = self._reconcile_reason is not None and self.clock() >= self._reconcile_after
+                if pending or self._reconcile_due():
                     await self._reconcile()
                 items = await self._next_items(stop)
                 self._apply(items)
@@ -215,12 +226,15 @@ class LiveBgp:
         return statuses
 
     async def _subscribe_discovered(self) -> None:
-        """Prefixes found for a watched ASN (or serving a nameserver) get their own subscription."""
-        if len(self.monitor.watch) == len(self._subscribed):
+        """Prefixes found for a watched ASN, and nameserver addresses found by DNS discovery, get subscribed."""
+        watch = self.monitor.watch
+        if len(watch) == len(self._subscribed) and len(watch.addresses) == len(self._subscribed_addresses):
             return
-        new = [w.prefix for w in self.monitor.watch if w.prefix not in self._subscribed]
+        new = [w.prefix for w in watch if w.prefix not in self._subscribed]
+        addresses = [a for a in watch.addresses if a not in self._subscribed_addresses]
         self._subscribed.update(new)
-        await self.client.subscribe_prefixes(new)
+        self._subscribed_addresses.update(addresses)
+        await self.client.subscribe_prefixes(new, addresses)
 
     # -- connection events (called from the socket task) --------------------------
 
@@ -235,9 +249,21 @@ class LiveBgp:
     # -- snapshots ----------------------------------------------------------------
 
     async def _bootstrap(self) -> None:
+        """Load the initial state, unless the monitor already has one (restored, or kept across a restart).
+
+        A carried-over state missed what happened while this source was not
+        running, like a reconnect does: it is reconciled instead of reloaded,
+        because reloading a snapshot would bring back routes withdrawn since.
+        Archive files are replayed on the event loop, not in a thread: the
+        daemon's other parts read the same monitor.
+        """
+        if self.monitor.bootstrapped:
+            self._bootstrapped(self.monitor.sessions.known_collectors)
+            self._reconcile_reason = "restarted"
+            return
         files = self.config.bgp.bootstrap.mrt_files
         if files:
-            report = await asyncio.to_thread(bootstrap_from_mrt, self.monitor, files)
+            report = bootstrap_from_mrt(self.monitor, files)
             log.info("%s: bootstrapped from %d MRT files (%d events)", self.settings.name, len(files), report.events)
             self._bootstrapped(self.monitor.sessions.known_collectors)
         elif self.glass is not None and self.config.bgp.bootstrap.ripestat:
@@ -260,6 +286,7 @@ class LiveBgp:
         objects otherwise pauses the event loop for 100 ms or more.
         """
         self.monitor.flush()
+        gc.unfreeze()  # a restarted source: let what the previous state left behind be collected
         gc.collect()
         gc.freeze()
 
@@ -283,6 +310,16 @@ class LiveBgp:
                 self.feed.hold()
             snapshot = await looking_glass_snapshot(self.glass, self.monitor.watch, self.feed.names(),
                                                     self.monitor.now)
+            if snapshot.failed and not snapshot.routes and reason != "scheduled" \
+                    and self._reconcile_failures < RECONCILE_ATTEMPTS:
+                # Nothing to reconcile with: keep the gap's collectors untrusted and ask again later.
+                self._reconcile_failures += 1
+                self._reconcile_reason = reason
+                self._reconcile_after = self.clock() + RECONCILE_RETRY
+                log.warning("%s: reconcile (%s) failed, attempt %d of %d; retrying in %.0f s", self.settings.name,
+                            reason, self._reconcile_failures, RECONCILE_ATTEMPTS, RECONCILE_RETRY)
+                return
+            self._reconcile_failures = 0
             changes.extend(apply_snapshot(self.monitor, snapshot))
             self.reconciles += 1
             log.info("%s: reconciled (%s) with %d routes, %d questions failed", self.settings.name, reason,

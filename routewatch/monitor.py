@@ -255,7 +255,7 @@ class Monitor:
             was_down = peer in self.sessions.down
             self.sessions.down.discard(peer)
             self.sessions.settle_until[peer] = event.time + self.settings.peer_settle
-            self._schedule(event.time + self.settings.peer_settle, None)
+            self.schedule(event.time + self.settings.peer_settle, None)
             if not was_down:
                 self._peers_changed({peer})
             return
@@ -355,12 +355,12 @@ class Monitor:
         change, due = tracker.evaluate(self.now, counts, self._unknown(tracker), members,
                                        partial(self._withdrawal_evidence, tracker, counts))
         if due is not None:
-            self._schedule(due, prefix)
+            self.schedule(due, prefix)
         if tracker.waiting():
             self._waiting.add(prefix)
         return [change] if change else []
 
-    def _schedule(self, due: float, prefix: Prefix | None) -> None:
+    def schedule(self, due: float, prefix: Prefix | None) -> None:
         """Evaluate ``prefix`` (None: everything) at data time ``due`` even if no event arrives."""
         self._timer_seq += 1
         heapq.heappush(self._timers, (due, self._timer_seq, prefix))

@@ -127,6 +127,8 @@ def load_state(monitor: Monitor, state: dict[str, Any]) -> None:
     s = monitor.sessions
     s.down = set(state["sessions"]["down"])
     s.settle_until = {int(p): t for p, t in state["sessions"]["settle_until"]}
+    for until in s.settle_until.values():
+        monitor.schedule(until, None)  # the settle ends even if nothing arrives
     s.stale_collectors = set(state["sessions"]["stale"])
     s.known_collectors = set(state["sessions"]["known"])
     for asn, count in state["asn_prefix_count"].items():
@@ -135,11 +137,15 @@ def load_state(monitor: Monitor, state: dict[str, Any]) -> None:
     monitor.restore_anomalies([_detection_in(raw) for raw in state["anomalies"]])
 
 
-def save_state(monitor: Monitor, path: str | Path) -> None:
-    """Write the state atomically (temporary file in the same directory, then rename)."""
+def encode_state(monitor: Monitor) -> bytes:
+    """The state as the bytes of a state file."""
+    return orjson.dumps(dump_state(monitor))
+
+
+def write_state(path: str | Path, data: bytes) -> None:
+    """Write a state file atomically (temporary file in the same directory, synced, then renamed)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = orjson.dumps(dump_state(monitor))
     fd, tmp = tempfile.mkstemp(prefix=".routewatch-state-", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -150,6 +156,11 @@ def save_state(monitor: Monitor, path: str | Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_state(monitor: Monitor, path: str | Path) -> None:
+    """Encode and write the state at once (shutdown, tests)."""
+    write_state(path, encode_state(monitor))
 
 
 def restore_state(monitor: Monitor, path: str | Path) -> bool:

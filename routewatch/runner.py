@@ -24,6 +24,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from . import __version__
+from .bootstrap import bootstrap_from_mrt
 from .config import Config, load_config
 from .coretap import TappedMonitor, build_monitor, carry_over
 from .dns.service import DnsMonitor
@@ -33,9 +34,8 @@ from .exporter.server import MetricsServer
 from .exporter.state import ExportState, ProcessStatus, SnapshotBox
 from .exporter.webconfig import WebConfig, load_web_config
 from .logsetup import DetectionLog, configure_logging
-from .persist import restore_state, save_state
+from .persist import encode_state, restore_state, save_state, write_state
 from .sources.health import SourceHealth
-from .sources.mrt import read_mrt
 from .sources.mrt_feed import MrtFeed
 from .supervise import Supervisor
 from .wiring import SnapshotRoutes, bgpstream_work, is_live, live_bgp_work
@@ -125,25 +125,26 @@ class Daemon:
 
     async def _start_core(self, config: Config) -> TappedMonitor:
         needs_snapshot = any(is_live(s) and s.type != "mrt" for s in config.sources)
-        monitor = build_monitor(config, bootstrapped=not needs_snapshot or bool(config.bgp.bootstrap.mrt_files))
+        monitor = build_monitor(config, bootstrapped=not needs_snapshot)
         monitor.sink = self.detections.write
+        restored = False
         if config.state.path is not None:
             try:
-                if restore_state(monitor, config.state.path):
-                    monitor.bootstrapped = True
-                    log.info("state restored from %s (data time %.0f)", config.state.path, monitor.now)
+                restored = restore_state(monitor, config.state.path)
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.error("cannot restore state from %s, starting without it: %s", config.state.path, exc)
-                monitor = build_monitor(config, bootstrapped=monitor.bootstrapped)
+                monitor = build_monitor(config, bootstrapped=not needs_snapshot)
                 monitor.sink = self.detections.write
-        for path in config.bgp.bootstrap.mrt_files:
-            try:
-                events = await asyncio.to_thread(lambda p=path: list(read_mrt(p)))  # type: ignore[misc]
-            except (OSError, RoutewatchError) as exc:
-                log.error("bootstrap file %s: %s", path, exc)
-                continue
-            monitor.apply_all(events, established=True)
-            log.info("bootstrapped from %s (%d events)", path, len(events))
+            if restored:
+                monitor.bootstrapped = True
+                log.info("state restored from %s (data time %.0f)", config.state.path, monitor.now)
+        files = config.bgp.bootstrap.mrt_files
+        if files and not restored:
+            # Once, at start, and never over a restored state (that would bring back routes withdrawn
+            # since the dump): a RIB dump counts as established, the update files after it do not.
+            report = bootstrap_from_mrt(monitor, files)
+            monitor.bootstrapped = True
+            log.info("bootstrapped from %d MRT files (%d events)", len(files), report.events)
         return monitor
 
     def deliver(self, events: list) -> None:  # type: ignore[type-arg]
@@ -211,7 +212,7 @@ class Daemon:
             try:
                 await stop.wait()
             finally:
-                server.stop()
+                await asyncio.to_thread(server.stop)  # joins the server thread: not on the loop
 
         self._exporter_task = asyncio.create_task(self.supervisor.supervise("exporter", serve, stop))
 
@@ -219,7 +220,10 @@ class Daemon:
 
     async def _publish_loop(self) -> None:
         while True:
-            self.publish()
+            try:
+                self.publish()
+            except Exception:  # noqa: BLE001 - stale metrics are better than none: log and keep publishing
+                log.exception("publishing snapshots failed")
             await asyncio.sleep(PUBLISH_INTERVAL)
 
     def publish(self) -> None:
@@ -242,7 +246,16 @@ class Daemon:
     async def _save_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.state.save_interval)
-            self._save_state()
+            path = self.config.state.path
+            if path is None:
+                continue
+            try:
+                # the state is read on the loop (consistent), written and synced off it
+                await asyncio.to_thread(write_state, path, encode_state(self.monitor))
+            except OSError as exc:
+                log.error("cannot save state to %s: %s", path, exc)
+            except Exception:  # noqa: BLE001 - a failed save must not stop later saves
+                log.exception("saving state failed")
 
     def _save_state(self) -> None:
         path = self.config.state.path
@@ -259,7 +272,12 @@ class Daemon:
         while True:
             await self._reload.wait()
             self._reload.clear()
-            await self.reload()
+            try:
+                await self.reload()
+            except Exception:  # noqa: BLE001 - the next SIGHUP must still be heard
+                log.exception("reload failed")
+                self._reload_ok = False
+                self._publish_process()
 
     async def reload(self) -> bool:
         """Load the config file again; keep the running one when the new one is invalid."""
@@ -273,11 +291,21 @@ class Daemon:
             return False
         old = self.config
         await self._stop_generation(self.generation)
+        try:
+            monitor = carry_over(self.monitor, config)
+            detections = (DetectionLog(config.logging.detection_log)
+                          if config.logging.detection_log != old.logging.detection_log else None)
+        except (OSError, RoutewatchError, ValueError) as exc:
+            log.error("reload failed, the previous configuration stays in force: %s", exc)
+            self.generation = self._start_generation(old)
+            self._reload_ok = False
+            self._publish_process()
+            return False
         configure_logging(config.logging)
-        if config.logging.detection_log != old.logging.detection_log:
+        if detections is not None:
             self.detections.close()
-            self.detections = DetectionLog(config.logging.detection_log)
-        self.monitor = carry_over(self.monitor, config)
+            self.detections = detections
+        self.monitor = monitor
         self.monitor.sink = self.detections.write
         self.config = config
         await self._reconfigure_exporter(old, config, web)

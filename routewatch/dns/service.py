@@ -174,6 +174,7 @@ class DnsMonitor:
                 waiter.cancel()
 
     async def _discover(self, zone: ZoneState, started: float) -> None:
+        applied = False
         try:
             known = [t.address for t in zone.targets]
             discovery = await self._discoverer.discover(
@@ -183,8 +184,13 @@ class DnsMonitor:
                 known_addresses=known,
             )
             self.apply_discovery(zone, discovery, self._clock())
+            applied = True
         finally:
             zone.discovery_attempt = started
+            if not applied:  # it raised: count the failure and try again, or the zone is never rediscovered
+                zone.discovery_failures += 1
+                self._agenda.add(self._clock() + min(self._dns.rediscover_interval, self._dns.interval),
+                                 Work.DISCOVER, zone.zone)
             self._wake.set()  # new targets are due now
 
     def apply_discovery(self, zone: ZoneState, discovery: Discovery, now: float) -> None:

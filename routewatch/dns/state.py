@@ -140,7 +140,7 @@ class ZoneState:
 
     def snapshot(self, now: float, grace: float, routes: RouteLookup | None) -> ZoneSnapshot:
         targets = [state.snapshot() for state in self.targets.values()]
-        names = {t.nameserver for t in targets}
+        names = {t.nameserver for t in targets if t.up is not None}
         names_up = {t.nameserver for t in targets if t.up}
         serials = self._serials()
         states = serial_state(serials_agree(serials.values()), self.disagreeing_since, now, grace)
@@ -152,9 +152,12 @@ class ZoneState:
         route_views = {a: routes.route_for(a) for a in addresses} if routes is not None else {}
         resolvers = tuple(r.last for r in self.resolvers.values() if r.last is not None)
         discovery_ok = True if self.pinned else (discovery.ok if discovery else None)
+        # Only addresses with a result count: right after a start every first probe is still
+        # pending (they are spread over one interval), and "not probed yet" is not "down".
+        probed = [t for t in targets if t.up is not None]
         verdict = zone_verdict(
-            sum(1 for t in targets if t.up),
-            len(targets),
+            sum(1 for t in probed if t.up),
+            len(probed),
             ns_sets=ns_sets,
             serials=states,
             discovery_ok=discovery_ok is not False,
@@ -165,8 +168,8 @@ class ZoneState:
             verdict=verdict,
             nameservers_up=len(names_up),
             nameservers_total=len(names),
-            addresses_up=sum(1 for t in targets if t.up),
-            addresses_total=len(targets),
+            addresses_up=sum(1 for t in probed if t.up),
+            addresses_total=len(probed),
             addresses_over_cap=self.over_cap,
             serials=states,
             serial_newest=newest_serial(serials.values()),

@@ -159,11 +159,15 @@ class RisLiveClient:
     def subscription_count(self) -> int:
         return len(self._subscriptions)
 
-    async def subscribe_prefixes(self, prefixes: Iterable[Prefix]) -> None:
-        """Add prefix subscriptions (prefixes discovered for a watched ASN); sent at once when connected."""
+    async def subscribe_prefixes(self, prefixes: Iterable[Prefix], addresses: Iterable[Address] = ()) -> None:
+        """Add subscriptions found while running (a watched ASN's prefixes, nameserver addresses).
+
+        Sent at once when connected; kept for resubscribing after a reconnect.
+        """
         new = []
-        for prefix in prefixes:
-            sub = prefix_subscription(prefix, self.host)
+        wanted = [prefix_subscription(p, self.host) for p in prefixes]
+        wanted += [address_subscription(a, self.host) for a in addresses]
+        for sub in wanted:
             key = subscription_key(sub)
             if key not in self._subscriptions:
                 self._subscriptions[key] = sub
