@@ -9,8 +9,8 @@ Metric mapping (the exporter owns the names; these fields carry the values):
 - ``routewatch_dns_probe_failures_total{...,reason}``: ``TargetSnapshot.failures``
   (monotonic counters since start; every reason key is always present, at 0).
 - ``routewatch_dns_zone_nameservers_up`` / ``routewatch_dns_zone_nameservers{zone}``:
-  ``ZoneSnapshot.nameservers_up`` / ``nameservers_total`` (by name; the
-  ``addresses_*`` fields count addresses).
+  ``ZoneSnapshot.addresses_up`` / ``addresses_total`` (addresses with a probe
+  result; the ``nameservers_*`` fields count names, for ``check zone``).
 - discovery success / last success timestamp: ``ZoneSnapshot.discovery``.
 - serial agreement: ``ZoneSnapshot.serials`` (a state); NS set agreement:
   ``ZoneSnapshot.ns_sets`` (a state).

@@ -76,7 +76,8 @@ def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
     state = _gauge("routewatch_dns_zone_state", "1 for the zone's current verdict, 0 for the others.",
                    ["zone", "state"])
     ns_up = _gauge("routewatch_dns_zone_nameservers_up", "Nameserver addresses of the zone answering healthily.", z)
-    ns_total = _gauge("routewatch_dns_zone_nameservers", "Nameserver addresses of the zone with a probe result (not-yet-probed ones are not counted).", z)
+    ns_total = _gauge("routewatch_dns_zone_nameservers",
+                      "Nameserver addresses of the zone with a probe result (not-yet-probed ones are not counted).", z)
     over_cap = _gauge("routewatch_dns_zone_nameserver_addresses_over_cap",
                       "Addresses discovery found beyond limits.max_nameserver_addresses (counted, not probed).", z)
     serials = _gauge("routewatch_dns_zone_serials_agree",
