@@ -163,7 +163,8 @@ class Daemon:
                 gen.health[source.name] = feed.health
                 self._spawn(gen, name, lambda f=feed: f.run(gen.stop))  # type: ignore[misc]
             elif source.type == "bgpstream":
-                self._spawn(gen, name, bgpstream_work(source, self.deliver, gen.health, gen.stop, self._clock))
+                self._spawn(gen, name, bgpstream_work(source, self.deliver, gen.health, gen.stop, self._clock,
+                                                      self.monitor.watch))
             else:
                 self._spawn(gen, name, live_bgp_work(config, source, lambda: self.monitor, gen.health, gen.stop,
                                                      self._clock))

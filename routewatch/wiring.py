@@ -19,9 +19,10 @@ from .config import Config, SourceConfig
 from .config import RisLiveSource as RisLiveSettings
 from .dns.routes import RouteView
 from .exporter.state import SnapshotBox
-from .model import Event, FeedState
+from .model import Event, FeedState, Prefix
 from .monitor import Monitor
 from .sources.health import CollectorHealth, FeedCounters, SourceHealth
+from .watch import WatchSet
 
 Work = Callable[[], Awaitable[None]]
 HealthProviders = MutableMapping[str, Callable[[], SourceHealth | tuple[SourceHealth, ...]]]
@@ -56,18 +57,28 @@ class SnapshotRoutes:
 
 
 def bgpstream_work(settings: BgpStreamSettings, deliver: Callable[[list[Event]], None], health: HealthProviders,
-                   stop: asyncio.Event, clock: Callable[[], float] = time.time) -> Work:
-    """BGPStream elems through the core as they come; needs the optional ``pybgpstream``."""
+                   stop: asyncio.Event, clock: Callable[[], float] = time.time,
+                   watch: WatchSet | None = None) -> Work:
+    """BGPStream elems through the core as they come; needs the optional ``pybgpstream``.
+
+    The stream is filtered to the watched prefixes and their more-specifics,
+    so the whole project's feed is not handed over element by element; with
+    watched ASNs every prefix may matter, so there is no filter then.
+    """
     counters = FeedCounters(settings.name)
     health[settings.name] = lambda: counters.snapshot(clock(), BGPSTREAM_STALE_AFTER)
 
     async def work() -> None:
-        from .sources.bgpstream import BgpStreamSource
+        from .sources.bgpstream import BgpStreamSource, bgpstream_filter
 
+        wanted: list[Prefix] = []
+        if watch is not None and not watch.asn_caps:
+            wanted = [w.prefix for w in watch] + [ipaddress.ip_network(a) for a in watch.addresses]
         stream = BgpStreamSource(project=settings.project, collectors=settings.collectors,
                                  record_type=settings.record_type,
                                  from_time=int(settings.from_time) if settings.from_time is not None else None,
-                                 until_time=int(settings.until_time) if settings.until_time is not None else None)
+                                 until_time=int(settings.until_time) if settings.until_time is not None else None,
+                                 filter=bgpstream_filter(wanted) if wanted else None)
         counters.up = True
         try:
             async for event in stream:

@@ -60,7 +60,7 @@ class MrtFeed:
             for path in self.pending():
                 if stop.is_set():
                     return
-                if self.settings.follow and not os.path.exists(path):
+                if self.settings.follow and not self._complete(path):
                     continue
                 await self._replay(path)
             if not self.settings.follow:
@@ -69,6 +69,18 @@ class MrtFeed:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_interval)
             except TimeoutError:
                 pass
+
+    def _complete(self, path: str) -> bool:
+        """A followed file is read once it has stopped changing for a poll interval.
+
+        Collectors write a dump, then it is copied or renamed into place: a
+        file still growing would be read truncated and never read again.
+        """
+        try:
+            age = time.time() - os.stat(path).st_mtime
+        except OSError:
+            return False
+        return age >= self.settings.poll_interval
 
     async def _replay(self, path: str) -> None:
         """Replay one file; damage is logged and counted, and what came before it is kept."""
