@@ -17,7 +17,7 @@ from typing import Any
 
 from .config import Config
 from .detect import DetectionChange
-from .model import Event, Prefix, RouteAnnouncement
+from .model import Event, RouteAnnouncement
 from .monitor import Monitor
 from .persist import dump_state, load_state
 
@@ -63,10 +63,10 @@ class TappedMonitor(Monitor):
             changes = super().flush()
         return self._tap(changes)
 
-    def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float,
-                  within: Iterable[Prefix] | None = None) -> list[DetectionChange]:
+    def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float
+                  ) -> list[DetectionChange]:
         with self._outer():
-            changes = super().reconcile(routes, collectors, time, within)
+            changes = super().reconcile(routes, collectors, time)
         return self._tap(changes)
 
 

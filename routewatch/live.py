@@ -126,7 +126,6 @@ class LiveBgp:
             self.settings, initial_subscriptions(monitor.watch, self.settings.host), self.queue, clock=clock,
             backoff=backoff, rng=rng, on_connect=self._connected, on_disconnect=self._disconnected,
         )
-        self.events_applied = 0
         self.reconciles = 0
         self.last_reconcile: float | None = None
         self._subscribed: set[Prefix] = {w.prefix for w in monitor.watch}
@@ -204,7 +203,6 @@ class LiveBgp:
         for status in self.feed.check():
             extend(apply(status))
         extend(monitor.flush())
-        self.events_applied += events
         if self.on_batch is not None and (items or changes):
             self.on_batch(Batch(tuple(changes), len(items), events, tuple(item[0] for item in items)))
 

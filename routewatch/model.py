@@ -165,7 +165,6 @@ class SourceStatus:
     detail: str = ""
 
 
-RouteEvent: TypeAlias = RouteAnnouncement | RouteWithdrawal
 Event: TypeAlias = RouteAnnouncement | RouteWithdrawal | PeerStateChange | SourceStatus
 
 

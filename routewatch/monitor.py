@@ -39,7 +39,7 @@ from .model import (
 )
 from .snapshot import CoreSnapshot, PrefixStatus
 from .table import RouteTable
-from .visibility import Counts, Exclusion, PrefixState, VisibilityTracker
+from .visibility import Counts, Exclusion, VisibilityTracker
 from .watch import WatchedPrefix, WatchSet
 
 
@@ -213,28 +213,21 @@ class Monitor:
                 self._update_holding(watched, peer, True)
         self._dirty.add(watched.prefix)
 
-    def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float,
-                  within: Iterable[Prefix] | None = None) -> list[DetectionChange]:
+    def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float
+                  ) -> list[DetectionChange]:
         """Make the routes of ``collectors``' peers equal a fresh snapshot (after a feed gap).
 
         A live feed cannot replay what it sent while disconnected. Routes the
         snapshot confirms stay as they are (no double counting, no false
         withdrawal); routes it lacks were withdrawn during the gap and are
         withdrawn now; routes only it has were announced during the gap.
-        ``within`` limits the scope to those prefixes and their more-specifics
-        (a looking glass answers per prefix).
         """
-        scope = list(within) if within is not None else None
         snapshot: dict[tuple[Prefix, Peer], list[RouteAnnouncement]] = {}
         for route in routes:
             if route.peer.collector in collectors:
                 snapshot.setdefault((route.prefix, route.peer), []).append(route)
         changes = self.advance(time)
         for prefix in self.table.prefixes():
-            if scope is not None and not any(
-                prefix.version == s.version and prefix.subnet_of(s) for s in scope  # type: ignore[arg-type]
-            ):
-                continue
             for held in list(self.table.routes(prefix)):
                 if held.peer.collector in collectors and (prefix, held.peer) not in snapshot:
                     changes.extend(self.apply(RouteWithdrawal(time, held.peer, prefix, held.safi, held.path_id)))
@@ -378,7 +371,7 @@ class Monitor:
         }
 
     def _sweep(self) -> list[DetectionChange]:
-        """Re-evaluate prefixes whose state can change with time alone (expiry, settle ends)."""
+        """Re-evaluate prefixes whose baseline time alone changes (a holder matures, a past holder expires)."""
         changes: list[DetectionChange] = []
         for prefix in list(self._waiting):
             tracker = self.visibility[prefix]
@@ -440,7 +433,7 @@ class Monitor:
     # -- outputs ------------------------------------------------------------------
 
     def snapshot(self) -> CoreSnapshot:
-        """A frozen view of the state for exporters and the CLI (reads, never mutates)."""
+        """A frozen view of the state for exporters and the CLI (brings cached counts up to date, nothing else)."""
         prefixes = []
         for prefix, tracker in self.visibility.items():
             counts = tracker.counts(self.now, self.exclusion)
@@ -448,6 +441,7 @@ class Monitor:
             prefixes.append(PrefixStatus(
                 prefix=prefix,
                 description=watched.description,
+                group=watched.group,
                 source=watched.source,
                 exported=watched.exported,
                 origins=tuple(sorted(watched.origins)),
@@ -490,11 +484,3 @@ class Monitor:
     def address_risk(self, address: Address) -> AddressRisk | None:
         tracker = self.addresses.get(address)
         return tracker.risk() if tracker else None
-
-    def state_of(self, prefix: Prefix) -> PrefixState | None:
-        for status in self.snapshot().prefixes:
-            if status.prefix == prefix:
-                return status.state
-        return None
-
-

@@ -20,6 +20,7 @@ from .visibility import PrefixState
 class PrefixStatus:
     prefix: Prefix
     description: str
+    group: str
     source: str
     exported: bool
     origins: tuple[int, ...]

@@ -198,9 +198,6 @@ class WatchSet:
             return True
         return self.covering(version, value, length) is not None
 
-    def relevant_prefix(self, prefix: Prefix) -> bool:
-        return self.relevant(*prefix_key(prefix))
-
     def covers_address(self, prefix: Prefix) -> bool:
         return prefix_key(prefix) in self._covering_addresses
 

@@ -40,8 +40,3 @@ def newest_serial(serials: Iterable[int]) -> int | None:
         if all(compare_serials(other, candidate) in (-1, 0) for other in values):
             return candidate
     return None
-
-
-def serial_lag(serial: int, newest: int) -> int:
-    """How many increments ``serial`` is behind ``newest`` (0 when equal)."""
-    return (newest - serial) % _MODULUS

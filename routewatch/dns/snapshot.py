@@ -105,7 +105,6 @@ class TargetSnapshot:
         latest = self.latest
         return None if latest is None else latest.authoritative
 
-    @property
     def last_probe_time(self) -> float | None:
         latest = self.latest
         return None if latest is None else latest.time

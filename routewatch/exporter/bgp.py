@@ -85,6 +85,7 @@ def prefix_families(snap: CoreSnapshot) -> Iterator[GaugeMetricFamily | InfoMetr
         hold_down.add_metric(label, t.hold_down)
         info.add_metric(label, {
             "description": status.description,
+            "group": status.group,
             "source": status.source,
             "origins": " ".join(f"AS{asn}" for asn in status.origins),
         })

@@ -115,7 +115,6 @@ class ClientStats:
     last_message: float | None = None
     closes: Counter[str] = field(default_factory=Counter)
     acknowledged: int = 0
-    pings_sent: int = 0
 
 
 class RisLiveClient:
@@ -280,7 +279,6 @@ class RisLiveClient:
                 await ws.send('{"type": "ping"}')
             except ConnectionClosed:
                 return
-            self.stats.pings_sent += 1
 
     def _closed(self, exc: ConnectionClosed) -> str:
         code = exc.rcvd.code if exc.rcvd is not None else 1006

@@ -3,7 +3,7 @@
 It serves canned answers in the documented shapes (the envelope with
 ``messages``, ``status``, ``status_code``, ``data``; looking-glass ``rrcs[].peers[]``;
 routing-status ``visibility``/``origins``/``more_specifics``; announced-prefixes
-``prefixes[]``), built by the helpers below, and can misbehave on demand: HTTP 500,
+``prefixes[]``), built by the functions below, and can misbehave on demand: HTTP 500,
 429 with Retry-After, answers slower than the client's timeout, malformed JSON and
 ``"status": "error"`` bodies. Every request is recorded, with the most requests
 ever in flight at once.
