@@ -27,10 +27,9 @@ from textwrap import dedent
 DEFAULT_JOB = "routewatch"
 
 # Not exported by routewatch, so named here: how far behind a source may fall
-# before it counts as stale, how long SOA serials may disagree (a zone transfer
-# in flight) and what share of peers at risk makes a nameserver "at risk".
+# before it counts as stale, and what share of peers at risk makes a nameserver
+# "at risk". (How long SOA serials may disagree is exported: dns.serial_grace.)
 SOURCE_STALE_SECONDS = 600
-SERIAL_GRACE_SECONDS = 1800
 DNS_RISK_SHARE = 0.5
 
 # Rides out a failed scrape (every series goes stale for one evaluation) on a
@@ -237,8 +236,9 @@ def _dns_rules() -> list[Rule]:
         Rule(
             name="RoutewatchSoaSerialDisagreement",
             group=Group.DNS,
-            expr=_expr(f"""
-                min without (instance) (routewatch_dns_zone_serial_disagreement_seconds) > {SERIAL_GRACE_SECONDS}
+            expr=_expr("""
+                min without (instance) (routewatch_dns_zone_serial_disagreement_seconds)
+                > min without (instance) (routewatch_dns_zone_serial_grace_seconds)
             """),
             for_="5m",
             severity=Severity.TICKET,

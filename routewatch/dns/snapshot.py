@@ -171,6 +171,7 @@ class ZoneSnapshot:
     diversity: Diversity
     resolvers: tuple[ResolverSnapshot, ...] = ()
     serial_disagreeing_since: float | None = None
+    serial_grace: float = 0.0  # dns.serial_grace: how long serials may disagree before it counts
 
 
 @dataclass(frozen=True, slots=True)

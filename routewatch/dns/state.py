@@ -188,6 +188,7 @@ class ZoneState:
             diversity=diversity(addresses, route_views),
             resolvers=resolvers,
             serial_disagreeing_since=self.disagreeing_since,
+            serial_grace=grace,
         )
 
 

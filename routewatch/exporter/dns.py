@@ -84,6 +84,8 @@ def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
                      "1 when the answering nameservers' SOA serials agree, 0 when not; absent until one is seen.", z)
     disagreement = _gauge("routewatch_dns_zone_serial_disagreement_seconds",
                           "How long the SOA serials have disagreed; 0 while they agree.", z)
+    grace = _gauge("routewatch_dns_zone_serial_grace_seconds",
+                   "How long the SOA serials may disagree before it counts (dns.serial_grace).", z)
     ns_sets = _gauge("routewatch_dns_zone_ns_sets_agree",
                      "1 when the parent's NS set equals the zone's own, 0 when not; absent until both are known.", z)
     discovery = _gauge("routewatch_dns_discovery_success", "1 when the last delegation discovery succeeded, else 0.", z)
@@ -96,6 +98,7 @@ def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
                       ["zone", "resolver"])
     for zone in dns.zones:
         label = [zone.zone]
+        grace.add_metric(label, zone.serial_grace)
         for verdict in ZoneVerdict:
             state.add_metric([*label, verdict.value], 1.0 if zone.verdict is verdict else 0.0)
         ns_up.add_metric(label, zone.addresses_up)
@@ -113,8 +116,8 @@ def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
                 single.add_metric([*label, kind], 1.0 if flag else 0.0)
         for answer in zone.resolvers:
             resolver.add_metric([*label, answer.resolver], 1.0 if answer.ok else 0.0)
-    yield from (state, ns_up, ns_total, over_cap, serials, disagreement, ns_sets, discovery, discovered, single,
-                resolver)
+    yield from (state, ns_up, ns_total, over_cap, serials, disagreement, grace, ns_sets, discovery, discovered,
+                single, resolver)
 
 
 def _serial_metrics(zone: ZoneSnapshot, now: float, serials: GaugeMetricFamily,
