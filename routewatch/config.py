@@ -152,7 +152,7 @@ class ZoneWatch(Section):
     parent_servers: list[AddressField] = Field(
         default=[], description="Addresses of the parent zone's servers to ask for the delegation; empty = discover."
     )
-    nameservers: list[str] = Field(
+    nameservers: list[ZoneField] = Field(
         default=[], description="Nameserver names to probe in addition to those the delegation lists."
     )
 

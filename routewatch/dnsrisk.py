@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .dns.routes import RouteView
-from .model import Address, AsSet, Prefix, intern_prefix, origin_asns
+from .model import Address, AsSet, Prefix, intern_prefix
 from .table import RouteTable
 
 
@@ -80,10 +80,7 @@ class AddressTracker:
         if not counts:
             return None
         candidate, peers = counts.most_common(1)[0]
-        origins: Counter[int] = Counter()
-        for paths in table.unicast_paths_by_peer(candidate).values():
-            for path in paths:
-                origins.update(origin_asns(path))
+        origins = table.origin_counts(candidate)
         if peers < min_peers or not origins or candidate in self.service:
             self._pending = None
             return None
@@ -142,9 +139,6 @@ class TableRoutes:
         if not lpm:
             return None
         prefix, peers = Counter(lpm.values()).most_common(1)[0]
-        origins: Counter[int] = Counter()
-        for paths in self._table.unicast_paths_by_peer(prefix).values():
-            for path in paths:
-                origins.update(origin_asns(path))
+        origins = self._table.origin_counts(prefix)
         origin = origins.most_common(1)[0][0] if origins else None
         return RouteView(prefix, visible=peers > 0, origin=origin, peers=peers)

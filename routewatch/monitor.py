@@ -419,10 +419,7 @@ class Monitor:
         vis = self.visibility.get(prefix)
         if vis is None or vis.watched.origins:
             return
-        origins: Counter[int] = Counter()
-        for paths in self.table.unicast_paths_by_peer(prefix).values():
-            for path in paths:
-                origins.update(origin_asns(path))
+        origins = self.table.origin_counts(prefix)
         if origins:
             learned = frozenset((origins.most_common(1)[0][0],))
             vis.watched = replace(vis.watched, origins=learned)

@@ -15,10 +15,11 @@ is rare and cheap next to carrying an index entry for every route.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .model import AsPath, Peer, Prefix, RouteAnnouncement, RouteWithdrawal, Safi
+from .model import AsPath, Peer, Prefix, RouteAnnouncement, RouteWithdrawal, Safi, origin_asns
 
 _PATH_ID_BITS = 32
 _SAFI_BITS = 8
@@ -155,6 +156,14 @@ class RouteTable:
             path = routes.get(route_key(peer, Safi.UNICAST, 0))
             return [path] if path is not None else []
         return [p for k, p in routes.items() if key_peer(k) == peer and key_safi(k) == Safi.UNICAST]
+
+    def origin_counts(self, prefix: Prefix) -> Counter[int]:
+        """How many unicast routes of ``prefix`` name each origin AS (an AS_SET counts each member)."""
+        origins: Counter[int] = Counter()
+        for key, path in self._routes.get(prefix, {}).items():
+            if key_safi(key) == Safi.UNICAST:
+                origins.update(origin_asns(path))
+        return origins
 
     def routes(self, prefix: Prefix) -> Iterator[Route]:
         for key, path in self._routes.get(prefix, {}).items():

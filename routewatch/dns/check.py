@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import Config, ZoneWatch
+from ..config_values import parse_zone_name
 from ..model import canonical_address
 from .routes import RouteLookup, RouteView
 from .service import DnsMonitor
@@ -38,7 +39,7 @@ class CheckResult:
 
 def check_config(base: Config, request: CheckRequest) -> Config:
     """The config for one check: the zone's entry from ``base`` (or a bare one), with the overrides applied."""
-    zone = request.zone.strip().rstrip(".").lower() + "."
+    zone = parse_zone_name(request.zone)
     watch = next((z for z in base.zones if z.zone == zone), None) or ZoneWatch(zone=zone)
     if request.parents:
         watch = watch.model_copy(update={"parent_servers": [canonical_address(a) for a in request.parents]})

@@ -180,7 +180,7 @@ class DnsMonitor:
             discovery = await self._discoverer.discover(
                 zone.zone,
                 parent_servers=zone.watch.parent_servers,
-                nameservers=[n.rstrip(".").lower() + "." for n in zone.watch.nameservers],
+                nameservers=list(zone.watch.nameservers),  # normalised by the config
                 known_addresses=known,
             )
             self.apply_discovery(zone, discovery, self._clock())
