@@ -212,8 +212,8 @@ def parse_as_path(text: str) -> AsPath:
     return tuple(hops)
 
 
-class IPv4Prefix(ipaddress.IPv4Network):
-    """An interned IPv4 network: a dict key on every update, so hashed once and equal by identity."""
+class _HashedOnce:
+    """An interned network is a dict key on every update: hash it once, then answer from the cache."""
 
     _rw_hash: int
     _rw_key: tuple[int, int, int]
@@ -222,22 +222,16 @@ class IPv4Prefix(ipaddress.IPv4Network):
         try:
             return self._rw_hash
         except AttributeError:
-            self._rw_hash = value = ipaddress.IPv4Network.__hash__(self)
+            self._rw_hash = value = super().__hash__()
             return value
 
 
-class IPv6Prefix(ipaddress.IPv6Network):
-    """An interned IPv6 network (see :class:`IPv4Prefix`)."""
+class IPv4Prefix(_HashedOnce, ipaddress.IPv4Network):
+    """An interned IPv4 network (see :func:`intern_prefix`)."""
 
-    _rw_hash: int
-    _rw_key: tuple[int, int, int]
 
-    def __hash__(self) -> int:
-        try:
-            return self._rw_hash
-        except AttributeError:
-            self._rw_hash = value = ipaddress.IPv6Network.__hash__(self)
-            return value
+class IPv6Prefix(_HashedOnce, ipaddress.IPv6Network):
+    """An interned IPv6 network (see :func:`intern_prefix`)."""
 
 
 #: Every prefix routewatch has built, by (version, network as int, length). The
