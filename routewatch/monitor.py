@@ -36,6 +36,7 @@ from .model import (
     Safi,
     SourceStatus,
     origin_asns,
+    prefix_key,
 )
 from .snapshot import CoreSnapshot, PrefixStatus
 from .table import RouteTable
@@ -51,7 +52,7 @@ class CoreSettings:
     baseline_min_hold: float = 300.0
     peer_settle: float = 900.0
     anomaly_min_peers: int = 2
-    sweep_interval: float = 60.0
+    sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
 
     @classmethod
     def from_config(cls, config: Config) -> CoreSettings:
@@ -92,6 +93,11 @@ class Monitor:
         self._dirty_addresses: set[Address] = set()
         self._timers: list[tuple[float, int, Prefix | None]] = []
         self._waiting: set[Prefix] = set()  # prefixes whose baseline time alone will change
+        # snapshot() rebuilds only what changed since the last one: a status per watched prefix
+        self._statuses: dict[Prefix, PrefixStatus] = {}
+        self._restatus: set[Prefix] = set()
+        self._status_order: list[Prefix] | None = None
+        self._status_basis: tuple[bool, bool] | None = None
         self._timer_seq = 0
         self._next_sweep = 0.0
         for watched in watch:
@@ -208,6 +214,7 @@ class Monitor:
             return
         self.visibility[watched.prefix] = VisibilityTracker(watched, self.settings.baseline_min_hold,
                                                             self.settings.baseline_window)
+        self._status_order = None
         if from_table:
             for peer in self.table.unicast_paths_by_peer(watched.prefix):
                 self._update_holding(watched, peer, True)
@@ -322,6 +329,7 @@ class Monitor:
             for prefix, peers in dirty_sub.items():
                 watched = self.watch.covering_prefix(prefix)
                 if watched is not None:
+                    self._restatus.add(watched.prefix)
                     changes.extend(self.anomalies.evaluate(
                         prefix, watched, self.watch.get(prefix) is not None,
                         partial(self.table.unicast_paths_by_peer, prefix), self._stale, self.now,
@@ -351,6 +359,7 @@ class Monitor:
             self.schedule(due, prefix)
         if tracker.waiting():
             self._waiting.add(prefix)
+        self._restatus.add(prefix)
         return [change] if change else []
 
     def schedule(self, due: float, prefix: Prefix | None) -> None:
@@ -430,31 +439,31 @@ class Monitor:
     # -- outputs ------------------------------------------------------------------
 
     def snapshot(self) -> CoreSnapshot:
-        """A frozen view of the state for exporters and the CLI (brings cached counts up to date, nothing else)."""
-        prefixes = []
-        for prefix, tracker in self.visibility.items():
-            counts = tracker.counts(self.now, self.exclusion)
-            watched = tracker.watched
-            prefixes.append(PrefixStatus(
-                prefix=prefix,
-                description=watched.description,
-                group=watched.group,
-                source=watched.source,
-                exported=watched.exported,
-                origins=tuple(sorted(watched.origins)),
-                state=tracker.state(counts, self._unknown(tracker)),
-                visible_peers=counts.visible,
-                visible_peer_asns=counts.visible_asns,
-                baseline_peers=counts.baseline,
-                ratio=counts.ratio,
-                unexpected_origin_peers=self.anomalies.unexpected_peers(prefix),
-                more_specific_peers=self.anomalies.more_specific_peers(prefix),
-                thresholds=watched.thresholds,
-                withdrawn_since=tracker.open.start if tracker.open else None,
-            ))
+        """A frozen view of the state for exporters and the CLI.
+
+        Called every second by the daemon: only the statuses of prefixes
+        evaluated since the last call are rebuilt (all of them when the
+        feed's trust or the bootstrap changed), so a quiet minute with
+        10,000 watched prefixes costs almost nothing.
+        """
+        all_stale = self.all_collectors_stale()
+        basis = (all_stale, self.bootstrapped)
+        if basis != self._status_basis:
+            self._status_basis = basis
+            self._restatus.update(self.visibility)
+        restatus, self._restatus = self._restatus, set()
+        for prefix in restatus:
+            tracker = self.visibility.get(prefix)
+            if tracker is not None:
+                self._statuses[prefix] = self._status(prefix, tracker, all_stale)
+        if self._status_order is None or len(self._status_order) != len(self.visibility):
+            for prefix in self.visibility.keys() - self._statuses.keys():
+                self._statuses[prefix] = self._status(prefix, self.visibility[prefix], all_stale)
+            self._status_order = sorted(self.visibility, key=prefix_key)
+        prefixes = tuple(self._statuses[p] for p in self._status_order)
         return CoreSnapshot(
             time=self.now,
-            prefixes=tuple(sorted(prefixes, key=lambda s: (s.prefix.version, s.prefix))),
+            prefixes=prefixes,
             addresses={a: t.risk() for a, t in self.addresses.items()},
             open_detections=tuple(self.open_detections()),
             stale_collectors=frozenset(self.sessions.stale_collectors),
@@ -462,6 +471,28 @@ class Monitor:
             tracked_routes=self.table.route_count(),
             asn_over_cap=dict(self.watch.asn_over_cap),
             updates=dict(self.updates),
+        )
+
+    def _status(self, prefix: Prefix, tracker: VisibilityTracker, all_stale: bool) -> PrefixStatus:
+        counts = tracker.counts(self.now, self.exclusion)
+        watched = tracker.watched
+        unknown = all_stale or (not self.bootstrapped and not tracker.ever_seen)
+        return PrefixStatus(
+            prefix=prefix,
+            description=watched.description,
+            group=watched.group,
+            source=watched.source,
+            exported=watched.exported,
+            origins=tuple(sorted(watched.origins)),
+            state=tracker.state(counts, unknown),
+            visible_peers=counts.visible,
+            visible_peer_asns=counts.visible_asns,
+            baseline_peers=counts.baseline,
+            ratio=counts.ratio,
+            unexpected_origin_peers=self.anomalies.unexpected_peers(prefix),
+            more_specific_peers=self.anomalies.more_specific_peers(prefix),
+            thresholds=watched.thresholds,
+            withdrawn_since=tracker.open.start if tracker.open else None,
         )
 
     def restore_anomalies(self, detections: list[Detection]) -> None:

@@ -8,6 +8,7 @@ ever read one, so they never see half-applied state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .config import Thresholds
 from .detect import Detection
@@ -39,7 +40,7 @@ class PrefixStatus:
         return self.state is PrefixState.WITHDRAWN
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CoreSnapshot:
     time: float
     prefixes: tuple[PrefixStatus, ...] = ()
@@ -51,8 +52,10 @@ class CoreSnapshot:
     asn_over_cap: dict[int, int] = field(default_factory=dict)
     updates: dict[str, int] = field(default_factory=dict)
 
+    @cached_property
+    def _by_prefix(self) -> dict[Prefix, PrefixStatus]:
+        return {status.prefix: status for status in self.prefixes}
+
     def status(self, prefix: Prefix) -> PrefixStatus | None:
-        for status in self.prefixes:
-            if status.prefix == prefix:
-                return status
-        return None
+        """The status of one watched prefix (an index built on first use: no slots, for the cache)."""
+        return self._by_prefix.get(prefix)
