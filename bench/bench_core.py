@@ -22,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from routewatch.config import Thresholds  # noqa: E402
+from routewatch.exporter.bgp import BgpCollector  # noqa: E402
+from routewatch.exporter.text import render  # noqa: E402
 from routewatch.model import Event, Peer, RouteAnnouncement, RouteWithdrawal, intern_prefix  # noqa: E402
 from routewatch.monitor import Monitor  # noqa: E402
 from routewatch.watch import WatchedPrefix, WatchSet  # noqa: E402
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     monitor, events = build(args.updates, args.peers)
+    monitor.snapshot()  # the daemon publishes every second: later snapshots rebuild only what changed
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     if profiler:
@@ -70,6 +73,15 @@ def main() -> None:
         profiler.disable()
     elapsed = time.perf_counter() - started
     print(f"{len(events):,} updates with {args.peers} peers per prefix: {len(events) / elapsed:,.0f} updates/s")
+    started = time.perf_counter()
+    snapshot = monitor.snapshot()
+    print(f"next snapshot ({len(snapshot.prefixes):,} prefixes, those the updates touched rebuilt): "
+          f"{(time.perf_counter() - started) * 1000:.1f} ms")
+    started = time.perf_counter()
+    text = render([BgpCollector(lambda: snapshot)])
+    samples = sum(1 for line in text.splitlines() if not line.startswith(b"#"))
+    print(f"BGP metrics rendered for one scrape: {(time.perf_counter() - started) * 1000:.0f} ms, "
+          f"{samples:,} samples, {len(text) / 2**20:.1f} MiB")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
