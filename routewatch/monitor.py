@@ -344,8 +344,9 @@ class Monitor:
                 self._evaluate_address(address)
         return changes
 
-    def _unknown(self, tracker: VisibilityTracker) -> bool:
-        return self.all_collectors_stale() or (not self.bootstrapped and not tracker.ever_seen)
+    def _unknown(self, tracker: VisibilityTracker, all_stale: bool) -> bool:
+        """No trustworthy collector left, or no snapshot loaded and the prefix never seen: unknown, not zero."""
+        return all_stale or (not self.bootstrapped and not tracker.ever_seen)
 
     def _evaluate_prefix(self, prefix: Prefix) -> list[DetectionChange]:
         tracker = self.visibility.get(prefix)
@@ -353,7 +354,7 @@ class Monitor:
             return []
         counts = tracker.counts(self.now, self.exclusion)
         members = tracker.members(self.now, self.exclusion)
-        change, due = tracker.evaluate(self.now, counts, self._unknown(tracker), members,
+        change, due = tracker.evaluate(self.now, counts, self._unknown(tracker, self.all_collectors_stale()), members,
                                        partial(self._withdrawal_evidence, tracker, counts))
         if due is not None:
             self.schedule(due, prefix)
@@ -476,7 +477,6 @@ class Monitor:
     def _status(self, prefix: Prefix, tracker: VisibilityTracker, all_stale: bool) -> PrefixStatus:
         counts = tracker.counts(self.now, self.exclusion)
         watched = tracker.watched
-        unknown = all_stale or (not self.bootstrapped and not tracker.ever_seen)
         return PrefixStatus(
             prefix=prefix,
             description=watched.description,
@@ -484,7 +484,7 @@ class Monitor:
             source=watched.source,
             exported=watched.exported,
             origins=tuple(sorted(watched.origins)),
-            state=tracker.state(counts, unknown),
+            state=tracker.state(counts, self._unknown(tracker, all_stale)),
             visible_peers=counts.visible,
             visible_peer_asns=counts.visible_asns,
             baseline_peers=counts.baseline,
