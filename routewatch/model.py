@@ -23,6 +23,8 @@ from enum import IntEnum, StrEnum
 from functools import lru_cache
 from typing import TypeAlias
 
+from .quick_init import quick_init
+
 Prefix: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 AsSet: TypeAlias = frozenset[int]
@@ -74,6 +76,7 @@ class FeedState(StrEnum):
     DOWN = "down"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Peer:
     """One BGP session of a route collector: the unit of visibility."""
@@ -86,6 +89,7 @@ class Peer:
         return f"{self.collector}/{self.address}/AS{self.asn}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RouteAnnouncement:
     """A peer announced (or replaced) its route for a prefix.
@@ -117,6 +121,7 @@ class RouteAnnouncement:
         return origin_asns(self.as_path)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RouteWithdrawal:
     """A peer withdrew its route (one ADD-PATH path id) for a prefix."""
@@ -132,6 +137,7 @@ class RouteWithdrawal:
         return Afi.IPV4 if self.prefix.version == 4 else Afi.IPV6
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PeerStateChange:
     """A collector's BGP session with a peer changed FSM state.
@@ -150,6 +156,7 @@ class PeerStateChange:
         return self.new_state == FsmState.ESTABLISHED
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
     """Health of a feed, or of one collector within it when ``collector`` is set.
