@@ -35,7 +35,6 @@ from .model import (
     RouteWithdrawal,
     Safi,
     SourceStatus,
-    origin_asns,
     prefix_key,
 )
 from .snapshot import CoreSnapshot, PrefixStatus
@@ -63,6 +62,25 @@ class CoreSettings:
             peer_settle=bgp.peer_settle,
             anomaly_min_peers=bgp.anomaly_min_peers,
         )
+
+
+#: Most prefixes kept in the place cache; past it the cache starts again (a hostile feed cannot grow it).
+_PLACES_LIMIT = 1 << 20
+_UNICAST = Safi.UNICAST
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """What a prefix is to the core, looked up once per prefix instead of once per update.
+
+    ``watched`` is the most specific watched prefix covering it, ``tracker``
+    its visibility tracker when the prefix is itself watched, and
+    ``covers_address`` whether it covers a nameserver address.
+    """
+
+    watched: WatchedPrefix | None
+    tracker: VisibilityTracker | None
+    covers_address: bool
 
 
 @dataclass(slots=True)
@@ -100,6 +118,8 @@ class Monitor:
         self._status_basis: tuple[bool, bool] | None = None
         self._timer_seq = 0
         self._next_sweep = 0.0
+        self._places: dict[Prefix, _Place] = {}
+        self._places_version = -1
         for watched in watch:
             self.track(watched)
         for address in watch.addresses:
@@ -168,13 +188,14 @@ class Monitor:
 
     def _apply_route(self, event: RouteAnnouncement | RouteWithdrawal, established: bool) -> None:
         prefix = event.prefix
-        covering = self.watch.covering_prefix(prefix)
-        if covering is None and isinstance(event, RouteAnnouncement) and self.watch.asn_caps:
-            covering = self.watch.discover(prefix, event.origin_asns)
-            if covering is not None:
-                self.track(covering)
-        covers_address = self.watch.covers_address(prefix)
-        if covering is None and not covers_address:
+        place = self._place_of(prefix)
+        if place.watched is None and isinstance(event, RouteAnnouncement) and self.watch.asn_caps:
+            discovered = self.watch.discover(prefix, event.origin_asns)
+            if discovered is not None:
+                self.track(discovered)
+                place = self._place(prefix)
+        covering = place.watched
+        if covering is None and not place.covers_address:
             return
         self.sessions.known_collectors.add(event.peer.collector)
         if isinstance(event, RouteAnnouncement):
@@ -183,21 +204,37 @@ class Monitor:
         else:
             self.updates["withdraw"] += 1
             peer = self.table.withdraw(event)
-        if event.safi != Safi.UNICAST:
+        if event.safi != _UNICAST:
             return
         if covering is not None:
-            if covering.prefix is prefix or covering.prefix == prefix:
-                self._update_holding(covering, peer, established)
+            if place.tracker is not None:
+                self._update_holding(place.tracker, peer, established)
             self._mark_sub(prefix, peer)
-        if covers_address:
+        if place.covers_address:
             self._dirty_addresses.update(a for a in self.addresses if a.version == prefix.version and a in prefix)
 
-    def _update_holding(self, watched: WatchedPrefix, peer: int, established: bool) -> None:
-        tracker = self.visibility[watched.prefix]
-        holding = any(tracker.watched.origin_expected(origin_asns(path))
-                      for path in self.table.peer_unicast_paths(watched.prefix, peer))
+    def _place_of(self, prefix: Prefix) -> _Place:
+        if self._places_version != self.watch.version:
+            self._places.clear()
+            self._places_version = self.watch.version
+        return self._places.get(prefix) or self._place(prefix)
+
+    def _place(self, prefix: Prefix) -> _Place:
+        """Where ``prefix`` stands in the watch set; kept for relevant prefixes until the watch set changes."""
+        watched = self.watch.covering_prefix(prefix)
+        tracker = self.visibility.get(prefix) if watched is not None and watched.prefix == prefix else None
+        place = _Place(watched, tracker, self.watch.covers_address(prefix))
+        if place.covers_address or (watched is not None and (tracker is not None or watched.prefix != prefix)):
+            if len(self._places) >= _PLACES_LIMIT:
+                self._places.clear()
+            self._places[prefix] = place
+        return place
+
+    def _update_holding(self, tracker: VisibilityTracker, peer: int, established: bool) -> None:
+        paths = self.table.peer_unicast_paths(tracker.watched.prefix, peer)
+        holding = bool(paths) and any(map(tracker.watched.path_expected, paths))
         tracker.set_holding(peer, holding, self.now, self.exclusion, established)
-        self._dirty.add(watched.prefix)
+        self._dirty.add(tracker.watched.prefix)
 
     def _mark_sub(self, prefix: Prefix, peer: int | None) -> None:
         """Re-judge ``peer`` (None: every peer) for origin and more-specific anomalies at ``prefix``."""
@@ -216,8 +253,9 @@ class Monitor:
                                                             self.settings.baseline_window)
         self._status_order = None
         if from_table:
+            tracker = self.visibility[watched.prefix]
             for peer in self.table.unicast_paths_by_peer(watched.prefix):
-                self._update_holding(watched, peer, True)
+                self._update_holding(tracker, peer, True)
         self._dirty.add(watched.prefix)
 
     def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float
@@ -327,11 +365,11 @@ class Monitor:
         while self._dirty_sub:
             dirty_sub, self._dirty_sub = self._dirty_sub, {}
             for prefix, peers in dirty_sub.items():
-                watched = self.watch.covering_prefix(prefix)
+                watched = self._place_of(prefix).watched
                 if watched is not None:
                     self._restatus.add(watched.prefix)
                     changes.extend(self.anomalies.evaluate(
-                        prefix, watched, self.watch.get(prefix) is not None,
+                        prefix, watched, watched.prefix == prefix,
                         partial(self.table.unicast_paths_by_peer, prefix), self._stale, self.now,
                         peers, partial(self.table.peer_unicast_paths, prefix)))
         while self._dirty:
@@ -435,7 +473,7 @@ class Monitor:
             vis.watched = replace(vis.watched, origins=learned)
             self.watch.add(vis.watched)
             for peer in self.table.unicast_paths_by_peer(prefix):
-                self._update_holding(vis.watched, peer, True)
+                self._update_holding(vis, peer, True)
 
     # -- outputs ------------------------------------------------------------------
 

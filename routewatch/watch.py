@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .config import Config, Thresholds
-from .model import Address, AsSet, Prefix, prefix_key
+from .model import Address, AsPath, AsSet, Prefix, prefix_key
 
 _BITS = {4: 32, 6: 128}
 _BUCKET_BITS = {4: 16, 6: 32}
@@ -46,6 +46,15 @@ class WatchedPrefix:
     def origin_expected(self, origins: AsSet) -> bool:
         """An AS_SET origin is expected only when every member is."""
         return bool(origins) and origins <= self.origins
+
+    def path_expected(self, path: AsPath) -> bool:
+        """``origin_expected(origin_asns(path))`` without building the origin set (asked for every update)."""
+        if not path:
+            return False
+        last = path[-1]
+        if type(last) is int:
+            return last in self.origins
+        return bool(last) and last <= self.origins  # type: ignore[operator]
 
 
 class WatchSet:
@@ -74,6 +83,8 @@ class WatchSet:
         self._asn_over_cap_seen: set[tuple[int, Prefix]] = set()
         self._asn_thresholds = asn_thresholds or Thresholds()
         self._asn_ignore_ms = asn_ignore_more_specifics
+        #: Bumped by every change, so callers can cache answers until the next one.
+        self.version = 0
         for watched in prefixes:
             self.add(watched)
 
@@ -108,6 +119,7 @@ class WatchSet:
 
     def add(self, watched: WatchedPrefix) -> None:
         """Watch a prefix (replacing an earlier entry for the same prefix)."""
+        self.version += 1
         self._by_key[prefix_key(watched.prefix)] = watched
         version, value, length = prefix_key(watched.prefix)
         bucket_bits = _BUCKET_BITS[version]
@@ -137,6 +149,7 @@ class WatchSet:
         """Track every route covering ``address`` (a nameserver's), whoever originates it."""
         if address in self._addresses:
             return
+        self.version += 1
         self._addresses.add(address)
         bits = _BITS[address.version]
         value = int(address)
