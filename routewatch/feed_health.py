@@ -18,7 +18,7 @@ Lag is wall clock at receipt minus the data timestamp of the message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .model import FeedState, SourceStatus
@@ -68,21 +68,27 @@ class FeedHealth:
         for name in collectors:
             self._collectors.setdefault(name, _Collector(last_receipt=now))
 
-    def seen(self, collector: str, timestamp: float | None, receipt: float) -> list[SourceStatus]:
-        """A message from ``collector`` (data time ``timestamp``) was received at wall time ``receipt``."""
+    def seen(self, collector: str, timestamp: float | None, receipt: float) -> Sequence[SourceStatus]:
+        """A message from ``collector`` (data time ``timestamp``) was received at wall time ``receipt``.
+
+        Called for every message: it allocates nothing unless the collector comes back.
+        """
         state = self._collectors.get(collector)
         if state is None:
             state = self._collectors[collector] = _Collector(last_receipt=receipt)
-        state.last_receipt = max(state.last_receipt, receipt)
+        if receipt > state.last_receipt:
+            state.last_receipt = receipt
         state.messages += 1
         if timestamp is not None:
-            state.last_data = timestamp if state.last_data is None else max(state.last_data, timestamp)
+            if state.last_data is None or timestamp > state.last_data:
+                state.last_data = timestamp
             state.lag = receipt - timestamp
-            self.data_time = timestamp if self.data_time is None else max(self.data_time, timestamp)
+            if self.data_time is None or timestamp > self.data_time:
+                self.data_time = timestamp
         if state.stale and self._held_since is None:
             state.stale = False
             return [self._status(collector, FeedState.UP, "messages flow again")]
-        return []
+        return ()
 
     def check(self) -> list[SourceStatus]:
         """Mark collectors silent for longer than ``stale_after`` stale."""

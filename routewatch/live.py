@@ -43,7 +43,8 @@ from .errors import ConfigError
 from .feed_health import CollectorHealth, FeedHealth
 from .model import Address, Prefix, SourceStatus
 from .monitor import Monitor
-from .sources.ris_live import DEFAULT_BACKOFF, Backoff, Received, RisLiveClient, initial_subscriptions
+from .sources.inbox import Chunk, Inbox
+from .sources.ris_live import DEFAULT_BACKOFF, Backoff, RisLiveClient, initial_subscriptions
 from .sources.ris_parse import FrameKind, RisFrame, RisParser
 
 log = logging.getLogger(__name__)
@@ -121,9 +122,9 @@ class LiveBgp:
         self.max_batch = max_batch
         self.parser = RisParser()
         self.feed = FeedHealth(self.settings.name, self.settings.collector_stale_after, clock)
-        self.queue: asyncio.Queue[Received] = asyncio.Queue(maxsize=self.settings.queue_size)
+        self.inbox = Inbox(self.settings.queue_size)
         self.client = RisLiveClient(
-            self.settings, initial_subscriptions(monitor.watch, self.settings.host), self.queue, clock=clock,
+            self.settings, initial_subscriptions(monitor.watch, self.settings.host), self.inbox, clock=clock,
             backoff=backoff, rng=rng, on_connect=self._connected, on_disconnect=self._disconnected,
         )
         self.reconciles = 0
@@ -162,49 +163,46 @@ class LiveBgp:
                 client.cancel()
             await asyncio.gather(client, return_exceptions=True)
 
-    async def _next_items(self, stop: asyncio.Event) -> list[Received]:
-        queue = self.queue
-        if queue.empty():
-            getter = asyncio.ensure_future(queue.get())
+    async def _next_items(self, stop: asyncio.Event) -> list[Chunk]:
+        inbox = self.inbox
+        if inbox.empty():
+            waiter = asyncio.ensure_future(inbox.wait())
             stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({getter, stopper}, timeout=self.tick, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, stopper}, timeout=self.tick, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
             stopper.cancel()
-            if not getter.done():
-                getter.cancel()
-                return []
-            items = [getter.result()]
-        else:
-            items = [queue.get_nowait()]
-        get = queue.get_nowait
-        items.extend(get() for _ in range(min(self.max_batch - 1, queue.qsize())))
-        return items
+        return inbox.take(self.max_batch)
 
-    def _apply(self, items: list[Received]) -> None:
+    def _apply(self, chunks: list[Chunk]) -> None:
         """Parse and apply one batch, then the feed-health transitions, then evaluate once."""
         monitor, decode, seen, apply = self.monitor, self.parser.decode, self.feed.seen, self.monitor.apply
         changes: list[DetectionChange] = []
         extend = changes.extend
-        events = 0
+        events = messages = 0
         for status in self._take_outbox():
             extend(apply(status))
-        for _, received_at, text in items:
-            frame = decode(text)
-            collector = frame.collector
-            if collector is not None:
-                for status in seen(collector, frame.timestamp, received_at):
-                    extend(apply(status))
-            frame_events = frame.events
-            if frame_events:
-                events += len(frame_events)
-                for event in frame_events:
-                    extend(apply(event))
-            elif frame.kind is not _UPDATE:
-                extend(self._control(frame))
+        for chunk in chunks:
+            received_at = chunk.wall
+            messages += len(chunk.messages)
+            for text in chunk.messages:
+                frame = decode(text)
+                collector = frame.collector
+                if collector is not None:
+                    for status in seen(collector, frame.timestamp, received_at):
+                        extend(apply(status))
+                frame_events = frame.events
+                if frame_events:
+                    events += len(frame_events)
+                    for event in frame_events:
+                        extend(apply(event))
+                elif frame.kind is not _UPDATE:
+                    extend(self._control(frame))
         for status in self.feed.check():
             extend(apply(status))
         extend(monitor.flush())
-        if self.on_batch is not None and (items or changes):
-            self.on_batch(Batch(tuple(changes), len(items), events, tuple(item[0] for item in items)))
+        if self.on_batch is not None and (messages or changes):
+            receipts = tuple(chunk.receipt for chunk in chunks for _ in chunk.messages)
+            self.on_batch(Batch(tuple(changes), messages, events, receipts))
 
     def _control(self, frame: RisFrame) -> list[DetectionChange]:
         """A message without events: data time from a keepalive, an acknowledgement, an error."""

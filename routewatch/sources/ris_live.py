@@ -11,9 +11,9 @@ for ``acknowledge`` and is counted as confirmed when ``ris_subscribe_ok`` echoes
 it (the driver feeds those back through :meth:`RisLiveClient.acknowledged`).
 
 RIS closes consumers that fall behind, so the socket reader never waits for the
-core: it puts raw text into a bounded queue and counts what does not fit.
-Parsing happens on the consumer side. Reconnection uses exponential backoff
-with jitter and resubscribes everything.
+core: every socket read goes into a bounded :class:`Inbox` as raw messages, and
+what does not fit is counted. Parsing happens on the consumer side.
+Reconnection uses exponential backoff with jitter and resubscribes everything.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from routewatch.config import RisLiveSource
 from routewatch.model import Address, Prefix, parse_prefix
+from routewatch.sources.inbox import Inbox
 from routewatch.sources.ris_parse import normalise_host
+from routewatch.sources.websocket import MessageSocket, open_socket
 from routewatch.watch import WatchSet
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ MAX_MESSAGE_BYTES = 1 << 20
 #: Close codes counted by number; anything else is "other" (the peer chooses them).
 _KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1006, 1008, 1009, 1011, 1012, 1013})
 
-#: What the queue carries: (perf_counter at receipt, wall clock at receipt, the message).
-Received = tuple[float, float, str | bytes]
 SubscriptionKey = tuple[str | None, str | None, str | None]
 
 
@@ -118,7 +117,7 @@ class ClientStats:
 
 
 class RisLiveClient:
-    """Keeps one RIS Live websocket open and its messages flowing into ``queue``.
+    """Keeps one RIS Live websocket open and its messages flowing into ``inbox``.
 
     ``on_connect`` and ``on_disconnect(detail)`` are called on every
     connection and loss, so the driver can mark collectors stale and reconcile.
@@ -128,7 +127,7 @@ class RisLiveClient:
         self,
         settings: RisLiveSource,
         subscriptions: Iterable[dict[str, Any]],
-        queue: asyncio.Queue[Received],
+        inbox: Inbox,
         *,
         clock: Callable[[], float] = time.time,
         backoff: Backoff = DEFAULT_BACKOFF,
@@ -138,7 +137,7 @@ class RisLiveClient:
     ) -> None:
         self.settings = settings
         self.host = normalise_host(settings.host) if settings.host else None
-        self.queue = queue
+        self.inbox = inbox
         self.clock = clock
         self.backoff = backoff
         self.rng = rng or random.Random()
@@ -147,7 +146,7 @@ class RisLiveClient:
         self.stats = ClientStats()
         self._subscriptions: dict[SubscriptionKey, dict[str, Any]] = {}
         self._pending: set[SubscriptionKey] = set()
-        self._ws: ClientConnection | None = None
+        self._ws: MessageSocket | None = None
         #: Set once the first connection attempt has subscribed or failed: a snapshot
         #: taken after it misses nothing, because messages are buffered from then on.
         self.first_attempt = asyncio.Event()
@@ -174,7 +173,7 @@ class RisLiveClient:
         ws = self._ws
         if ws is not None and new:
             try:
-                await self._send_subscriptions(ws, new)
+                self._send_subscriptions(ws, new)
             except ConnectionClosed:
                 pass  # resubscribed with everything else on reconnection
 
@@ -208,22 +207,16 @@ class RisLiveClient:
         """One connection's life; returns why it ended and whether it delivered anything."""
         received_before = self.stats.received
         try:
-            async with connect(
-                self.settings.url,
-                max_size=MAX_MESSAGE_BYTES,
-                max_queue=64,
-                ping_interval=self.settings.ping_interval,
-                ping_timeout=self.settings.ping_interval,
-                open_timeout=max(5.0, self.settings.ping_interval),
-                close_timeout=2.0,
-                compression=None,
-            ) as ws:
+            try:
+                ws = await open_socket(self.settings.url, self._received, max_size=MAX_MESSAGE_BYTES,
+                                       open_timeout=max(5.0, self.settings.ping_interval), close_timeout=2.0)
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                return f"cannot connect to {self.settings.url}: {exc or type(exc).__name__}", False
+            try:
                 await self._serve(ws, stop)
-                return "closed on request", True
-        except ConnectionClosed as exc:
-            return self._closed(exc), self.stats.received > received_before
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            return f"cannot connect to {self.settings.url}: {exc or type(exc).__name__}", False
+            except ConnectionClosed as exc:
+                return self._closed(exc), self.stats.received > received_before
+            return "closed on request", True
         finally:
             self.first_attempt.set()
             if self.stats.up:
@@ -231,7 +224,8 @@ class RisLiveClient:
                 self._ws = None
                 self.on_disconnect("disconnected")
 
-    async def _serve(self, ws: ClientConnection, stop: asyncio.Event) -> None:
+    async def _serve(self, ws: MessageSocket, stop: asyncio.Event) -> None:
+        """Subscribe, then keep the connection alive until it closes (raises ConnectionClosed) or ``stop``."""
         self._ws = ws
         self.stats.up = True
         self.stats.connects += 1
@@ -239,45 +233,46 @@ class RisLiveClient:
             self.stats.reconnects += 1
         self._pending.clear()
         self.on_connect()
-        await self._send_subscriptions(ws, list(self._subscriptions.values()))
-        self.first_attempt.set()
-        pinger = asyncio.create_task(self._ping(ws))
+        keepalive = asyncio.create_task(self._keepalive(ws))
         stopper = asyncio.create_task(stop.wait())
-        reader = asyncio.create_task(self._read(ws))
         try:
-            await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            self._send_subscriptions(ws, list(self._subscriptions.values()))
+            self.first_attempt.set()
+            ends: set[asyncio.Future[Any]] = {ws.closed, stopper}
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            pinger.cancel()
+            keepalive.cancel()
             stopper.cancel()
-            if not reader.done():
-                reader.cancel()
+            if not ws.closed.done():
                 await ws.close()
-        reader.result()  # raises the ConnectionClosed that ended it
+        if not stop.is_set():
+            raise ws.close_exc
 
-    async def _send_subscriptions(self, ws: ClientConnection, subs: list[dict[str, Any]]) -> None:
+    def _send_subscriptions(self, ws: MessageSocket, subs: list[dict[str, Any]]) -> None:
         for sub in subs:
             self._pending.add(subscription_key(sub))
-            await ws.send(json.dumps({"type": "ris_subscribe",
-                                      "data": {**sub, "socketOptions": {"acknowledge": True}}}))
+            ws.send_text(json.dumps({"type": "ris_subscribe", "data": {**sub, "socketOptions": {"acknowledge": True}}}))
 
-    async def _read(self, ws: ClientConnection) -> None:
-        stats, queue, clock, perf = self.stats, self.queue, self.clock, time.perf_counter
-        async for message in ws:
-            stats.received += 1
-            now = clock()
-            stats.last_message = now
-            try:
-                queue.put_nowait((perf(), now, message))
-            except asyncio.QueueFull:
-                stats.dropped += 1
+    def _received(self, messages: list[bytes]) -> None:
+        """Everything one socket read brought: into the inbox at once; what does not fit is counted."""
+        stats = self.stats
+        now = self.clock()
+        stats.received += len(messages)
+        stats.last_message = now
+        stats.dropped += self.inbox.put(time.perf_counter(), now, messages)
 
-    async def _ping(self, ws: ClientConnection) -> None:
-        """RIS Live's own ping (answered by ``pong``); the websocket layer pings too, for dead TCP."""
+    async def _keepalive(self, ws: MessageSocket) -> None:
+        """RIS Live's own ping (answered by ``pong``) and a websocket ping that must come back, for dead TCP."""
+        interval = self.settings.ping_interval
         while True:
-            await asyncio.sleep(self.settings.ping_interval)
+            await asyncio.sleep(interval)
             try:
-                await ws.send('{"type": "ping"}')
+                ws.send_text('{"type": "ping"}')
+                answered = await ws.ping(interval)
             except ConnectionClosed:
+                return
+            if not answered:
+                ws.fail(1011, "keepalive ping timeout")
                 return
 
     def _closed(self, exc: ConnectionClosed) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -85,6 +86,44 @@ async def test_oversize_message_1011_and_dropped_tcp_each_reconnect_and_resubscr
     assert health.unacknowledged == 0
 
 
+async def test_fragmented_messages_are_joined_and_a_peer_that_stops_answering_pings_is_left() -> None:
+    async with ris_server() as server:
+        config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}], source={"ping_interval": 0.5})
+        monitor = Monitor.from_config(config, bootstrapped=False)
+        async with running_live(config, monitor) as run:
+            await connected(run, server, 1)
+            await server.send_fragmented(json.dumps(update([PREFIX])), pieces=7)
+            await wait_until(lambda: monitor.table.route_count() == 1, "the fragmented update applied")
+            server.stop_reading()
+            await connected(run, server, 2)
+            health = run.live.health()
+
+    assert (health.connects, health.reconnects, health.malformed) == (2, 1, 0)
+    assert run.live.client.stats.closes == {"1006": 1}  # our 1011 went out, nothing came back
+
+
+async def test_a_server_that_refuses_the_websocket_handshake_is_retried_and_never_up() -> None:
+    handshakes: list[bytes] = []
+
+    async def not_websocket(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handshakes.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(not_websocket, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        config = live_config(f"ws://127.0.0.1:{port}/v1/ws/", [{"prefix": PREFIX, "asn": ORIGIN}])
+        monitor = Monitor.from_config(config, bootstrapped=False)
+        async with running_live(config, monitor) as run:
+            await wait_until(lambda: len(handshakes) >= 3, "three attempts, with backoff")
+            health = run.live.health()
+
+    assert all(h.startswith(b"GET /v1/ws/ HTTP/1.1") and b"Upgrade: websocket" in h for h in handshakes)
+    assert not health.up and health.connects == 0 and health.received == 0
+
+
 async def test_a_full_queue_drops_and_counts_instead_of_blocking_the_socket() -> None:
     async with ris_server() as server:
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}], source={"queue_size": 100})
@@ -96,7 +135,7 @@ async def test_a_full_queue_drops_and_counts_instead_of_blocking_the_socket() ->
                 await server.publish(update([PREFIX], timestamp=1553627990.0 + i))
             sent = server.frames
             await wait_until(lambda: run.live.client.stats.received >= sent, "every message read off the socket")
-            await wait_until(lambda: run.live.queue.empty(), "the queue drained")
+            await wait_until(lambda: run.live.inbox.empty(), "the inbox drained")
             health = run.live.health()
 
     assert health.dropped > 0

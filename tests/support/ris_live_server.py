@@ -348,6 +348,18 @@ class RisLiveServer:
             except ConnectionClosed:
                 pass
 
+    async def send_fragmented(self, message: str, pieces: int) -> None:
+        """Send one text message to every client as ``pieces`` websocket frames (continuation frames)."""
+        size = -(-len(message) // pieces)
+        for client in list(self.clients):
+            self.frames += 1
+            await client.ws.send([message[i:i + size] for i in range(0, len(message), size)])
+
+    def stop_reading(self) -> None:
+        """Hang like a wedged process: stop reading every client's socket, so no ping is ever answered."""
+        for client in list(self.clients):
+            client.ws.transport.pause_reading()
+
     async def wait_subscribed(self, count: int, connections: int = 1) -> None:
         """Until ``connections`` clients in total have connected and one holds ``count`` subscriptions."""
         async with self._subscribed:

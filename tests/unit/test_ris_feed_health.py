@@ -14,8 +14,8 @@ def states(changes: list[SourceStatus]) -> list[tuple[str | None, FeedState]]:
 def test_a_collector_goes_stale_after_silence_and_fresh_when_it_speaks() -> None:
     clock = FakeClock(1000.0)
     feed = FeedHealth("ris-live", 10.0, clock)
-    assert feed.seen("rrc00", 990.0, clock()) == []  # first sight is not news
-    assert feed.seen("rrc01", 995.0, clock()) == []
+    assert not feed.seen("rrc00", 990.0, clock())  # first sight is not news
+    assert not feed.seen("rrc01", 995.0, clock())
     clock.advance(10.0)
     assert feed.check() == []  # exactly stale_after is still fresh
     feed.seen("rrc01", 1008.0, clock())
@@ -37,7 +37,7 @@ def test_disconnect_holds_collectors_stale_until_released_after_reconcile() -> N
     assert feed.disconnected("lost") == []
     feed.seen("rrc00", 999.5, clock())  # queued from before the loss: proves nothing about after it
     clock.advance(1.0)
-    assert feed.seen("rrc00", 1000.5, clock()) == []  # heard again, but the state is not reconciled yet
+    assert not feed.seen("rrc00", 1000.5, clock())  # heard again, but the state is not reconciled yet
     assert states(feed.release()) == [("rrc00", FeedState.UP)]  # rrc01 has not spoken since
     assert states(feed.seen("rrc01", 1001.0, clock())) == [("rrc01", FeedState.UP)]
     assert feed.release() == []
