@@ -97,15 +97,16 @@ def timestamped(texts: list[str], count: int, rate: float, start: float = 1_100_
 # -- the server process -------------------------------------------------------------------------------------------
 
 
-def server_main(ports: mp.Queue, results: mp.Queue, job: dict[str, Any]) -> None:
+def server_main(ports: mp.Queue, results: mp.Queue, go: Any, job: dict[str, Any]) -> None:
     os.sched_setaffinity(0, {SERVER_CPU})
-    asyncio.run(_serve(ports, results, job))
+    asyncio.run(_serve(ports, results, go, job))
 
 
-async def _serve(ports: mp.Queue, results: mp.Queue, job: dict[str, Any]) -> None:
+async def _serve(ports: mp.Queue, results: mp.Queue, go: Any, job: dict[str, Any]) -> None:
     server = await RisLiveServer().start()
     ports.put(server.port)
     await server.wait_subscribed(job["subscriptions"])
+    await asyncio.to_thread(go.wait, 120)  # until the client has applied every acknowledgement
     (client,) = server.clients
     started = time.perf_counter()
     sent = 0
@@ -146,7 +147,8 @@ async def run_client(watch: list[dict[str, Any]], job: dict[str, Any], *, latenc
         "collector_stale_after": 3600.0}], "bgp": {"bootstrap": {"ripestat": False}}})
     monitor = Monitor.from_config(config, bootstrapped=True)
     job = dict(job, subscriptions=len(watch) + 2)
-    process = mp.Process(target=server_main, args=(ports, results, job), daemon=True)
+    go = mp.Event()
+    process = mp.Process(target=server_main, args=(ports, results, go, job), daemon=True)
     process.start()
     port = await asyncio.to_thread(ports.get, True, 60)
     source = config.sources[0].model_copy(update={"url": f"ws://127.0.0.1:{port}/v1/ws/"})
@@ -165,6 +167,8 @@ async def run_client(watch: list[dict[str, Any]], job: dict[str, Any], *, latenc
     acks = len(watch) + 2
     while live.client.stats.acknowledged < acks:
         await asyncio.sleep(0.01)
+    latencies.clear()
+    go.set()
     started = time.perf_counter()
     sent, send_seconds = await asyncio.to_thread(results.get, True, 600)
     stats = live.client.stats
@@ -181,7 +185,6 @@ async def run_client(watch: list[dict[str, Any]], job: dict[str, Any], *, latenc
            "dropped": health.dropped, "reconnects": health.reconnects, "malformed": health.malformed,
            "rate": round(applied / elapsed)}
     if latency and latencies:
-        latencies = latencies[acks:] if len(latencies) > acks else latencies
         ordered = sorted(latencies)
         out["p50_ms"] = 1000 * ordered[len(ordered) // 2]
         out["p99_ms"] = 1000 * ordered[int(len(ordered) * 0.99)]

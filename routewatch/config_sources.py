@@ -46,7 +46,9 @@ class RisLiveSource(Section):
     queue_size: Annotated[int, Field(ge=100)] = Field(
         default=100_000, description="Messages buffered between the socket and the core; drops are counted."
     )
-    ping_interval: Seconds = Field(default=30.0, description="Seconds between websocket pings.")
+    ping_interval: Seconds = Field(
+        default=30.0, description="Seconds between pings; a websocket ping unanswered for as long drops the connection."
+    )
     collector_stale_after: Seconds = Field(
         default=300.0, description="Seconds without a message after which a collector's peers stop counting."
     )
