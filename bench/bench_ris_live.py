@@ -12,7 +12,8 @@ that every message changes the state of a watched prefix.
 
 Measured:
 1. parse-only rates of the same JSON: ``json.loads``, ``orjson.loads``, and
-   routewatch's parser (JSON to events);
+   routewatch's parser (JSON to events); then parser and core together in
+   process, without the socket;
 2. the server pushing as fast as it can: the rate the client consumes, and drops;
 3. paced runs at increasing rates: the highest with no drop and no backlog;
 4. at a fixed 5,000 messages/s: latency from receipt off the socket to the
@@ -212,6 +213,23 @@ def parse_rates(texts: list[str]) -> dict[str, float]:
     return rates
 
 
+def in_process_rate(watch: list[dict[str, Any]], texts: list[str]) -> float:
+    """Parser and core alone, batched as LiveBgp batches them: the socket's share is what the live rate lacks."""
+    config = parse_config({"prefixes": watch, "sources": [{"type": "ris-live", "reconcile": "none"}],
+                           "bgp": {"bootstrap": {"ripestat": False}}})
+    monitor = Monitor.from_config(config, bootstrapped=True)
+    monitor.flush()
+    decode, apply = RisParser().decode, monitor.apply
+    messages = [text.encode() for text in texts]
+    started = time.perf_counter()
+    for start in range(0, len(messages), 1024):
+        for message in messages[start:start + 1024]:
+            for event in decode(message).events:
+                apply(event)
+        monitor.flush()
+    return len(messages) / (time.perf_counter() - started)
+
+
 # -- main ---------------------------------------------------------------------------------------------------------
 
 
@@ -225,6 +243,7 @@ async def main(quick: bool) -> None:
     parse = parse_rates(stream[:100_000])
     for name, rate in parse.items():
         print(f"parse-only {name}: {rate:,.0f}/s", flush=True)
+    print(f"parser and core in process, no socket: {in_process_rate(watch, stream[:100_000]):,.0f}/s", flush=True)
 
     blast = await run_client(watch, {"mode": "send", "texts": stream})
     print(f"as fast as the server can push: {blast}", flush=True)

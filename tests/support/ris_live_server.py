@@ -24,6 +24,7 @@ import asyncio
 import ipaddress
 import json
 import re
+import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,8 +281,9 @@ class _Client:
 class RisLiveServer:
     """A RIS Live server on 127.0.0.1; ``port=0`` picks a free port that survives ``kill``/``restart``."""
 
-    def __init__(self, *, keepalive_interval: float | None = None) -> None:
+    def __init__(self, *, keepalive_interval: float | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.port = 0
+        self.tls = tls
         self.clients: set[_Client] = set()
         self.subscribe_messages = 0
         self.connections = 0
@@ -300,10 +302,11 @@ class RisLiveServer:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v1/ws/?client=routewatch-test"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/v1/ws/?client=routewatch-test"
 
     async def start(self) -> RisLiveServer:
-        self._server = await serve(self._handle, "127.0.0.1", self.port, compression=None, max_size=2**20)
+        self._server = await serve(self._handle, "127.0.0.1", self.port, compression=None, max_size=2**20,
+                                   ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         if self.keepalive_interval and self._keepalives is None:
             self._keepalives = asyncio.create_task(self._send_keepalives())
