@@ -21,15 +21,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-
 from . import __version__
 from .bootstrap import bootstrap_from_mrt
 from .config import Config, load_config
 from .coretap import TappedMonitor, build_monitor, carry_over
 from .dns.service import DnsMonitor
 from .errors import RoutewatchError
-from .exporter.collector import ExportCollector
+from .exporter.exposition import Exposition
 from .exporter.server import MetricsServer
 from .exporter.state import ExportState, ProcessStatus, SnapshotBox
 from .exporter.webconfig import WebConfig, load_web_config
@@ -87,9 +85,7 @@ class Daemon:
         self.monitor = await self._start_core(config)
         self._reload_time = self._clock()
         self._publish_process()
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(ExportCollector(self.box))
-        self.server = MetricsServer(registry, config.exporter.listen, config.exporter.port, web)
+        self.server = MetricsServer(Exposition(self.box), config.exporter.listen, config.exporter.port, web)
         self._start_exporter()
         self._install_signals()
         self.generation = self._start_generation(config)
@@ -328,7 +324,7 @@ class Daemon:
             await asyncio.gather(self._exporter_task, return_exceptions=True)
         self.supervisor.forget("exporter")
         self._exporter_stop = asyncio.Event()
-        self.server = MetricsServer(self.server.registry, new.exporter.listen, new.exporter.port, web)
+        self.server = MetricsServer(self.server.exposition, new.exporter.listen, new.exporter.port, web)
         self._start_exporter()
 
 

@@ -10,12 +10,12 @@ NaN or a fake zero; the ratio is left out while the baseline is empty.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from ..snapshot import CoreSnapshot
+from ..snapshot import CoreSnapshot, PrefixStatus
 from ..visibility import PrefixState
 
 PREFIX_STATES = tuple(state.value for state in PrefixState)
@@ -31,7 +31,7 @@ class BgpCollector(Collector):
         snap = self._snapshot()
         if snap is None:
             return
-        yield from prefix_families(snap)
+        yield from prefix_families(snap.prefixes)
         yield from core_families(snap)
 
 
@@ -39,7 +39,7 @@ def _gauge(name: str, doc: str, labels: list[str] | None = None) -> GaugeMetricF
     return GaugeMetricFamily(name, doc, labels=labels if labels is not None else ["prefix"])
 
 
-def prefix_families(snap: CoreSnapshot) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
+def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
     visible = _gauge("routewatch_bgp_prefix_visible_peers",
                      "Collector peers whose latest unicast route for the exact prefix has an expected origin.")
     asns = _gauge("routewatch_bgp_prefix_visible_peer_asns", "Distinct peer ASNs among the visible peers.")
@@ -64,7 +64,7 @@ def prefix_families(snap: CoreSnapshot) -> Iterator[GaugeMetricFamily | InfoMetr
                        "Seconds of data time the ratio must stay low before a withdrawal opens.")
     info = InfoMetricFamily("routewatch_bgp_prefix", "What each watched prefix is and why it is watched.",
                             labels=["prefix"])
-    for status in snap.prefixes:
+    for status in statuses:
         if not status.exported:
             continue
         label = [str(status.prefix)]

@@ -1,4 +1,4 @@
-"""The ``/metrics`` HTTP(S) server, in its own thread, over a registry of snapshot-reading collectors.
+"""The ``/metrics`` HTTP(S) server, in its own thread, over the snapshot-reading exposition.
 
 TLS is applied per connection with the handshake in the handler thread, so a
 client that stalls its handshake holds up only its own connection. The web
@@ -12,11 +12,9 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 
 from .auth import BasicAuth
 from .webconfig import WebConfig
@@ -62,8 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
-            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-            self._send(200, encoder(exporter.registry), content_type)
+            body, content_type = exporter.exposition(self.headers.get("Accept", ""))
+            self._send(200, body, content_type)
         elif path == "/":
             self._send(200, _INDEX, "text/html; charset=utf-8")
         else:
@@ -83,10 +81,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class MetricsServer:
-    """Serves ``registry`` on ``listen``:``port`` (port 0: any free port, see :attr:`port`)."""
+    """Serves ``exposition`` (Accept header -> body, content type) on ``listen``:``port`` (0: any free port)."""
 
-    def __init__(self, registry: CollectorRegistry, listen: str, port: int, web: WebConfig | None = None) -> None:
-        self.registry = registry
+    def __init__(self, exposition: Callable[[str], tuple[bytes, str]], listen: str, port: int,
+                 web: WebConfig | None = None) -> None:
+        self.exposition = exposition
         self._listen = listen
         self._requested_port = port
         self.tls_context: ssl.SSLContext | None = None

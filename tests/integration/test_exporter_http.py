@@ -10,10 +10,9 @@ from pathlib import Path
 import bcrypt
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry
 
 from routewatch.errors import ConfigError
-from routewatch.exporter.collector import ExportCollector
+from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
 from routewatch.exporter.webconfig import load_web_config
@@ -34,9 +33,8 @@ def bcrypt_hash() -> str:
 
 
 def serve(web_file: Path | None) -> MetricsServer:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(ExportCollector(SnapshotBox(ExportState(ProcessStatus("9.9.9")))))
-    server = MetricsServer(registry, "127.0.0.1", 0, load_web_config(web_file) if web_file else None)
+    exposition = Exposition(SnapshotBox(ExportState(ProcessStatus("9.9.9"))))
+    server = MetricsServer(exposition, "127.0.0.1", 0, load_web_config(web_file) if web_file else None)
     server.start()
     return server
 

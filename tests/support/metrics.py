@@ -18,9 +18,8 @@ from routewatch.dns.snapshot import (
     ZoneSnapshot,
 )
 from routewatch.dns.targets import ProbeFailure, Target, Transport
-from routewatch.exporter.collector import ExportCollector
+from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
-from routewatch.exporter.text import render
 from routewatch.model import parse_prefix
 from routewatch.monitor import CoreSettings, Monitor
 from routewatch.sources.health import CollectorHealth, SourceHealth
@@ -43,7 +42,7 @@ def value(text: bytes, name: str, **labels: str) -> float | None:
 
 
 def scrape(state: ExportState) -> bytes:
-    return render([ExportCollector(SnapshotBox(state))])
+    return Exposition(SnapshotBox(state))("")[0]
 
 
 def watched_monitor(*prefixes: str) -> Monitor:

@@ -8,9 +8,8 @@ from types import MappingProxyType
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
 from routewatch.dns.snapshot import DiscoverySnapshot, DnsSnapshot, TargetSnapshot, TransportSnapshot, ZoneSnapshot
 from routewatch.dns.targets import ProbeFailure, Target, Transport
-from routewatch.exporter.collector import ExportCollector, families
+from routewatch.exporter.exposition import Exposition, families
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
-from routewatch.exporter.text import render
 from routewatch.model import FeedState, parse_prefix
 from routewatch.sources.health import CollectorHealth, SourceHealth
 from tests.support.events import announce, collector_state, peer, withdraw
@@ -158,7 +157,7 @@ def test_every_family_is_rendered_from_one_state_read() -> None:
             reads.append(1)
             return super().current
 
-    render([ExportCollector(CountingBox(ExportState(ProcessStatus("t"))))])
+    Exposition(CountingBox(ExportState(ProcessStatus("t"), core=watched_monitor(WATCHED).snapshot())))("")
     assert len(reads) == 1
     assert [f.name for f in families(ExportState(ProcessStatus("t")))][:2] == [
         "routewatch_build_info", "routewatch_config_last_reload_successful"]
