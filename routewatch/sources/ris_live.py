@@ -26,15 +26,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from routewatch.config import RisLiveSource
 from routewatch.model import Address, Prefix, parse_prefix
 from routewatch.sources.inbox import Inbox
 from routewatch.sources.ris_parse import normalise_host
-from routewatch.sources.websocket import MessageSocket, open_socket
+from routewatch.sources.websocket import BatchingConnection
 from routewatch.watch import WatchSet
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class RisLiveClient:
         self.stats = ClientStats()
         self._subscriptions: dict[SubscriptionKey, dict[str, Any]] = {}
         self._pending: set[SubscriptionKey] = set()
-        self._ws: MessageSocket | None = None
+        self._ws: BatchingConnection | None = None
         #: Set once the first connection attempt has subscribed or failed: a snapshot
         #: taken after it misses nothing, because messages are buffered from then on.
         self.first_attempt = asyncio.Event()
@@ -173,7 +174,7 @@ class RisLiveClient:
         ws = self._ws
         if ws is not None and new:
             try:
-                self._send_subscriptions(ws, new)
+                await self._send_subscriptions(ws, new)
             except ConnectionClosed:
                 pass  # resubscribed with everything else on reconnection
 
@@ -207,16 +208,22 @@ class RisLiveClient:
         """One connection's life; returns why it ended and whether it delivered anything."""
         received_before = self.stats.received
         try:
-            try:
-                ws = await open_socket(self.settings.url, self._received, max_size=MAX_MESSAGE_BYTES,
-                                       open_timeout=max(5.0, self.settings.ping_interval), close_timeout=2.0)
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-                return f"cannot connect to {self.settings.url}: {exc or type(exc).__name__}", False
-            try:
-                await self._serve(ws, stop)
-            except ConnectionClosed as exc:
-                return self._closed(exc), self.stats.received > received_before
-            return "closed on request", True
+            async with connect(
+                self.settings.url,
+                create_connection=BatchingConnection,
+                max_size=MAX_MESSAGE_BYTES,
+                ping_interval=self.settings.ping_interval,
+                ping_timeout=self.settings.ping_interval,
+                open_timeout=max(5.0, self.settings.ping_interval),
+                close_timeout=2.0,
+                compression=None,
+            ) as ws:
+                await self._serve(cast(BatchingConnection, ws), stop)
+                return "closed on request", True
+        except ConnectionClosed as exc:
+            return self._closed(exc), self.stats.received > received_before
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            return f"cannot connect to {self.settings.url}: {exc or type(exc).__name__}", False
         finally:
             self.first_attempt.set()
             if self.stats.up:
@@ -224,8 +231,8 @@ class RisLiveClient:
                 self._ws = None
                 self.on_disconnect("disconnected")
 
-    async def _serve(self, ws: MessageSocket, stop: asyncio.Event) -> None:
-        """Subscribe, then keep the connection alive until it closes (raises ConnectionClosed) or ``stop``."""
+    async def _serve(self, ws: BatchingConnection, stop: asyncio.Event) -> None:
+        """Subscribe, then read until the connection closes (raises ConnectionClosed) or ``stop``."""
         self._ws = ws
         self.stats.up = True
         self.stats.connects += 1
@@ -233,25 +240,26 @@ class RisLiveClient:
             self.stats.reconnects += 1
         self._pending.clear()
         self.on_connect()
-        keepalive = asyncio.create_task(self._keepalive(ws))
+        ws.deliver_to(self._received)
+        await self._send_subscriptions(ws, list(self._subscriptions.values()))
+        self.first_attempt.set()
+        pinger = asyncio.create_task(self._ping(ws))
         stopper = asyncio.create_task(stop.wait())
+        closed = asyncio.create_task(ws.wait_closed())
         try:
-            self._send_subscriptions(ws, list(self._subscriptions.values()))
-            self.first_attempt.set()
-            ends: set[asyncio.Future[Any]] = {ws.closed, stopper}
-            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({closed, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            keepalive.cancel()
+            pinger.cancel()
             stopper.cancel()
-            if not ws.closed.done():
-                await ws.close()
+            closed.cancel()
         if not stop.is_set():
             raise ws.close_exc
 
-    def _send_subscriptions(self, ws: MessageSocket, subs: list[dict[str, Any]]) -> None:
+    async def _send_subscriptions(self, ws: BatchingConnection, subs: list[dict[str, Any]]) -> None:
         for sub in subs:
             self._pending.add(subscription_key(sub))
-            ws.send_text(json.dumps({"type": "ris_subscribe", "data": {**sub, "socketOptions": {"acknowledge": True}}}))
+            await ws.send(json.dumps({"type": "ris_subscribe",
+                                      "data": {**sub, "socketOptions": {"acknowledge": True}}}))
 
     def _received(self, messages: list[bytes]) -> None:
         """Everything one socket read brought: into the inbox at once; what does not fit is counted."""
@@ -261,18 +269,13 @@ class RisLiveClient:
         stats.last_message = now
         stats.dropped += self.inbox.put(time.perf_counter(), now, messages)
 
-    async def _keepalive(self, ws: MessageSocket) -> None:
-        """RIS Live's own ping (answered by ``pong``) and a websocket ping that must come back, for dead TCP."""
-        interval = self.settings.ping_interval
+    async def _ping(self, ws: BatchingConnection) -> None:
+        """RIS Live's own ping (answered by ``pong``); the websocket layer pings too, for dead TCP."""
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self.settings.ping_interval)
             try:
-                ws.send_text('{"type": "ping"}')
-                answered = await ws.ping(interval)
+                await ws.send('{"type": "ping"}')
             except ConnectionClosed:
-                return
-            if not answered:
-                ws.fail(1011, "keepalive ping timeout")
                 return
 
     def _closed(self, exc: ConnectionClosed) -> str:

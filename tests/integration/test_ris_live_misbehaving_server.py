@@ -42,6 +42,7 @@ async def test_real_sample_lines_garbage_and_invalid_prefixes_are_counted_not_fa
                             json.dumps({"type": "ris_message", "data": {"type": "SOMETHING", "host": "rrc00",
                                                                         "timestamp": 1553627990.0}})):
                 await server.send_raw(garbage)
+            await server.send_raw(b'{"type": "pong", "data": "\xff\xfe"}', text=True)  # a text frame, not UTF-8
             # One invalid prefix (host bits), one not a prefix, one good more-specific: the good one stands.
             await server.send_raw(json.dumps(update(["45.161.192.1/23", "bogus", "45.161.193.0/24"])))
             await server.send_raw(json.dumps(update(["2605:de00:bb:0:0:0:0:0/48"], peer="2001:db8:0::1")))
@@ -53,8 +54,8 @@ async def test_real_sample_lines_garbage_and_invalid_prefixes_are_counted_not_fa
     assert health.reconnects == 0
     assert health.ris_errors == 1
     assert health.ignored == {"OPEN": 1, "NOTIFICATION": 1, "unknown": 2}
-    assert health.malformed_by_reason == {"json": 4, "envelope": 3, "prefix": 2}
-    assert health.malformed == 9
+    assert health.malformed_by_reason == {"json": 5, "envelope": 3, "prefix": 2}
+    assert health.malformed == 10
     status = snap.status(parse_prefix(PREFIX))
     assert status is not None and status.state is PrefixState.INSUFFICIENT_BASELINE and status.visible_peers == 1
     assert snap.tracked_routes == 2  # the /23 from the sample and the good /24 under it

@@ -343,11 +343,11 @@ class RisLiveServer:
         for client in list(self.clients):
             await client.ws.close(code, reason)
 
-    async def send_raw(self, message: str | bytes) -> None:
-        """Send anything to every client, whatever they subscribed to."""
+    async def send_raw(self, message: str | bytes, *, text: bool | None = None) -> None:
+        """Send anything to every client, whatever they subscribed to (``text=True``: bytes in a text frame)."""
         for client in list(self.clients):
             try:
-                await self._send(client, message)
+                await self._send(client, message, text=text)
             except ConnectionClosed:
                 pass
 
@@ -482,11 +482,11 @@ class RisLiveServer:
     async def _error(self, client: _Client, text: str) -> None:
         await self._send(client, json.dumps({"type": "ris_error", "data": {"message": text}}))
 
-    async def _send(self, client: _Client, message: str | bytes) -> None:
+    async def _send(self, client: _Client, message: str | bytes, *, text: bool | None = None) -> None:
         """Every frame goes through here and is counted first: ``frames`` includes those in flight."""
         self.frames += 1
         try:
-            await client.ws.send(message)
+            await client.ws.send(message, text=text)
         except ConnectionClosed:
             self.frames -= 1
             raise
