@@ -6,7 +6,7 @@ Entry point for the daemon::
     await live.run(stop)          # until stop is set; reconnects by itself
     live.health()                 # a frozen SourceHealth for the exporter, any time
 
-``run`` connects first (live messages are buffered in a bounded queue from that
+``run`` connects first (live messages are buffered in a bounded inbox from that
 moment; if the first attempt fails, it goes on without waiting), loads the
 initial state from a snapshot (``bgp.bootstrap.mrt_files``, else RIPEstat's
 looking glass when ``ripestat`` is given and ``bgp.bootstrap.ripestat`` is on),
@@ -297,7 +297,7 @@ class LiveBgp:
                 and self.clock() - self.last_reconcile >= self.settings.reconcile_interval)
 
     async def _reconcile(self) -> None:
-        """Bring the state in line with a snapshot; live messages wait in the queue meanwhile."""
+        """Bring the state in line with a snapshot; live messages wait in the inbox meanwhile."""
         reason, self._reconcile_reason = self._reconcile_reason or "scheduled", None
         self.last_reconcile = self.clock()
         changes: list[DetectionChange] = []
