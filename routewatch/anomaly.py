@@ -95,9 +95,8 @@ class AnomalyTracker:
         verdicts = []
         for peer in judged:
             paths = () if stale(peer) else paths_of(peer)
-            origins = [origin_asns(path) for path in paths]
-            verdicts.append((peer, any(not watched.origin_expected(o) for o in origins),
-                             check_more_specific and any(watched.origin_expected(o) for o in origins)))
+            expected = [watched.path_expected(path) for path in paths]
+            verdicts.append((peer, not all(expected), check_more_specific and any(expected)))
         if sub is None:
             if not any(u or m for _, u, m in verdicts):
                 return []  # the common case: nothing unusual here, nothing to keep
@@ -139,7 +138,7 @@ class AnomalyTracker:
         if current is None and len(peers) >= self.min_peers:
             everyone = paths_by_peer()
             paths = [path for peer in peers for path in everyone.get(peer, [])
-                     if watched.origin_expected(origin_asns(path)) == (kind is DetectionKind.MORE_SPECIFIC)]
+                     if watched.path_expected(path) == (kind is DetectionKind.MORE_SPECIFIC)]
             evidence = {
                 "peers": len(peers),
                 "origins": sorted({asn for path in paths for asn in origin_asns(path)}),

@@ -498,9 +498,10 @@ class Monitor:
         for prefix in restatus:
             tracker = self.visibility.get(prefix)
             if tracker is not None:
+                # An equal status keeps its object, so the exporter keeps its formatted lines while it lives.
                 status = self._status(prefix, tracker, all_stale)
-                if status != self._statuses.get(prefix):  # an equal status keeps its object: the exporter
-                    self._statuses[prefix] = status       # keeps its formatted lines while it lives
+                if status != self._statuses.get(prefix):
+                    self._statuses[prefix] = status
         if self._status_order is None or len(self._status_order) != len(self.visibility):
             for prefix in self.visibility.keys() - self._statuses.keys():
                 self._statuses[prefix] = self._status(prefix, self.visibility[prefix], all_stale)

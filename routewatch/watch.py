@@ -43,12 +43,11 @@ class WatchedPrefix:
     source: str = "config"
     exported: bool = True
 
-    def origin_expected(self, origins: AsSet) -> bool:
-        """An AS_SET origin is expected only when every member is."""
-        return bool(origins) and origins <= self.origins
-
     def path_expected(self, path: AsPath) -> bool:
-        """``origin_expected(origin_asns(path))`` without building the origin set (asked for every update)."""
+        """Does ``path`` end at an expected origin? An AS_SET origin is expected only when every member is.
+
+        Reads the last hop instead of building an origin set: asked for every update.
+        """
         if not path:
             return False
         last = path[-1]

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routewatch.config import Thresholds
-from routewatch.model import Event, FeedState, Peer, Prefix, origin_asns, parse_prefix
+from routewatch.model import Event, FeedState, Peer, Prefix, parse_prefix
 from routewatch.monitor import CoreSettings, Monitor
 from routewatch.watch import WatchedPrefix, WatchSet
 from tests.support.events import announce, collector_state, peer, session_down, session_up, withdraw
@@ -69,6 +69,6 @@ def brute_force_unexpected(m: Monitor, watched: Prefix) -> int:
         if covering is None or covering.prefix != watched:
             continue
         for index, paths in m.table.unicast_paths_by_peer(prefix).items():
-            if not m.exclusion.stale(index) and any(not covering.origin_expected(origin_asns(p)) for p in paths):
+            if not m.exclusion.stale(index) and any(not covering.path_expected(p) for p in paths):
                 peers.add(index)
     return len(peers)
