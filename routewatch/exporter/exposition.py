@@ -64,7 +64,7 @@ def _encode(encoder: Encoder, produce: Callable[[], Iterator[Metric]]) -> str:
     return encoder(registry).decode()
 
 
-def _split(text: str) -> tuple[list[str], list[str]]:
+def _split(text: str) -> tuple[list[str], list[list[str]]]:
     """Each family's ``# HELP``/``# TYPE`` header, and its sample lines, in order; ``# EOF`` dropped."""
     headers: list[list[str]] = []
     samples: list[list[str]] = []
@@ -77,7 +77,7 @@ def _split(text: str) -> tuple[list[str], list[str]]:
                 headers[-1].append(line)
         else:
             samples[-1].append(line)
-    return ["".join(h) for h in headers], ["".join(s) for s in samples]
+    return ["".join(h) for h in headers], samples
 
 
 class _PrefixLines:
@@ -121,10 +121,10 @@ class _PrefixLines:
         if not statuses:
             return
         self.formatted += len(statuses)
-        blocks = _split(_encode(self.encoder, partial(prefix_families, statuses)))[1]
-        lines: dict[str, list[list[str]]] = {str(s.prefix): [[] for _ in blocks] for s in statuses}
-        for index, block in enumerate(blocks):
-            for line in block.splitlines(keepends=True):
+        per_family = _split(_encode(self.encoder, partial(prefix_families, statuses)))[1]
+        lines: dict[str, list[list[str]]] = {str(s.prefix): [[] for _ in per_family] for s in statuses}
+        for index, samples in enumerate(per_family):
+            for line in samples:
                 lines[_prefix_label(line)][index].append(line)
         for status in statuses:
             yield status, ["".join(family) for family in lines[str(status.prefix)]]
