@@ -66,8 +66,5 @@ class Inbox:
         """Return once there is something to take."""
         await self._ready.wait()
 
-    def qsize(self) -> int:
-        return self._size
-
     def empty(self) -> bool:
         return not self._size
