@@ -45,7 +45,7 @@ from websockets.frames import Frame, Opcode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routewatch.config import parse_config  # noqa: E402
+from routewatch.config import Config, parse_config  # noqa: E402
 from routewatch.live import Batch, LiveBgp  # noqa: E402
 from routewatch.monitor import Monitor  # noqa: E402
 from routewatch.sources.ris_live import Backoff  # noqa: E402
@@ -136,6 +136,14 @@ async def _serve(ports: mp.Queue, results: mp.Queue, go: Any, job: dict[str, Any
     await server.stop()
 
 
+def watched_core(watch: list[dict[str, Any]], queue_size: int = 100_000) -> tuple[Config, Monitor]:
+    """The config (one RIS Live source; its URL is set once the server has a port) and a core watching ``watch``."""
+    config = parse_config({"prefixes": watch, "sources": [{
+        "type": "ris-live", "url": "ws://127.0.0.1:1/", "queue_size": queue_size, "reconcile": "none",
+        "collector_stale_after": 3600.0}], "bgp": {"bootstrap": {"ripestat": False}}})
+    return config, Monitor.from_config(config, bootstrapped=True)
+
+
 # -- the client ---------------------------------------------------------------------------------------------------
 
 
@@ -143,10 +151,7 @@ async def run_client(watch: list[dict[str, Any]], job: dict[str, Any], *, latenc
                      queue_size: int = 100_000) -> dict[str, Any]:
     ports: mp.Queue = mp.Queue()
     results: mp.Queue = mp.Queue()
-    config = parse_config({"prefixes": watch, "sources": [{
-        "type": "ris-live", "url": "ws://127.0.0.1:1/", "queue_size": queue_size, "reconcile": "none",
-        "collector_stale_after": 3600.0}], "bgp": {"bootstrap": {"ripestat": False}}})
-    monitor = Monitor.from_config(config, bootstrapped=True)
+    config, monitor = watched_core(watch, queue_size)
     job = dict(job, subscriptions=len(watch) + 2)
     go = mp.Event()
     process = mp.Process(target=server_main, args=(ports, results, go, job), daemon=True)
@@ -215,9 +220,7 @@ def parse_rates(texts: list[str]) -> dict[str, float]:
 
 def in_process_rate(watch: list[dict[str, Any]], texts: list[str]) -> float:
     """Parser and core alone, batched as LiveBgp batches them: the socket's share is what the live rate lacks."""
-    config = parse_config({"prefixes": watch, "sources": [{"type": "ris-live", "reconcile": "none"}],
-                           "bgp": {"bootstrap": {"ripestat": False}}})
-    monitor = Monitor.from_config(config, bootstrapped=True)
+    monitor = watched_core(watch)[1]
     monitor.flush()
     decode, apply = RisParser().decode, monitor.apply
     messages = [text.encode() for text in texts]
