@@ -107,6 +107,10 @@ async def _serve(ports: mp.Queue, results: mp.Queue, go: Any, job: dict[str, Any
     server = await RisLiveServer().start()
     ports.put(server.port)
     await server.wait_subscribed(job["subscriptions"])
+    # Frames are serialised before the client starts its clock and written a burst at a time, so that
+    # the server's own per-message cost never limits what the client is measured at.
+    texts: list[str] = job.get("texts", [])
+    frames = [Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[]) for text in texts]
     await asyncio.to_thread(go.wait, 120)  # until the client has applied every acknowledgement
     (client,) = server.clients
     started = time.perf_counter()
@@ -115,20 +119,17 @@ async def _serve(ports: mp.Queue, results: mp.Queue, go: Any, job: dict[str, Any
         await server.replay(job["messages"], speedup=job["speedup"])
         sent = server.sent
     else:
-        # Frames are serialised before the clock starts and written a burst at a time, so that the
-        # server's own per-message cost never limits what the client is measured at.
-        frames = [Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[]) for text in job["texts"]]
         rate: float | None = job.get("rate")
         burst = max(1, int(rate // 1000)) if rate is not None else 256  # paced: about one burst a millisecond
         transport = client.ws.transport
-        started = time.perf_counter()
         for index in range(0, len(frames), burst):
             if rate is not None:
                 delay = started + index / rate - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            transport.write(b"".join(frames[index:index + burst]))
-            sent += len(frames[index:index + burst])
+            chunk = frames[index:index + burst]
+            transport.write(b"".join(chunk))
+            sent += len(chunk)
             while transport.get_write_buffer_size() > 1 << 20:  # TCP pushes back: the client is behind
                 await asyncio.sleep(0.0005)
     results.put((sent, time.perf_counter() - started))
