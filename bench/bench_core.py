@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routewatch.config import Thresholds  # noqa: E402
+from routewatch.config.schema import Thresholds  # noqa: E402
+from routewatch.core.engine import Monitor  # noqa: E402
+from routewatch.core.watch import WatchedPrefix, WatchSet  # noqa: E402
 from routewatch.exporter.bgp import BgpCollector  # noqa: E402
 from routewatch.exporter.exposition import Exposition  # noqa: E402
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox  # noqa: E402
 from routewatch.exporter.text import render  # noqa: E402
 from routewatch.model import Event, Peer, RouteAnnouncement, RouteWithdrawal, intern_prefix  # noqa: E402
-from routewatch.monitor import Monitor  # noqa: E402
-from routewatch.watch import WatchedPrefix, WatchSet  # noqa: E402
 
 ORIGIN = 64_999
 

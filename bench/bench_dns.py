@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from routewatch.config import Config, DnsSettings, Limits, ZoneWatch  # noqa: E402
+from routewatch.config.schema import Config, DnsSettings, Limits, ZoneWatch  # noqa: E402
 from routewatch.dns.service import DnsMonitor  # noqa: E402
 from routewatch.dns.targets import Transport  # noqa: E402
 from tests.support.dns_servers import Knot, free_port, lab_block, zone_file  # noqa: E402

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from routewatch.sources.mrt import MrtStats, read_mrt
+from routewatch.sources.mrt.reader import MrtStats, read_mrt
 
 OUT = Path(__file__).resolve().parent / "out"
 WATCHED = 10_000

@@ -37,9 +37,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routewatch.config import load_config  # noqa: E402
-from routewatch.monitor import Monitor  # noqa: E402
-from routewatch.replay import replay_files  # noqa: E402
+from routewatch.config.schema import load_config  # noqa: E402
+from routewatch.core.engine import Monitor  # noqa: E402
+from routewatch.tools.replay import replay_files  # noqa: E402
 
 
 def machine() -> str:
@@ -155,9 +155,9 @@ def memory_dense(prefixes: int = 2_000, peers: int = 200) -> tuple[int, float]:
     import ipaddress
     import random
 
-    from routewatch.config import Thresholds
+    from routewatch.config.schema import Thresholds
+    from routewatch.core.watch import WatchedPrefix, WatchSet
     from routewatch.model import Peer, RouteAnnouncement
-    from routewatch.watch import WatchedPrefix, WatchSet
 
     rng = random.Random(1)
     nets = [ipaddress.ip_network((0x0A000000 + (i << 8), 24)) for i in range(prefixes)]

@@ -45,11 +45,11 @@ from websockets.frames import Frame, Opcode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routewatch.config import Config, parse_config  # noqa: E402
-from routewatch.live import Batch, LiveBgp  # noqa: E402
-from routewatch.monitor import Monitor  # noqa: E402
-from routewatch.sources.ris_live import Backoff  # noqa: E402
-from routewatch.sources.ris_parse import RisParser  # noqa: E402
+from routewatch.config.schema import Config, parse_config  # noqa: E402
+from routewatch.core.engine import Monitor  # noqa: E402
+from routewatch.daemon.ris_live import Batch, LiveBgp  # noqa: E402
+from routewatch.sources.ris_live.client import Backoff  # noqa: E402
+from routewatch.sources.ris_live.parse import RisParser  # noqa: E402
 from tests.support.bgpdump import bgpdump_lines  # noqa: E402
 from tests.support.ris_live_server import RisLiveServer, mrt_path, ris_messages_from_bgpdump  # noqa: E402
 

@@ -1,5 +1,5 @@
 """``python -m routewatch``: the same as the ``routewatch`` command."""
 
-from .cli import main
+from routewatch.cli import main
 
 main()

@@ -23,7 +23,7 @@ from enum import IntEnum, StrEnum
 from functools import lru_cache
 from typing import TypeAlias
 
-from .quick_init import quick_init
+from routewatch.quick_init import quick_init
 
 Prefix: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -20,8 +20,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .prometheus import EVALUATION_INTERVAL, runbook_url
-from .rules import Group, Rule
+from routewatch.alerting.prometheus import EVALUATION_INTERVAL, runbook_url
+from routewatch.alerting.rules import Group, Rule
 
 EXPRESSION_DATASOURCE = "__expr__"
 QUERY, MATH, CONDITION = "A", "B", "C"

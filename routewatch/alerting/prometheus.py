@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .rules import Group, Rule
+from routewatch.alerting.rules import Group, Rule
 
 EVALUATION_INTERVAL = "30s"
 

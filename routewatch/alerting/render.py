@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import grafana, prometheus
-from .rules import DEFAULT_JOB, rules
-from .yamltext import dump
+from routewatch.alerting import grafana, prometheus
+from routewatch.alerting.rules import DEFAULT_JOB, rules
+from routewatch.alerting.yamltext import dump
 
 PROMETHEUS_RULES = Path("deploy/prometheus/routewatch-rules.yml")
 GRAFANA_RULES = Path("grafana/provisioning/alerting/routewatch-alerts.yaml")

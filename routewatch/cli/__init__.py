@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
-from .alerts_cmd import alerts_group
-from .check_prefix import check_asn, check_prefix
-from .check_zone import check_zone
-from .config_cmd import config_group
-from .generate_cmd import generate
-from .replay_cmd import replay
-from .run_cmd import run
+from routewatch import __version__
+from routewatch.cli.alerts_cmd import alerts_group
+from routewatch.cli.check_prefix import check_asn, check_prefix
+from routewatch.cli.check_zone import check_zone
+from routewatch.cli.config_cmd import config_group
+from routewatch.cli.generate_cmd import generate
+from routewatch.cli.replay_cmd import replay
+from routewatch.cli.run_cmd import run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

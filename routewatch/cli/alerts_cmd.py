@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..alerting.render import (
+from routewatch.alerting.render import (
     DEFAULT_DATASOURCE_UID,
     DEFAULT_FOLDER,
     DEFAULT_RUNBOOK_BASE,
@@ -15,7 +15,7 @@ from ..alerting.render import (
     stale_files,
     write_all,
 )
-from ..alerting.rules import DEFAULT_JOB
+from routewatch.alerting.rules import DEFAULT_JOB
 
 
 @click.group("alerts")

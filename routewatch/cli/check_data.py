@@ -12,13 +12,13 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 
-from ..config import RipestatSettings
-from ..errors import RoutewatchError
-from ..lookup import AsnReport, Observation, PrefixReport, ripestat_asn_report, ripestat_prefix_report
-from ..model import Event, Prefix
-from ..replay import ReplayReport, merged_events
-from ..ripestat import RipestatClient, RoutingStatus
-from ..sources.mrt import MrtStats, read_mrt
+from routewatch.config.schema import RipestatSettings
+from routewatch.errors import RoutewatchError
+from routewatch.model import Event, Prefix
+from routewatch.sources.mrt.reader import MrtStats, read_mrt
+from routewatch.sources.ripestat import RipestatClient, RoutingStatus
+from routewatch.tools.replay import ReplayReport, merged_events
+from routewatch.tools.reports import AsnReport, Observation, PrefixReport, ripestat_asn_report, ripestat_prefix_report
 
 #: RIS writes a RIB dump every 8 hours; BGPStream is asked for the latest one.
 RIB_INTERVAL = 8 * 3600
@@ -37,8 +37,8 @@ def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: b
 
     def read(path: str, rib: bool, file_stats: MrtStats) -> Iterator[Event]:
         if bgpstream:
-            from ..sources.bgpstream import read_bgpstream_file
-            from ..sources.mrt import collector_from_path
+            from routewatch.sources.bgpstream import read_bgpstream_file
+            from routewatch.sources.mrt.reader import collector_from_path
 
             return read_bgpstream_file(path, collector=collector_from_path(path), rib=rib, stats=file_stats)
         return read_mrt(path, prefix_filter=observation.watch.relevant, stats=file_stats)
@@ -53,7 +53,7 @@ def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: b
 async def replay_bgpstream(observation: Observation, prefixes: Sequence[Prefix], *, project: str,
                            collectors: Sequence[str], now: float | None = None) -> None:
     """Feed the latest RIB dumps of a BGPStream project (needs pybgpstream)."""
-    from ..sources.bgpstream import BgpStreamSource, bgpstream_filter
+    from routewatch.sources.bgpstream import BgpStreamSource, bgpstream_filter
 
     end = int(now if now is not None else time.time())
     source = BgpStreamSource(project=project, collectors=collectors, record_type="ribs",

@@ -16,12 +16,12 @@ from typing import Any, NoReturn
 import click
 import orjson
 
-from ..config import Config, RipestatSettings, load_config
-from ..errors import ConfigError, RoutewatchError
-from ..lookup import EXIT_UNCHECKED, AsnReport, Observation, PrefixReport, asn_report, prefix_report
-from ..model import Prefix, parse_asn, parse_prefix
-from .check_data import replay_bgpstream, replay_files, ripestat_asn, ripestat_prefix
-from .check_render import asn_text, prefix_text, to_json
+from routewatch.cli.check_data import replay_bgpstream, replay_files, ripestat_asn, ripestat_prefix
+from routewatch.cli.check_render import asn_text, prefix_text, to_json
+from routewatch.config.schema import Config, RipestatSettings, load_config
+from routewatch.errors import ConfigError, RoutewatchError
+from routewatch.model import Prefix, parse_asn, parse_prefix
+from routewatch.tools.reports import EXIT_UNCHECKED, AsnReport, Observation, PrefixReport, asn_report, prefix_report
 
 DEFAULT_MIN_VISIBILITY = 0.5
 

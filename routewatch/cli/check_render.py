@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from ..lookup import AsnReport, OriginView, PrefixReport, PrefixView
+from routewatch.tools.reports import AsnReport, OriginView, PrefixReport, PrefixView
 
 
 def jsonable(value: Any) -> Any:

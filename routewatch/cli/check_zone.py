@@ -2,7 +2,7 @@
 
 Exit codes are for scripts: 0 healthy, 1 degraded, 2 down, 3 could not check
 (including bad arguments, so that a typo never reads as "down"). When BGP data
-is at hand, a :class:`~routewatch.dns.routes.RouteLookup` placed in the click
+is at hand, a :class:`~routewatch.core.routes.RouteLookup` placed in the click
 context object fills the prefix and visibility columns.
 """
 
@@ -15,17 +15,17 @@ from typing import Any
 
 import click
 
-from ..config import Config, load_config
-from ..dns.check import CheckRequest, CheckResult, check_config, run_check
-from ..dns.routes import RouteLookup, RouteView
-from ..dns.snapshot import TargetSnapshot, ZoneSnapshot
-from ..dns.targets import Transport
-from ..dnsrisk import TableRoutes
-from ..errors import RoutewatchError
-from ..model import canonical_address
-from ..monitor import Monitor
-from ..replay import replay_files
-from ..watch import WatchSet
+from routewatch.config.schema import Config, load_config
+from routewatch.core.dns_risk import TableRoutes
+from routewatch.core.engine import Monitor
+from routewatch.core.routes import RouteLookup, RouteView
+from routewatch.core.watch import WatchSet
+from routewatch.dns.check import CheckRequest, CheckResult, check_config, run_check
+from routewatch.dns.snapshot import TargetSnapshot, ZoneSnapshot
+from routewatch.dns.targets import Transport
+from routewatch.errors import RoutewatchError
+from routewatch.model import canonical_address
+from routewatch.tools.replay import replay_files
 
 COULD_NOT_CHECK = 3
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..bgpalerter import convert, render
-from ..config import load_config
-from ..errors import ConfigError
-from ..yamlfile import read_yaml
+from routewatch.config.bgpalerter import convert, render
+from routewatch.config.schema import load_config
+from routewatch.config.yamlfile import read_yaml
+from routewatch.errors import ConfigError
 
 
 @click.group("config")

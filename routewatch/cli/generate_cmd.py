@@ -22,13 +22,13 @@ import dns.exception
 import dns.rdatatype
 import dns.resolver
 
-from ..config import RipestatSettings, load_config, parse_config
-from ..errors import ConfigError, RoutewatchError
-from ..generate import merge, render, select, zones_served
-from ..lookup import EXIT_UNCHECKED, Observation, originated_prefixes
-from ..model import Address, Prefix, parse_asn, parse_prefix
-from ..yamlfile import read_yaml
-from .check_data import replay_files, ripestat_announced
+from routewatch.cli.check_data import replay_files, ripestat_announced
+from routewatch.config.schema import RipestatSettings, load_config, parse_config
+from routewatch.config.yamlfile import read_yaml
+from routewatch.errors import ConfigError, RoutewatchError
+from routewatch.model import Address, Prefix, parse_asn, parse_prefix
+from routewatch.tools.generate import merge, render, select, zones_served
+from routewatch.tools.reports import EXIT_UNCHECKED, Observation, originated_prefixes
 
 T = TypeVar("T")
 

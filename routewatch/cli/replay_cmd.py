@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 import orjson
 
-from ..config import load_config
-from ..detect import DetectionChange
-from ..errors import ConfigError, DependencyError
-from ..exporter.bgp import BgpCollector
-from ..exporter.text import render
-from ..monitor import Monitor
-from ..replay import replay_files
+from routewatch.config.schema import load_config
+from routewatch.core.detection import DetectionChange
+from routewatch.core.engine import Monitor
+from routewatch.errors import ConfigError, DependencyError
+from routewatch.exporter.bgp import BgpCollector
+from routewatch.exporter.text import render
+from routewatch.tools.replay import replay_files
 
 
 class _Progress:
@@ -84,7 +84,7 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
     if metrics_out:
         Path(metrics_out).write_bytes(render([BgpCollector(monitor.snapshot)]))
     if plot_out:
-        from ..plot import plot_visibility
+        from routewatch.tools.plot import plot_visibility
 
         try:
             plot_visibility(report.samples, report.changes, plot_out, end=report.last_time)

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from ..errors import ConfigError
-from ..runner import Daemon
+from routewatch.daemon.runner import Daemon
+from routewatch.errors import ConfigError
 
 
 @click.command("run")

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..config import Config, ZoneWatch
-from ..config_values import parse_zone_name
-from ..model import canonical_address
-from .routes import RouteLookup, RouteView
-from .service import DnsMonitor
-from .snapshot import TargetSnapshot, ZoneSnapshot
+from routewatch.config.schema import Config, ZoneWatch
+from routewatch.config.values import parse_zone_name
+from routewatch.core.routes import RouteLookup, RouteView
+from routewatch.dns.service import DnsMonitor
+from routewatch.dns.snapshot import TargetSnapshot, ZoneSnapshot
+from routewatch.model import canonical_address
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import dns.rcode
 import dns.rdatatype
 from dns.rdtypes.ANY.SOA import SOA
 
-from .targets import ProbeFailure
+from routewatch.dns.targets import ProbeFailure
 
 EDNS_PAYLOAD = 1232
 """The EDNS buffer size routewatch advertises (the DNS Flag Day 2020 value)."""

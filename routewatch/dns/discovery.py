@@ -23,10 +23,10 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from .probe import ProbeSettings
-from .referral import NsSet, addresses_in_answer, authoritative_ns_set, is_referral, parse_ns_set
-from .roots import ROOT_HINTS
-from .targets import Target
+from routewatch.dns.probe import ProbeSettings
+from routewatch.dns.referral import NsSet, addresses_in_answer, authoritative_ns_set, is_referral, parse_ns_set
+from routewatch.dns.roots import ROOT_HINTS
+from routewatch.dns.targets import Target
 
 MAX_REFERRALS = 12
 """Referrals followed in one walk; real chains are a handful deep, loops are not."""

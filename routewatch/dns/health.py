@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .routes import RouteView
-from .serial import compare_serials, newest_serial
+from routewatch.core.routes import RouteView
+from routewatch.dns.serial import compare_serials, newest_serial
 
 
 class Agreement(StrEnum):

@@ -21,8 +21,8 @@ import dns.flags
 import dns.message
 import dns.query
 
-from .classify import Verdict, classify_authoritative, classify_recursive, make_soa_query
-from .targets import ProbeFailure, Transport
+from routewatch.dns.classify import Verdict, classify_authoritative, classify_recursive, make_soa_query
+from routewatch.dns.targets import ProbeFailure, Transport
 
 RETRYABLE = frozenset({ProbeFailure.TIMEOUT, ProbeFailure.UNREACHABLE})
 """Failures that may be packet loss; an answer (even REFUSED) is not retried."""

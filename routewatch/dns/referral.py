@@ -16,7 +16,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from ..model import canonical_address
+from routewatch.model import canonical_address
 
 ADDRESS_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
 

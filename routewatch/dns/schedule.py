@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .targets import Target, Transport
+from routewatch.dns.targets import Target, Transport
 
 
 class Work(StrEnum):

@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
-from ..config import Config, DnsSettings
-from .discovery import Discoverer, Discovery
-from .probe import ProbeSettings, probe_soa
-from .routes import RouteLookup
-from .schedule import Agenda, Due, Work
-from .snapshot import DnsSnapshot
-from .state import ResolverState, TargetState, ZoneState, merge_targets
-from .targets import Target, Transport, cap_targets
+from routewatch.config.schema import Config, DnsSettings
+from routewatch.core.routes import RouteLookup
+from routewatch.dns.discovery import Discoverer, Discovery
+from routewatch.dns.probe import ProbeSettings, probe_soa
+from routewatch.dns.schedule import Agenda, Due, Work
+from routewatch.dns.snapshot import DnsSnapshot
+from routewatch.dns.state import ResolverState, TargetState, ZoneState, merge_targets
+from routewatch.dns.targets import Target, Transport, cap_targets
 
 log = logging.getLogger(__name__)
 

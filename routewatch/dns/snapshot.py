@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .health import Agreement, Diversity, SerialState, ZoneVerdict
-from .targets import ProbeFailure, Target, Transport
+from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
+from routewatch.dns.targets import ProbeFailure, Target, Transport
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..config import ZoneWatch
-from .discovery import Discovery
-from .health import (
+from routewatch.config.schema import ZoneWatch
+from routewatch.core.routes import RouteLookup
+from routewatch.dns.discovery import Discovery
+from routewatch.dns.health import (
     Agreement,
     diversity,
     lagging,
@@ -22,11 +23,10 @@ from .health import (
     serials_agree,
     zone_verdict,
 )
-from .probe import Observation
-from .routes import RouteLookup
-from .serial import newest_serial
-from .snapshot import DiscoverySnapshot, ResolverSnapshot, TargetSnapshot, TransportSnapshot, ZoneSnapshot
-from .targets import ProbeFailure, Target, Transport
+from routewatch.dns.probe import Observation
+from routewatch.dns.serial import newest_serial
+from routewatch.dns.snapshot import DiscoverySnapshot, ResolverSnapshot, TargetSnapshot, TransportSnapshot, ZoneSnapshot
+from routewatch.dns.targets import ProbeFailure, Target, Transport
 
 
 def _zero_failures() -> dict[ProbeFailure, int]:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from ..snapshot import CoreSnapshot, PrefixStatus
-from ..visibility import PrefixState
+from routewatch.core.snapshot import CoreSnapshot, PrefixStatus
+from routewatch.core.visibility import PrefixState
 
 PREFIX_STATES = tuple(state.value for state in PrefixState)
 

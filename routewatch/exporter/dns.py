@@ -18,10 +18,10 @@ from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from ..dns.health import Agreement, SerialState, ZoneVerdict
-from ..dns.snapshot import DnsSnapshot, TargetSnapshot, ZoneSnapshot
-from ..dns.targets import ProbeFailure, Transport
-from ..snapshot import CoreSnapshot
+from routewatch.core.snapshot import CoreSnapshot
+from routewatch.dns.health import Agreement, SerialState, ZoneVerdict
+from routewatch.dns.snapshot import DnsSnapshot, TargetSnapshot, ZoneSnapshot
+from routewatch.dns.targets import ProbeFailure, Transport
 
 TARGET_LABELS = ["zone", "nameserver", "address"]
 

@@ -22,12 +22,12 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from ..snapshot import PrefixStatus
-from .bgp import core_families, prefix_families
-from .dns import dns_families
-from .process import process_families
-from .sources import source_families
-from .state import ExportState, SnapshotBox
+from routewatch.core.snapshot import PrefixStatus
+from routewatch.exporter.bgp import core_families, prefix_families
+from routewatch.exporter.dns import dns_families
+from routewatch.exporter.process import process_families
+from routewatch.exporter.sources import source_families
+from routewatch.exporter.state import ExportState, SnapshotBox
 
 Encoder = Callable[[CollectorRegistry], bytes]
 #: How many exposition variants (format, version, escaping) keep a cache; past it they start over.

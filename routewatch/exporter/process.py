@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from .state import ProcessStatus
+from routewatch.exporter.state import ProcessStatus
 
 
 def process_families(status: ProcessStatus) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .auth import BasicAuth
-from .webconfig import WebConfig
+from routewatch.exporter.auth import BasicAuth
+from routewatch.exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
 

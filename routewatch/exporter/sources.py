@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from ..sources.health import SourceHealth
+from routewatch.sources.health import SourceHealth
 
 OTHER_TYPE = "other"
 

@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..dns.snapshot import DnsSnapshot
-from ..snapshot import CoreSnapshot
-from ..sources.health import SourceHealth
+from routewatch.core.snapshot import CoreSnapshot
+from routewatch.dns.snapshot import DnsSnapshot
+from routewatch.sources.health import SourceHealth
 
 
 @dataclass(frozen=True, slots=True)

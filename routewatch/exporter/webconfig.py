@@ -30,9 +30,9 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from ..config_messages import describe
-from ..errors import ConfigError
-from ..yamlfile import read_yaml
+from routewatch.config.messages import describe
+from routewatch.config.yamlfile import read_yaml
+from routewatch.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from routewatch.model import (
     parse_as_path,
     parse_prefix,
 )
-from routewatch.sources.mrt import MrtStats
+from routewatch.sources.mrt.reader import MrtStats
 
 INSTALL_HINT = (
     "pybgpstream is not installed: run pip install 'routewatch[bgpstream]' after installing "

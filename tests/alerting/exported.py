@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
+from routewatch.core.engine import Monitor
 from routewatch.exporter.bgp import BgpCollector
 from routewatch.exporter.text import render
 from routewatch.model import Event
-from routewatch.monitor import Monitor
 
 JOB = "routewatch"
 REPLICAS = ("replica-a:9108", "replica-b:9108")

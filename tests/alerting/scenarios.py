@@ -19,12 +19,12 @@ from typing import Any
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from routewatch.config import parse_config
+from routewatch.config.schema import parse_config
+from routewatch.core.engine import Monitor
 from routewatch.dns.snapshot import TargetSnapshot
 from routewatch.dns.targets import Target
 from routewatch.exporter.dns import target_families
 from routewatch.model import Event, FeedState, SourceStatus
-from routewatch.monitor import Monitor
 from tests.alerting.exported import Recording, record
 from tests.support import outage_2021 as outage
 

@@ -42,7 +42,7 @@ from routewatch.model import (
     canonical_address,
     format_as_path,
 )
-from routewatch.sources.mrt import MrtStats, read_mrt
+from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from tests.support.bgp_speakers import (
     RECORD_DEADLINE,
     SESSION_DEADLINE,

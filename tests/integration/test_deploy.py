@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from routewatch.alerting.rules import DEFAULT_JOB
-from routewatch.config import load_config
+from routewatch.config.schema import load_config
 from tests.support.tools import REPO, find_tool, require_tool
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from routewatch.cli import main
-from routewatch.dns.routes import RouteView, StaticRoutes
+from routewatch.core.routes import RouteView, StaticRoutes
 from tests.support.dns_servers import Lab, facebook_lab
 
 pytestmark = pytest.mark.integration

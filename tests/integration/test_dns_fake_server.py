@@ -12,7 +12,7 @@ import dns.message
 import dns.rrset
 import pytest
 
-from routewatch.config import Config, DnsSettings, Limits, ZoneWatch
+from routewatch.config.schema import Config, DnsSettings, Limits, ZoneWatch
 from routewatch.dns.probe import ProbeSettings, probe_soa
 from routewatch.dns.service import DnsMonitor
 from routewatch.dns.targets import ProbeFailure, Target, Transport

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from routewatch.config import Config, DnsSettings, ZoneWatch
+from routewatch.config.schema import Config, DnsSettings, ZoneWatch
 from routewatch.dns.service import DnsMonitor
 from routewatch.dns.snapshot import DnsSnapshot, TargetSnapshot
 from routewatch.dns.targets import ProbeFailure, Transport

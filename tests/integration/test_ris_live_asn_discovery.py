@@ -5,8 +5,8 @@ A withdrawal carries no AS path, so only the prefix subscription can deliver it.
 
 from __future__ import annotations
 
+from routewatch.core.engine import Monitor
 from routewatch.model import parse_prefix
-from routewatch.monitor import Monitor
 from tests.integration.test_ris_live_replay import COLLECTOR, FILE
 from tests.support.bgpdump import bgpdump_lines
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until

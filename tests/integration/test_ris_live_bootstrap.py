@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from routewatch.core.engine import Monitor
+from routewatch.core.visibility import PrefixState
 from routewatch.model import parse_prefix
-from routewatch.monitor import Monitor
-from routewatch.visibility import PrefixState
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until
 from tests.support.ris_live_server import mrt_path
 from tests.support.tools import require_data

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import heapq
 
-from routewatch.detect import ChangeKind
+from routewatch.core.detection import ChangeKind
+from routewatch.core.engine import Monitor
+from routewatch.core.visibility import PrefixState
 from routewatch.model import Prefix, parse_prefix
-from routewatch.monitor import Monitor
-from routewatch.visibility import PrefixState
 from tests.support.bgpdump import BgpdumpLine, bgpdump_lines
 from tests.support.live_harness import LiveRun, live_config, ris_server, running_live, wait_until
 from tests.support.ris_live_server import Json, RisLiveServer, mrt_path, ris_messages_from_bgpdump

@@ -7,10 +7,10 @@ import json
 import time
 from collections.abc import Callable
 
-from routewatch.detect import DetectionChange
+from routewatch.core.detection import DetectionChange
+from routewatch.core.engine import Monitor
+from routewatch.core.visibility import PrefixState
 from routewatch.model import Event, parse_prefix
-from routewatch.monitor import Monitor
-from routewatch.visibility import PrefixState
 from tests.support.live_harness import LiveRun, live_config, ris_server, running_live, wait_until
 from tests.support.ris_live_server import RisLiveServer, real_stream_lines
 

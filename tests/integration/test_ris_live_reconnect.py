@@ -8,11 +8,11 @@ never hears them: only the reconcile from the looking glass can tell.
 
 from __future__ import annotations
 
-from routewatch.detect import ChangeKind, DetectionKind
+from routewatch.core.detection import ChangeKind, DetectionKind
+from routewatch.core.engine import Monitor
+from routewatch.core.visibility import PrefixState
 from routewatch.model import parse_prefix
-from routewatch.monitor import Monitor
-from routewatch.replay import replay_files
-from routewatch.visibility import PrefixState
+from routewatch.tools.replay import replay_files
 from tests.integration.test_ris_live_replay import COLLECTOR, FILE, watched_prefixes
 from tests.support.bgpdump import bgpdump_lines
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until

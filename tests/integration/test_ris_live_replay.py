@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from routewatch.monitor import Monitor
-from routewatch.replay import replay_files
+from routewatch.core.engine import Monitor
+from routewatch.tools.replay import replay_files
 from tests.support.bgpdump import BgpdumpLine, bgpdump_lines
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until
 from tests.support.ris_live_server import mrt_path, ris_messages_from_bgpdump

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from routewatch.monitor import Monitor
+from routewatch.core.engine import Monitor
 from tests.integration.test_ris_live_misbehaving_server import ORIGIN, PREFIX, connected, update
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until
 from tests.support.pki import make_pki

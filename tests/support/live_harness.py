@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from routewatch.bootstrap import LookingGlass
-from routewatch.config import Config, parse_config
-from routewatch.detect import DetectionChange
-from routewatch.live import Batch, LiveBgp
-from routewatch.monitor import Monitor
-from routewatch.sources.ris_live import Backoff
+from routewatch.config.schema import Config, parse_config
+from routewatch.core.detection import DetectionChange
+from routewatch.core.engine import Monitor
+from routewatch.daemon.bootstrap import LookingGlass
+from routewatch.daemon.ris_live import Batch, LiveBgp
+from routewatch.sources.ris_live.client import Backoff
 from tests.support.ris_live_server import RisLiveServer
 
 #: Reconnect fast in tests; the backoff logic itself is unit-tested.

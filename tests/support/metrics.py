@@ -7,7 +7,9 @@ from types import MappingProxyType
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from routewatch.config import Thresholds
+from routewatch.config.schema import Thresholds
+from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
 from routewatch.dns.snapshot import (
     DiscoverySnapshot,
@@ -21,9 +23,7 @@ from routewatch.dns.targets import ProbeFailure, Target, Transport
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
 from routewatch.model import parse_prefix
-from routewatch.monitor import CoreSettings, Monitor
 from routewatch.sources.health import CollectorHealth, SourceHealth
-from routewatch.watch import WatchedPrefix, WatchSet
 from tests.support.events import announce, peer
 
 ORIGIN = 32934

@@ -11,10 +11,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routewatch.bgpalerter import convert, render
-from routewatch.config import parse_config
+from routewatch.config.bgpalerter import convert, render
+from routewatch.config.schema import parse_config
+from routewatch.config.yamlfile import read_yaml
 from routewatch.errors import ConfigError
-from routewatch.yamlfile import read_yaml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bgpalerter"
 MAPPED_PREFIX_KEYS = {"asn", "description", "ignoreMorespecifics", "ignore", "group"}

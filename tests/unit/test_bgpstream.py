@@ -21,7 +21,7 @@ from routewatch.sources.bgpstream import (
     parse_as_path,
     read_bgpstream_file,
 )
-from routewatch.sources.mrt import read_mrt
+from routewatch.sources.mrt.reader import read_mrt
 from tests.support.bgpdump import NO_NEXT_HOP, BgpdumpLine, bgpdump_lines
 from tests.support.tools import MRT_DIR, require_data
 

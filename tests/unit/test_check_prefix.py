@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from routewatch.cli import main
-from routewatch.lookup import Observation, Verdict, prefix_report
 from routewatch.model import Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
-from routewatch.sources.mrt import read_mrt
+from routewatch.sources.mrt.reader import read_mrt
+from routewatch.tools.reports import Observation, Verdict, prefix_report
 from tests.support import ripestat_server as rs
 from tests.support.tools import MRT_DIR, require_data
 from tests.support.visibility_oracle import cached_lines, judge, merged_lines, replay, visibility
@@ -77,9 +77,9 @@ def test_every_prefix_of_an_update_file_equals_bgpdump() -> None:
             origin = line.as_path.split()[-1]
             counts[origin] = counts.get(origin, 0) + 1
     expected = {p: int(max(c, key=c.__getitem__)) for p, c in origins.items()}
-    from routewatch.config import Thresholds
-    from routewatch.monitor import Monitor
-    from routewatch.watch import WatchedPrefix, WatchSet
+    from routewatch.config.schema import Thresholds
+    from routewatch.core.engine import Monitor
+    from routewatch.core.watch import WatchedPrefix, WatchSet
 
     watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset((a,)), Thresholds()) for p, a in expected.items()])
     observation = Observation(Monitor(watch))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from routewatch.config import (
+from routewatch.config.schema import (
     DEFAULT_EXPORTER_PORT,
     DEFAULT_RIS_LIVE_URL,
     AsnWatch,

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from routewatch.cli import main
-from routewatch.config import load_config, parse_config
+from routewatch.config.schema import load_config, parse_config
 from routewatch.errors import ConfigError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from routewatch.config import DEFAULT_RIS_LIVE_URL, Config, RisLiveSource, load_config
-from routewatch.config_reference import BEGIN, END, main, sections, update_document
+from routewatch.config.reference import BEGIN, END, main, sections, update_document
+from routewatch.config.schema import DEFAULT_RIS_LIVE_URL, Config, RisLiveSource, load_config
 from tests.support.tools import SHARED_DATA, require_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def documented_keys() -> dict[str, set[str]]:
 def test_reference_block_is_up_to_date() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert BEGIN in text and END in text
-    assert update_document(text) == text, "run: python -m routewatch.config_reference docs/configuration.md"
+    assert update_document(text) == text, "run: python -m routewatch.config.reference docs/configuration.md"
 
 
 def test_doc_mentions_every_field_of_every_section() -> None:

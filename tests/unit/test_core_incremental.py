@@ -7,10 +7,10 @@ from dataclasses import astuple
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routewatch.config import Thresholds
+from routewatch.config.schema import Thresholds
+from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import Event, FeedState, Peer, Prefix, parse_prefix
-from routewatch.monitor import CoreSettings, Monitor
-from routewatch.watch import WatchedPrefix, WatchSet
 from tests.support.events import announce, collector_state, peer, session_down, session_up, withdraw
 
 PREFIXES = ["10.0.0.0/16", "10.0.1.0/24"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from routewatch.config import Thresholds
-from routewatch.detect import ChangeKind, DetectionKind
+from routewatch.config.schema import Thresholds
+from routewatch.core.detection import ChangeKind, DetectionKind
+from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.visibility import PrefixState
+from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import FeedState, parse_prefix
-from routewatch.monitor import CoreSettings, Monitor
-from routewatch.visibility import PrefixState
-from routewatch.watch import WatchedPrefix, WatchSet
 from tests.support.events import announce, collector_state, peer, session_down, session_up, withdraw
 
 P = "129.134.30.0/23"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from routewatch.core.routes import RouteView, StaticRoutes
 from routewatch.dns.health import (
     Agreement,
     SerialState,
@@ -15,7 +16,6 @@ from routewatch.dns.health import (
     serials_agree,
     zone_verdict,
 )
-from routewatch.dns.routes import RouteView, StaticRoutes
 from routewatch.dns.state import merge_targets
 from routewatch.dns.targets import Target, cap_targets
 

@@ -10,9 +10,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from routewatch.cli import main
-from routewatch.config import load_config
-from routewatch.generate import is_excluded, merge, zones_served
+from routewatch.config.schema import load_config
 from routewatch.model import parse_prefix
+from routewatch.tools.generate import is_excluded, merge, zones_served
 from tests.support import ripestat_server as rs
 from tests.support.dns_servers import Knot, free_port, zone_file
 from tests.support.tools import MRT_DIR, require_data

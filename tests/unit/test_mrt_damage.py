@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from routewatch.errors import MrtDecodeError, SourceError
 from routewatch.model import Event, PeerStateChange, RouteAnnouncement, RouteWithdrawal
-from routewatch.sources.mrt import MrtStats, read_mrt
+from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from tests.support.tools import MRT_DIR, require_data
 
 SMALL_FILES = ["updates.20240914.2230.bz2", "bview.ipv4_unicast_add_path.gz", "ris.rrc06.updates.1427846400.gz"]

@@ -17,7 +17,7 @@ from routewatch.model import (
     canonical_address,
     format_as_path,
 )
-from routewatch.sources.mrt import MrtStats, read_mrt
+from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from tests.support.bgpdump import NO_NEXT_HOP, BgpdumpLine, bgpdump_lines, bgpdump_text, parse_line
 from tests.support.tools import MRT_DIR, require_data, require_tool
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from routewatch.model import RouteAnnouncement, RouteWithdrawal
-from routewatch.sources.mrt import MrtStats, collector_from_path, read_mrt
-from routewatch.sources.mrt_attributes import (
+from routewatch.sources.bgpwire.attributes import (
     AttributeDecoder,
     _network_by_constructor,
     _network_by_fields,
     decode_segments,
     merge_as4_path,
 )
+from routewatch.sources.mrt.reader import MrtStats, collector_from_path, read_mrt
 from tests.support.bgpdump import bgpdump_lines
 from tests.support.tools import MRT_DIR, require_data, require_tool
 

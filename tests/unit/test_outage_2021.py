@@ -6,12 +6,12 @@ import ipaddress
 
 import pytest
 
-from routewatch.config import parse_config
-from routewatch.detect import ChangeKind, DetectionKind
+from routewatch.config.schema import parse_config
+from routewatch.core.detection import ChangeKind, DetectionKind
+from routewatch.core.engine import Monitor
+from routewatch.core.visibility import PrefixState
 from routewatch.model import parse_prefix
-from routewatch.monitor import Monitor
-from routewatch.replay import ReplayReport, replay_events
-from routewatch.visibility import PrefixState
+from routewatch.tools.replay import ReplayReport, replay_events
 from tests.support import outage_2021 as outage
 
 HOLD_DOWN = 60.0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from routewatch.config import Thresholds
+from routewatch.config.schema import Thresholds
+from routewatch.core.engine import Monitor
+from routewatch.core.visibility import PrefixState
+from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.daemon.persist import restore_state, save_state
 from routewatch.model import parse_prefix
-from routewatch.monitor import Monitor
-from routewatch.persist import restore_state, save_state
-from routewatch.visibility import PrefixState
-from routewatch.watch import WatchedPrefix, WatchSet
 from tests.support.events import announce, peer, withdraw
 
 P = "129.134.30.0/23"

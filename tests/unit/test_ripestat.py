@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from routewatch.config import RipestatSettings
+from routewatch.config.schema import RipestatSettings
 from routewatch.errors import RipestatError
 from routewatch.model import BgpOrigin, Peer, parse_prefix
-from routewatch.ripestat import (
+from routewatch.sources.ripestat import (
     RipestatClient,
     parse_as_path,
     parse_looking_glass,

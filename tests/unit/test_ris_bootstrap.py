@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from routewatch.bootstrap import apply_snapshot, looking_glass_snapshot
-from routewatch.config import Thresholds
+from routewatch.config.schema import Thresholds
+from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.visibility import PrefixState
+from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.daemon.bootstrap import apply_snapshot, looking_glass_snapshot
 from routewatch.errors import RipestatError
 from routewatch.model import RouteAnnouncement, parse_prefix
-from routewatch.monitor import CoreSettings, Monitor
-from routewatch.visibility import PrefixState
-from routewatch.watch import WatchedPrefix, WatchSet
 from tests.support.events import announce, peer
 
 WATCHED = "129.134.30.0/23"

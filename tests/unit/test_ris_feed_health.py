@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from routewatch.feed_health import FeedHealth
 from routewatch.model import FeedState, SourceStatus
+from routewatch.sources.liveness import FeedHealth
 from tests.support.live_harness import FakeClock
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 import random
 
-from routewatch.config import Thresholds
+from routewatch.config.schema import Thresholds
+from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import parse_prefix
-from routewatch.sources.ris_live import Backoff, initial_subscriptions, subscription_key
-from routewatch.watch import WatchedPrefix, WatchSet
+from routewatch.sources.ris_live.client import Backoff, initial_subscriptions, subscription_key
 
 
 def test_one_subscription_per_prefix_and_address_and_path_only_for_asn_discovery() -> None:

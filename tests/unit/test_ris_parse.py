@@ -18,7 +18,7 @@ from routewatch.model import (
     RouteWithdrawal,
     parse_prefix,
 )
-from routewatch.sources.ris_parse import FrameKind, RisParser, RisTally, normalise_host, parse_ris_message
+from routewatch.sources.ris_live.parse import FrameKind, RisParser, RisTally, normalise_host, parse_ris_message
 from tests.support.ris_live_server import real_stream_lines
 
 

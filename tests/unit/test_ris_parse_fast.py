@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routewatch.sources.ris_parse import FrameKind, RisFrame, RisParser
+from routewatch.sources.ris_live.parse import FrameKind, RisFrame, RisParser
 from tests.support.bgpdump import bgpdump_lines
 from tests.support.ris_live_server import mrt_path, real_stream_lines, ris_messages_from_bgpdump
 from tests.support.tools import MRT_DIR, require_data, require_tool

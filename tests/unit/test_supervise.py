@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from routewatch.supervise import Backoff, Supervisor
+from routewatch.daemon.supervise import Backoff, Supervisor
 
 
 async def test_a_failing_component_is_restarted_with_backoff_and_counted() -> None:

@@ -1,0 +1,1 @@
+"""The configuration: schema and defaults (``schema``), scalar values, messages, reference, BGPalerter import."""

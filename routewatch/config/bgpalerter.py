@@ -1,0 +1,304 @@
+"""Convert BGPalerter's ``prefixes.yml`` into a routewatch config, losing nothing silently.
+
+BGPalerter users can switch without rewriting their watch list. The file is a
+mapping of prefix -> settings, plus an ``options`` key (``monitorASns``, and
+``generate``: the parameters its ``generate`` command used). The mapping:
+
+=========================  ==========================================================
+BGPalerter                 routewatch
+=========================  ==========================================================
+``<prefix>:``              ``prefixes[].prefix`` (host bits cleared, with a warning)
+``description``            ``prefixes[].description``
+``asn`` (int or list)      ``prefixes[].asn``
+``ignoreMorespecifics``    ``prefixes[].ignore_more_specifics``
+``group`` (str or list)    ``prefixes[].group`` (one group; extra ones are warned about)
+``ignore: true``           not watched (warning naming the prefix)
+``options.monitorASns``    ``asns[]`` (``group`` kept)
+=========================  ==========================================================
+
+Everything else (``excludeMonitors``, ``includeMonitors``, ``path``, ``valid``,
+``upstreams``/``downstreams``, ``options.generate``, unknown keys) has no
+routewatch equivalent and is named in a warning. A file that is not a
+BGPalerter prefixes file at all is a ConfigError listing why. The conversion is
+pure: a parsed YAML document in, a config dict and warnings out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from routewatch.config.messages import describe
+from routewatch.config.schema import AsnWatch, Limits, parse_config
+from routewatch.config.values import parse_config_asn
+from routewatch.errors import ConfigError
+from routewatch.model import Prefix
+
+_NO_EQUIVALENT = {
+    "excludeMonitors": "routewatch runs every detection on every watched prefix",
+    "includeMonitors": "routewatch runs every detection on every watched prefix",
+    "path": "AS-path matching rules (match, notMatch, maxLength, minLength) have no routewatch equivalent",
+    "valid": "the RPKI validity BGPalerter's generate recorded is not used by routewatch",
+}
+_NEIGHBOUR_KEYS = ("upstreams", "downstreams")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A routewatch config (as a plain dict, ready for YAML) and what could not be carried over."""
+
+    config: dict[str, Any]
+    warnings: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Collected:
+    prefixes: list[dict[str, Any]]
+    ignored: list[tuple[str, Prefix]]
+    asns: list[dict[str, Any]]
+    warnings: list[str]
+    problems: list[str]
+
+
+def convert(document: object) -> Conversion:
+    """Convert a parsed BGPalerter prefixes.yml; ConfigError if it is not one."""
+    if document is None:
+        raise ConfigError(["(top level): the file is empty; a BGPalerter prefixes.yml maps prefixes to settings"])
+    if not isinstance(document, Mapping):
+        raise ConfigError(
+            [f"(top level): expected a mapping of prefixes to settings (BGPalerter's prefixes.yml), "
+             f"got {describe(document)}"]
+        )
+    found = _Collected([], [], [], [], [])
+    for key, entry in document.items():
+        if key == "options":
+            _options(entry, found)
+        else:
+            _prefix_entry(key, entry, found)
+    if not found.problems and not found.prefixes and not found.ignored and not found.asns:
+        found.problems.append("(top level): no prefixes to monitor and no options.monitorASns")
+    if found.problems:
+        if any(key in document for key in ("prefixes", "asns", "zones", "sources")):
+            found.problems.append("(top level): this looks like a routewatch config already, not a BGPalerter file")
+        raise ConfigError(found.problems)
+    _warn_about_ignored(found)
+    config: dict[str, Any] = {"prefixes": found.prefixes}
+    if found.asns:
+        config["asns"] = found.asns
+    config["sources"] = [{"type": "ris-live"}]
+    _fit_limits(config, found.warnings)
+    try:
+        parse_config(config)
+    except ConfigError as exc:  # every input problem is caught above, so this is a bug here
+        raise ConfigError(["the converted config does not validate (please report this):", *exc.problems]) from None
+    return Conversion(config, tuple(found.warnings))
+
+
+def _prefix_entry(key: object, entry: object, found: _Collected) -> None:
+    name = str(key)
+    prefix = _parse_prefix(name, found)
+    if prefix is None:
+        return
+    if not isinstance(entry, Mapping):
+        found.problems.append(f"{name}: expected a mapping of settings (asn, description, ...), got {describe(entry)}")
+        return
+    asns = _parse_asns(name, entry.get("asn"), found)
+    description = entry.get("description", "")
+    if not isinstance(description, str | int | float) or isinstance(description, bool):
+        found.problems.append(f"{name}.description: expected a string, got {describe(description)}")
+    for flag in ("ignoreMorespecifics", "ignore"):
+        if flag in entry and not isinstance(entry[flag], bool):
+            found.problems.append(f"{name}.{flag}: expected true or false, got {describe(entry[flag])}")
+    group = _parse_group(f"{name}.group", entry.get("group", "default"), found)
+    for extra in entry:
+        if extra not in ("asn", "description", "ignoreMorespecifics", "ignore", "group"):
+            found.warnings.append(_unmapped(f"{name}.{extra}", entry[extra], _NO_EQUIVALENT.get(str(extra))))
+    if asns is None or group is None or found.problems:
+        return
+    if _already_listed(name, prefix, found):
+        return
+    if entry.get("ignore") is True:
+        found.ignored.append((name, prefix))
+        return
+    watch: dict[str, Any] = {"prefix": str(prefix), "asn": asns[0] if len(asns) == 1 else list(asns)}
+    watch["description"] = str(description)
+    if group != "default":
+        watch["group"] = group
+    watch["ignore_more_specifics"] = entry.get("ignoreMorespecifics", False)
+    found.prefixes.append(watch)
+
+
+def _parse_prefix(name: str, found: _Collected) -> Prefix | None:
+    try:
+        strict = ipaddress.ip_network(name.strip(), strict=True)
+    except ValueError:
+        pass
+    else:
+        return strict
+    try:
+        loose = ipaddress.ip_network(name.strip(), strict=False)
+    except ValueError:
+        found.problems.append(f"{name!r}: neither a prefix nor 'options'")
+        return None
+    found.warnings.append(f"{name}: host bits set; imported as {loose}")
+    return loose
+
+
+def _parse_asns(name: str, value: object, found: _Collected) -> tuple[int, ...] | None:
+    if value is None:
+        found.problems.append(f"{name}.asn: required (the expected origin AS, a number or a list)")
+        return None
+    items = value if isinstance(value, list) else [value]
+    asns: list[int] = []
+    for item in items:
+        try:
+            asn = parse_config_asn(item)
+        except ValueError as exc:
+            found.problems.append(f"{name}.asn: {exc}")
+            return None
+        if asn in asns:
+            found.warnings.append(f"{name}.asn: AS{asn} is listed twice; imported once")
+        else:
+            asns.append(asn)
+    if not asns:
+        found.problems.append(f"{name}.asn: the list is empty; at least one origin AS is needed")
+        return None
+    return tuple(asns)
+
+
+def _parse_group(where: str, value: object, found: _Collected) -> str | None:
+    """BGPalerter allows a list of groups; routewatch has one label per prefix."""
+    groups = value if isinstance(value, list) else [value]
+    if not groups or not all(isinstance(group, str) and group for group in groups):
+        found.problems.append(f"{where}: expected a group name or a list of them, got {describe(value)}")
+        return None
+    if len(groups) > 1:
+        rest = ", ".join(str(group) for group in groups[1:])
+        found.warnings.append(
+            f"{where}: routewatch keeps one group per entry; imported {groups[0]!r}, not imported: {rest}"
+        )
+    return str(groups[0])
+
+
+def _already_listed(name: str, prefix: Prefix, found: _Collected) -> bool:
+    earlier = [entry["prefix"] for entry in found.prefixes] + [str(p) for _, p in found.ignored]
+    if str(prefix) in earlier:
+        found.warnings.append(f"{name}: the same prefix as an earlier entry once host bits are cleared; not imported")
+        return True
+    return False
+
+
+def _options(options: object, found: _Collected) -> None:
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        found.problems.append(f"options: expected a mapping (monitorASns, generate), got {describe(options)}")
+        return
+    for key, value in options.items():
+        if key == "monitorASns":
+            _monitor_asns(value, found)
+        elif key == "generate":
+            found.warnings.append(
+                _unmapped(
+                    "options.generate", value, "these are the parameters BGPalerter's generate command used; "
+                    "routewatch discovers an AS's prefixes itself from asns[] entries",
+                )
+            )
+        else:
+            found.warnings.append(_unmapped(f"options.{key}", value, None))
+
+
+def _monitor_asns(value: object, found: _Collected) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        expected = "expected a mapping of AS number to settings"
+        found.problems.append(f"options.monitorASns: {expected}, got {describe(value)}")
+        return
+    for key, settings in value.items():
+        where = f"options.monitorASns.{key}"
+        try:
+            asn = parse_config_asn(key)
+        except ValueError as exc:
+            found.problems.append(f"{where}: {exc}")
+            continue
+        if settings is not None and not isinstance(settings, Mapping):
+            expected = "expected a mapping (group, upstreams, downstreams)"
+            found.problems.append(f"{where}: {expected}, got {describe(settings)}")
+            continue
+        settings = settings or {}
+        group = _parse_group(f"{where}.group", settings.get("group", "default"), found)
+        for extra in settings:
+            if extra in _NEIGHBOUR_KEYS:
+                reason = "upstream/downstream neighbour monitoring has no routewatch equivalent"
+                found.warnings.append(_unmapped(f"{where}.{extra}", settings[extra], reason))
+            elif extra != "group":
+                found.warnings.append(_unmapped(f"{where}.{extra}", settings[extra], None))
+        if group is None:
+            continue
+        if any(entry["asn"] == asn for entry in found.asns):
+            found.warnings.append(f"{where}: AS{asn} is listed twice; imported once")
+            continue
+        watch: dict[str, Any] = {"asn": asn}
+        if group != "default":
+            watch["group"] = group
+        found.asns.append(watch)
+
+
+def _unmapped(where: str, value: object, reason: str | None) -> str:
+    dumped = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000)
+    shown = dumped.strip().removesuffix("...").strip()
+    if len(shown) > 120:
+        shown = shown[:117] + "..."
+    why = reason or "not a key routewatch knows how to import"
+    return f"{where}: not imported ({why}); was: {shown}"
+
+
+def _warn_about_ignored(found: _Collected) -> None:
+    """``ignore: true`` excluded a sub-prefix in BGPalerter; say where routewatch will still see it."""
+    watched = [(ipaddress.ip_network(entry["prefix"]), entry) for entry in found.prefixes]
+    for name, prefix in found.ignored:
+        covering = [
+            (net, entry)
+            for net, entry in watched
+            if net.version == prefix.version and net != prefix and prefix.subnet_of(net)  # type: ignore[arg-type]
+        ]
+        text = f"{name}: not watched (ignore: true)"
+        if covering:
+            net, entry = max(covering, key=lambda item: item[0].prefixlen)
+            text += (
+                f"; it lies inside watched {net}, where routewatch still reports it if another AS originates it"
+                + ("" if entry["ignore_more_specifics"] else ", or as a more-specific")
+            )
+        found.warnings.append(text)
+
+
+def _fit_limits(config: dict[str, Any], warnings: list[str]) -> None:
+    per_asn = AsnWatch.model_fields["max_prefixes"].default
+    default_cap = Limits.model_fields["max_watched_prefixes"].default
+    series = len(config["prefixes"]) + per_asn * len(config.get("asns", []))
+    if series > default_cap:
+        config["limits"] = {"max_watched_prefixes": series}
+        warnings.append(
+            f"limits.max_watched_prefixes: set to {series} (default {default_cap}) so that "
+            f"{len(config['prefixes'])} prefixes and {per_asn} per watched AS fit"
+        )
+
+
+def render(conversion: Conversion, source: str) -> str:
+    """The config as YAML, with a header saying where it came from and what was left out."""
+    lines = [
+        f"# routewatch config converted from BGPalerter's {source}",
+        "# by `routewatch config import-bgpalerter`. BGPalerter's default RIS Live",
+        "# connector became the ris-live source below.",
+    ]
+    if conversion.warnings:
+        lines.append("#")
+        lines.append("# Not carried over, or changed on the way:")
+        lines.extend(f"#   - {warning}" for warning in conversion.warnings)
+    body = yaml.safe_dump(conversion.config, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+    return "\n".join(lines) + "\n\n" + body

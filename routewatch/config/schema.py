@@ -1,0 +1,453 @@
+"""Load and validate routewatch's YAML configuration; every default lives here.
+
+Validation reports every problem at once, each with its path
+(``prefixes[3].asn: ...``), because an operator fixing a config file one error
+per run is an operator who stops using the tool. Unknown keys are errors: a
+misspelt ``ignore_more_specific`` must not silently watch more-specifics. Types
+are strict (YAML already types its scalars): ``hold_down: "60"`` is a mistake to
+report, not a string to guess at. Each field's description is the reference
+documentation (``docs/configuration.md`` is generated from it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+
+from routewatch.config.messages import describe, problem_lines
+from routewatch.config.sources import (
+    DEFAULT_RIS_LIVE_URL,
+    SOURCE_TYPES,
+    BgpStreamSource,
+    MrtSource,
+    RisLiveSource,
+    Section,
+    SourceConfig,
+)
+from routewatch.config.values import (
+    AddressField,
+    AsnField,
+    AsnListField,
+    Name,
+    PrefixField,
+    Ratio,
+    Seconds,
+    ZoneField,
+    parse_config_asn,
+    parse_config_prefix,
+    parse_zone_name,
+)
+from routewatch.config.yamlfile import read_yaml
+from routewatch.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_RIS_LIVE_URL", "SOURCE_TYPES", "BgpStreamSource", "MrtSource", "RisLiveSource", "Section",
+    "SourceConfig", "Config", "load_config", "parse_config",
+]
+
+DEFAULT_EXPORTER_PORT = 9724
+
+def _check_hysteresis(withdrawn: float | None, recovered: float | None) -> None:
+    if withdrawn is not None and recovered is not None and recovered <= withdrawn:
+        raise ValueError(
+            f"must be above withdrawn_ratio ({withdrawn}), got {recovered} "
+            "(without that gap a prefix at the threshold would flap)"
+        )
+
+
+class Thresholds(Section):
+    """When a watched prefix counts as withdrawn, and when as recovered."""
+
+    withdrawn_ratio: Ratio = Field(
+        default=0.5, description="Withdrawn when visible peers / baseline peers falls below this ratio."
+    )
+    recovered_ratio: Ratio = Field(
+        default=0.8, description="Recovered when the ratio is back above this; must be above `withdrawn_ratio`."
+    )
+    hold_down: Seconds = Field(
+        default=60.0, description="Seconds (of data time) the ratio must stay low before a withdrawal opens."
+    )
+    min_baseline_peers: Annotated[int, Field(ge=1)] = Field(
+        default=3, description="Fewer baseline peers than this is reported as `insufficient-baseline`, not judged."
+    )
+
+    @field_validator("recovered_ratio")
+    @classmethod
+    def _hysteresis(cls, recovered: float, info: ValidationInfo) -> float:
+        _check_hysteresis(info.data.get("withdrawn_ratio"), recovered)
+        return recovered
+
+
+class ThresholdOverrides(Section):
+    """Per-prefix overrides; a missing key takes the ``bgp.thresholds`` default."""
+
+    withdrawn_ratio: Ratio | None = Field(default=None, description="Overrides `bgp.thresholds.withdrawn_ratio`.")
+    recovered_ratio: Ratio | None = Field(default=None, description="Overrides `bgp.thresholds.recovered_ratio`.")
+    hold_down: Seconds | None = Field(default=None, description="Overrides `bgp.thresholds.hold_down`.")
+    min_baseline_peers: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Overrides `bgp.thresholds.min_baseline_peers`."
+    )
+
+    @field_validator("recovered_ratio")
+    @classmethod
+    def _hysteresis(cls, recovered: float | None, info: ValidationInfo) -> float | None:
+        _check_hysteresis(info.data.get("withdrawn_ratio"), recovered)
+        return recovered
+
+    def over(self, defaults: Thresholds) -> Thresholds:
+        """The thresholds in force: these overrides on top of ``defaults`` (re-validated together)."""
+        merged = defaults.model_dump() | self.model_dump(exclude_none=True)
+        return Thresholds(**merged)
+
+
+class PrefixWatch(Section):
+    """A prefix to watch and the origin AS(es) expected to announce it."""
+
+    prefix: PrefixField = Field(description="The prefix, without host bits (`192.0.2.0/24`, `2001:db8::/32`).")
+    asn: AsnListField = Field(
+        min_length=1,
+        description="Expected origin AS: `32934`, `\"AS32934\"` or a list of them (e.g. a scrubbing provider).",
+    )
+    description: str = Field(default="", description="Free text shown with detections, e.g. what the prefix serves.")
+    group: Name = Field(default="default", description="A label to route alerts by (team, customer).")
+    ignore_more_specifics: bool = Field(
+        default=False, description="Do not report more-specifics of this prefix announced by an expected origin."
+    )
+    thresholds: ThresholdOverrides = Field(
+        default=ThresholdOverrides(), description="Per-prefix overrides of `bgp.thresholds`."
+    )
+
+
+class AsnWatch(Section):
+    """An AS whose originated prefixes are discovered in the data and watched."""
+
+    asn: AsnField = Field(description="The AS number: `32934` or `\"AS32934\"`.")
+    description: str = Field(default="", description="Free text shown with detections.")
+    group: Name = Field(default="default", description="A label to route alerts by (team, customer).")
+    max_prefixes: Annotated[int, Field(ge=1)] = Field(
+        default=200, description="At most this many discovered prefixes are tracked; more are counted, not tracked."
+    )
+    ignore_more_specifics: bool = Field(
+        default=False, description="Do not report more-specifics of discovered prefixes originated by this AS."
+    )
+
+
+class ZoneWatch(Section):
+    """A DNS zone whose nameservers are probed and whose routes are watched."""
+
+    zone: ZoneField = Field(description="The zone name, e.g. `facebook.com` (stored lower-case, with a final dot).")
+    description: str = Field(default="", description="Free text shown with detections.")
+    watch_nameserver_prefixes: bool = Field(
+        default=True, description="Also watch the routes of every nameserver address (longest-prefix match per peer)."
+    )
+    service_prefixes: dict[AddressField, list[PrefixField]] = Field(
+        default={},
+        description="Nameserver address -> the prefixes meant to serve it; unset, the prefixes seen "
+        "covering it in the baseline are used.",
+    )
+    parent_servers: list[AddressField] = Field(
+        default=[], description="Addresses of the parent zone's servers to ask for the delegation; empty = discover."
+    )
+    nameservers: list[ZoneField] = Field(
+        default=[], description="Nameserver names to probe in addition to those the delegation lists."
+    )
+
+
+class BootstrapSettings(Section):
+    """Where the initial state comes from before live updates are applied."""
+
+    mrt_files: list[str] = Field(default=[], description="RIB dump and update files to load first.")
+    ripestat: bool = Field(default=True, description="Load the initial state from RIPEstat's looking glass.")
+
+
+class BgpSettings(Section):
+    """How routes are judged."""
+
+    thresholds: Thresholds = Field(default=Thresholds(), description="Default thresholds for every watched prefix.")
+    baseline_window: Seconds = Field(
+        default=86_400.0, description="Seconds: a peer that held the prefix within this window is in its baseline."
+    )
+    baseline_min_hold: Seconds = Field(
+        default=300.0, description="Seconds a peer must hold a route to join the baseline (ignores path hunting)."
+    )
+    peer_settle: Seconds = Field(
+        default=900.0, description="Seconds after a peer session returns before it rejoins the baseline without "
+        "re-sending the route.",
+    )
+    anomaly_min_peers: Annotated[int, Field(ge=1)] = Field(
+        default=2, description="Peers that must see an unexpected origin or more-specific before it is a detection."
+    )
+    bootstrap: BootstrapSettings = Field(default=BootstrapSettings(), description="Initial state.")
+
+
+class DnsSettings(Section):
+    """How nameservers are probed."""
+
+    interval: Annotated[float, Field(ge=1.0)] = Field(
+        default=60.0, description="Seconds between UDP probes of an address."
+    )
+    jitter: Ratio = Field(default=0.1, description="Random spread of the interval, as a fraction of it.")
+    timeout: Seconds = Field(default=2.0, description="Seconds to wait for an answer.")
+    retries: Annotated[int, Field(ge=0, le=5)] = Field(default=1, description="Retries before a probe fails.")
+    tcp_interval: Seconds = Field(default=300.0, description="Seconds between TCP probes of an address.")
+    concurrency: Annotated[int, Field(ge=1)] = Field(default=64, description="Probes in flight at once.")
+    rediscover_interval: Seconds = Field(default=3600.0, description="Seconds between delegation discoveries.")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(default=53, description="Port nameservers are probed on.")
+    root_servers: list[AddressField] = Field(
+        default=[], description="Root server addresses; empty = the built-in hints."
+    )
+    resolvers: list[AddressField] = Field(
+        default=[], description="Recursive resolvers to also resolve each zone through (what users see)."
+    )
+    serial_grace: Seconds = Field(
+        default=600.0, description="Seconds SOA serials may disagree between nameservers before it counts."
+    )
+
+
+class ExporterSettings(Section):
+    """The Prometheus endpoint."""
+
+    listen: AddressField = Field(default="127.0.0.1", description="Address to serve `/metrics` on (`::` for all).")
+    port: Annotated[int, Field(ge=0, le=65535)] = Field(default=DEFAULT_EXPORTER_PORT, description="TCP port.")
+    web_config_file: str | None = Field(
+        default=None, description="Prometheus exporter-toolkit style web config (TLS, basic auth)."
+    )
+
+
+class Limits(Section):
+    """Caps on every label set, so that the series count is known in advance."""
+
+    max_watched_prefixes: Annotated[int, Field(ge=1)] = Field(
+        default=20_000,
+        description="Cap on watched prefixes: configured + every `asns[].max_prefixes` + "
+        "`max_nameserver_addresses` per zone; a config that could exceed it is rejected.",
+    )
+    max_zones: Annotated[int, Field(ge=1)] = Field(default=500, description="Cap on `zones`.")
+    max_nameserver_addresses: Annotated[int, Field(ge=1)] = Field(
+        default=32, description="Cap on nameserver addresses tracked per zone."
+    )
+    max_sources: Annotated[int, Field(ge=1)] = Field(default=16, description="Cap on `sources`.")
+    max_collectors: Annotated[int, Field(ge=1)] = Field(
+        default=64, description="Cap on route collectors exported per source; more are counted, not exported."
+    )
+
+
+class StateSettings(Section):
+    """Persistence across restarts."""
+
+    path: str | None = Field(default=None, description="File the state is saved to; unset = not saved.")
+    save_interval: Seconds = Field(default=60.0, description="Seconds between saves.")
+
+
+class LoggingSettings(Section):
+    """Logs and the detection log."""
+
+    format: Literal["human", "json"] = Field(default="human", description="`human` or `json` lines.")
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe level logged."
+    )
+    detection_log: str | None = Field(
+        default=None, description="File detections are appended to as JSON lines; unset = not written."
+    )
+
+
+class RipestatSettings(Section):
+    """RIPEstat, for bootstrap and reconciliation snapshots."""
+
+    url: str = Field(default="https://stat.ripe.net", description="Base URL.")
+    sourceapp: str = Field(default="routewatch", description="`sourceapp` parameter sent with every request.")
+    timeout: Seconds = Field(default=20.0, description="Seconds per request.")
+    retries: Annotated[int, Field(ge=0, le=10)] = Field(default=3, description="Retries per request.")
+    concurrency: Annotated[int, Field(ge=1, le=8)] = Field(default=4, description="Requests in flight at once.")
+
+
+class Config(Section):
+    """The whole configuration: what to watch, where from, and how to export it."""
+
+    prefixes: list[PrefixWatch] = Field(default=[], description="Prefixes to watch.")
+    asns: list[AsnWatch] = Field(default=[], description="ASes whose originated prefixes are discovered and watched.")
+    zones: list[ZoneWatch] = Field(default=[], description="DNS zones to probe.")
+    sources: list[SourceConfig] = Field(default=[], description="BGP feeds; names must be unique.")
+    bgp: BgpSettings = Field(default=BgpSettings(), description="How routes are judged.")
+    dns: DnsSettings = Field(default=DnsSettings(), description="How nameservers are probed.")
+    exporter: ExporterSettings = Field(default=ExporterSettings(), description="The Prometheus endpoint.")
+    limits: Limits = Field(default=Limits(), description="Caps on label sets.")
+    state: StateSettings = Field(default=StateSettings(), description="Persistence across restarts.")
+    logging: LoggingSettings = Field(default=LoggingSettings(), description="Logs.")
+    ripestat: RipestatSettings = Field(default=RipestatSettings(), description="RIPEstat access.")
+
+    def thresholds_for(self, watch: PrefixWatch) -> Thresholds:
+        return watch.thresholds.over(self.bgp.thresholds)
+
+    def max_prefix_series(self) -> int:
+        """The most watched-prefix series this config can ever create."""
+        per_zone = self.limits.max_nameserver_addresses
+        auto = sum(per_zone for zone in self.zones if zone.watch_nameserver_prefixes)
+        return len(self.prefixes) + sum(a.max_prefixes for a in self.asns) + auto
+
+
+def _source_name(entry: Mapping[str, Any]) -> object:
+    """The name a source entry will have: its own, or its type's default."""
+    if "name" in entry:
+        return entry["name"]
+    model = SOURCE_TYPES.get(entry.get("type"))  # type: ignore[arg-type]
+    return model.model_fields["name"].default if model is not None else None
+
+
+def _duplicates(raw: Mapping[str, Any]) -> list[str]:
+    """Cross-entry problems pydantic cannot see entry by entry."""
+    problems: list[str] = []
+
+    def check(section: str, key: str, identity: Callable[[Mapping[str, Any]], object]) -> None:
+        entries = raw.get(section)
+        if not isinstance(entries, list):
+            return
+        first: dict[object, int] = {}
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, Mapping):
+                continue
+            try:
+                value = identity(entry)
+            except (ValueError, TypeError, KeyError):
+                continue  # reported by validation
+            if value is None or not isinstance(value, str | int | ipaddress.IPv4Network | ipaddress.IPv6Network):
+                continue
+            if value in first:
+                shown = f"AS{value}" if isinstance(value, int) else str(value)
+                problems.append(f"{section}[{index}].{key}: {shown} is already listed at {section}[{first[value]}]")
+            else:
+                first[value] = index
+
+    check("prefixes", "prefix", lambda entry: parse_config_prefix(entry["prefix"]))
+    check("asns", "asn", lambda entry: parse_config_asn(entry["asn"]))
+    check("zones", "zone", lambda entry: parse_zone_name(entry["zone"]))
+    check("sources", "name", _source_name)
+    return problems
+
+
+def _salvage(raw: Mapping[str, Any]) -> Config:
+    """The config made of the parts of ``raw`` that are valid on their own.
+
+    Cross-section checks (the series cap) then still run on an invalid file,
+    so that fixing one problem does not reveal the next on the following run.
+    """
+    kept: dict[str, Any] = {}
+    for name in Config.model_fields:
+        if name not in raw:
+            continue
+        value = raw[name]
+        if isinstance(value, list):
+            value = [entry for entry in value if _valid(name, [entry])]
+        if _valid(name, value):
+            kept[name] = value
+    return Config.model_validate(kept)
+
+
+def _valid(section: str, value: object) -> bool:
+    try:
+        Config.model_validate({section: value})
+    except ValidationError:
+        return False
+    return True
+
+
+def _limits(config: Config, configured: int) -> list[str]:
+    """The caps; ``configured`` counts every prefix entry written, valid or not (each will be watched)."""
+    problems: list[str] = []
+    discovered = sum(a.max_prefixes for a in config.asns)
+    nameservers = config.max_prefix_series() - len(config.prefixes) - discovered
+    series = configured + discovered + nameservers
+    cap = config.limits.max_watched_prefixes
+    if series > cap:
+        problems.append(
+            f"limits.max_watched_prefixes: this config can watch up to {series} prefixes "
+            f"({configured} configured, {discovered} from asns[].max_prefixes, "
+            f"{nameservers} nameserver addresses of zones), "
+            f"over the cap of {cap}; raise the cap or lower asns[].max_prefixes"
+        )
+    if len(config.zones) > config.limits.max_zones:
+        problems.append(f"zones: {len(config.zones)} zones exceed limits.max_zones ({config.limits.max_zones})")
+    if len(config.sources) > config.limits.max_sources:
+        problems.append(
+            f"sources: {len(config.sources)} sources exceed limits.max_sources ({config.limits.max_sources})"
+        )
+    return problems
+
+
+def _merged_thresholds(raw: Mapping[str, Any], config: Config) -> list[str]:
+    """A per-prefix override valid on its own may still break hysteresis against the defaults."""
+    entries = raw.get("prefixes")
+    bgp = raw.get("bgp")
+    defaults = bgp.get("thresholds") if isinstance(bgp, Mapping) else None
+    if not isinstance(entries, list) or (defaults is not None and not _valid("bgp", {"thresholds": defaults})):
+        return []  # without valid defaults there is nothing to merge with
+    problems = []
+    for index, entry in enumerate(entries):
+        overrides = entry.get("thresholds") if isinstance(entry, Mapping) else None
+        if not isinstance(overrides, Mapping):
+            continue
+        try:
+            valid_alone = ThresholdOverrides.model_validate(overrides)
+        except ValidationError:
+            continue  # reported by validation
+        try:
+            valid_alone.over(config.bgp.thresholds)
+        except ValidationError as exc:
+            for line in problem_lines(Thresholds, exc.errors()):
+                field, text = line.split(": ", 1)
+                problems.append(f"prefixes[{index}].thresholds: combined with bgp.thresholds, {field} {text}")
+    return problems
+
+
+def _in_document_order(raw: Mapping[str, Any], problems: list[str]) -> list[str]:
+    """Sort by section as the file orders them, then by entry index, so the list reads top to bottom."""
+    sections = {str(key): position for position, key in enumerate(raw)}
+
+    def key(problem: str) -> tuple[int, int]:
+        head = problem.split(":", 1)[0]
+        name, _, rest = head.partition("[")
+        name = name.split(".", 1)[0]
+        index = rest.split("]", 1)[0]
+        return sections.get(name, len(sections)), int(index) if index.isdigit() else -1
+
+    return sorted(problems, key=key)
+
+
+def parse_config(raw: object, source: str = "") -> Config:
+    """Validate an already-parsed YAML document; raise ConfigError with every problem."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError([f"(top level): expected a mapping of sections, got {describe(raw)}"], source)
+    problems: list[str] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(problem_lines(Config, exc.errors()))
+    problems.extend(_duplicates(raw))
+    checked = config if config is not None else _salvage(raw)
+    entries = raw.get("prefixes")
+    problems.extend(_limits(checked, len(entries) if isinstance(entries, list) else len(checked.prefixes)))
+    problems.extend(_merged_thresholds(raw, checked))
+    if problems or config is None:
+        raise ConfigError(_in_document_order(raw, problems), source)
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file; ConfigError lists every problem, YAML ones first."""
+    document, problems = read_yaml(Path(path))
+    if problems and document is None:
+        raise ConfigError(problems, str(path))
+    try:
+        config = parse_config(document, str(path))
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems, str(path)) from None
+    if problems:
+        raise ConfigError(problems, str(path))
+    return config

@@ -1,0 +1,94 @@
+"""Configuration sections shared by every part of the file, and the BGP sources.
+
+Split from :mod:`routewatch.config.schema` so each stays readable; that module
+re-exports everything here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from routewatch.config.values import Name, Seconds
+
+DEFAULT_RIS_LIVE_URL = "wss://ris-live.ripe.net/v1/ws/?client=routewatch"
+
+
+class Section(BaseModel):
+    """Every section: frozen, strict types, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_default(cls, data: Any) -> Any:
+        """``bgp:`` with every key commented out is YAML null: it means "all defaults"."""
+        if not isinstance(data, Mapping):
+            return data
+        fields = cls.model_fields
+        return {
+            key: fields[key].default
+            if value is None and key in fields and isinstance(fields[key].default, BaseModel | list | dict)
+            else value
+            for key, value in data.items()
+        }
+
+
+class RisLiveSource(Section):
+    """RIPE RIS Live: the public real-time BGP feed of RIPE's route collectors."""
+
+    type: Literal["ris-live"] = Field(description="`ris-live`.")
+    name: Name = Field(default="ris-live", description="The source's name in metrics and logs; unique.")
+    url: str = Field(default=DEFAULT_RIS_LIVE_URL, description="The RIS Live websocket URL.")
+    host: str | None = Field(default=None, description="Only this collector (e.g. `rrc00`); unset = all collectors.")
+    queue_size: Annotated[int, Field(ge=100)] = Field(
+        default=100_000, description="Messages buffered between the socket and the core; drops are counted."
+    )
+    ping_interval: Seconds = Field(
+        default=30.0, description="Seconds between pings; a websocket ping unanswered for as long drops the connection."
+    )
+    collector_stale_after: Seconds = Field(
+        default=300.0, description="Seconds without a message after which a collector's peers stop counting."
+    )
+    reconcile_interval: Seconds = Field(
+        default=3600.0, description="Seconds between reconciliations of the state with a snapshot."
+    )
+    reconcile: Literal["ripestat", "none"] = Field(
+        default="ripestat", description="Where reconciliation snapshots come from (`ripestat` or `none`)."
+    )
+
+
+class BgpStreamSource(Section):
+    """CAIDA BGPStream (needs the optional ``pybgpstream`` package)."""
+
+    type: Literal["bgpstream"] = Field(description="`bgpstream`.")
+    name: Name = Field(default="bgpstream", description="The source's name in metrics and logs; unique.")
+    project: str = Field(default="ris-live", description="BGPStream project (`ris`, `routeviews`, `ris-live`, ...).")
+    collectors: list[str] = Field(default=[], description="Collectors to read; empty = all of the project's.")
+    from_time: float | None = Field(default=None, description="Start, epoch seconds; unset = live.")
+    until_time: float | None = Field(default=None, description="End, epoch seconds; unset = keep following.")
+    record_type: Literal["updates", "ribs"] = Field(default="updates", description="`updates` or `ribs`.")
+
+
+class MrtSource(Section):
+    """MRT archive files (RIS, RouteViews), read in time order."""
+
+    type: Literal["mrt"] = Field(description="`mrt`.")
+    name: Name = Field(default="mrt", description="The source's name in metrics and logs; unique.")
+    files: list[str] = Field(min_length=1, description="MRT files (plain, .gz or .bz2); glob patterns allowed.")
+    collector: str | None = Field(default=None, description="Collector name for the peers; unset = from the file name.")
+    follow: bool = Field(
+        default=False, description="Keep watching the patterns and replay new files as they appear (a collector's "
+        "dump directory); the core's clock then follows the wall clock."
+    )
+    poll_interval: Seconds = Field(default=5.0, description="Seconds between looks for new files when following.")
+
+
+SOURCE_TYPES: dict[str, type[RisLiveSource | BgpStreamSource | MrtSource]] = {
+    "ris-live": RisLiveSource,
+    "bgpstream": BgpStreamSource,
+    "mrt": MrtSource,
+}
+SourceConfig = Annotated[RisLiveSource | BgpStreamSource | MrtSource, Field(discriminator="type")]

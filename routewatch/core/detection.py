@@ -1,0 +1,94 @@
+"""Detections: what routewatch opens when something is wrong and closes on recovery.
+
+A detection is a story for the log and the terminal (start, end, evidence);
+paging is done by Grafana on the exported gauges, so a detection never needs
+to be "sent" and recovery is just a state change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from routewatch.model import Prefix, format_as_path
+
+
+class DetectionKind(enum.StrEnum):
+    WITHDRAWAL = "withdrawal"
+    ORIGIN = "origin"
+    MORE_SPECIFIC = "more-specific"
+
+
+class ChangeKind(enum.StrEnum):
+    OPENED = "opened"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One detection: ``prefix`` is what was seen, ``watched`` the watched prefix it falls under."""
+
+    kind: DetectionKind
+    prefix: Prefix
+    watched: Prefix
+    start: float
+    end: float | None = None
+    description: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def closed(self, end: float, evidence: dict[str, Any]) -> Detection:
+        return replace(self, end=end, evidence=evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionChange:
+    """A detection opened or closed at ``time`` (data time)."""
+
+    change: ChangeKind
+    detection: Detection
+    time: float
+
+    def as_json(self) -> dict[str, Any]:
+        d = self.detection
+        return {
+            "event": self.change.value,
+            "kind": d.kind.value,
+            "prefix": str(d.prefix),
+            "watched_prefix": str(d.watched),
+            "time": self.time,
+            "start": d.start,
+            "end": d.end,
+            "description": d.description,
+            "evidence": d.evidence,
+        }
+
+    def as_text(self) -> str:
+        when = datetime.datetime.fromtimestamp(self.time, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        d = self.detection
+        evidence = d.evidence
+        if d.kind is DetectionKind.WITHDRAWAL:
+            detail = (
+                f"gone from {evidence.get('gone_from_percent')}% of {evidence.get('baseline_peers')} baseline peers "
+                f"({evidence.get('visible_peers')} still see it)"
+            )
+        else:
+            detail = (
+                f"{evidence.get('peers')} peers, origins {','.join(f'AS{a}' for a in evidence.get('origins', []))}"
+            )
+        under = f" under {d.watched}" if d.watched != d.prefix else ""
+        label = f" [{d.description}]" if d.description else ""
+        return f"{when} {self.change.value.upper():6} {d.kind.value:13} {d.prefix}{under}{label}: {detail}"
+
+
+def sample_paths(paths: list[tuple[Any, ...]], limit: int = 3) -> list[str]:
+    """A few distinct AS paths as text, for evidence."""
+    seen: list[str] = []
+    for path in paths:
+        text = format_as_path(path)
+        if text not in seen:
+            seen.append(text)
+        if len(seen) >= limit:
+            break
+    return seen

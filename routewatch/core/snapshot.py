@@ -1,0 +1,61 @@
+"""Frozen views of the core's state, for exporters and the CLI.
+
+The daemon swaps a new snapshot in atomically after each batch of events; the
+Prometheus collector (running in the HTTP server's thread) and the CLI only
+ever read one, so they never see half-applied state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from routewatch.config.schema import Thresholds
+from routewatch.core.detection import Detection
+from routewatch.core.dns_risk import AddressRisk
+from routewatch.core.visibility import PrefixState
+from routewatch.model import Address, Prefix
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixStatus:
+    prefix: Prefix
+    description: str
+    group: str
+    source: str
+    exported: bool
+    origins: tuple[int, ...]
+    state: PrefixState
+    visible_peers: int
+    visible_peer_asns: int
+    baseline_peers: int
+    ratio: float | None
+    unexpected_origin_peers: int
+    more_specific_peers: int
+    thresholds: Thresholds
+    withdrawn_since: float | None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.state is PrefixState.WITHDRAWN
+
+
+@dataclass(frozen=True)
+class CoreSnapshot:
+    time: float
+    prefixes: tuple[PrefixStatus, ...] = ()
+    addresses: dict[Address, AddressRisk] = field(default_factory=dict)
+    open_detections: tuple[Detection, ...] = ()
+    stale_collectors: frozenset[str] = frozenset()
+    known_collectors: frozenset[str] = frozenset()
+    tracked_routes: int = 0
+    asn_over_cap: dict[int, int] = field(default_factory=dict)
+    updates: dict[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def _by_prefix(self) -> dict[Prefix, PrefixStatus]:
+        return {status.prefix: status for status in self.prefixes}
+
+    def status(self, prefix: Prefix) -> PrefixStatus | None:
+        """The status of one watched prefix (an index built on first use: no slots, for the cache)."""
+        return self._by_prefix.get(prefix)

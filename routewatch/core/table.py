@@ -1,0 +1,183 @@
+"""Per-peer route state for the prefixes routewatch cares about.
+
+A route is keyed by (peer session, SAFI, prefix, ADD-PATH path id), as the
+routers themselves key it. Visibility is derived from this state, never from
+counting withdrawal messages: a peer that never sent a withdrawal but lost
+its session has no route, and a peer that withdrew and re-announced has one.
+
+Memory matters (a full table is ~1M prefixes x hundreds of peers): peers are
+interned to small ints, a route is one dict entry from the peer's own index
+object (or a packed int for multicast and ADD-PATH) to an interned AS path, so a
+route costs about one dict slot and no object of its own. There is no reverse
+index from peer to prefixes: a session reset scans the tracked prefixes, which
+is rare and cheap next to carrying an index entry for every route.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from routewatch.model import AsPath, Peer, Prefix, RouteAnnouncement, RouteWithdrawal, Safi, origin_asns
+
+_PATH_ID_BITS = 32
+_SAFI_BITS = 8
+_PACKED = 1 << 62
+
+
+def route_key(peer_index: int, safi: int, path_id: int) -> int:
+    """One int naming (peer, SAFI, path id) within a prefix.
+
+    The common case (unicast, no ADD-PATH) is the peer index itself, an int
+    object shared by every route of the peer, so such a route allocates
+    nothing but its dict slot. Other routes pack all three above bit 62.
+    """
+    if safi == Safi.UNICAST and not path_id:
+        return peer_index
+    return _PACKED | (((peer_index << _SAFI_BITS) | (safi & 0xFF)) << _PATH_ID_BITS) | (path_id & 0xFFFFFFFF)
+
+
+def key_peer(key: int) -> int:
+    return key if key < _PACKED else (key ^ _PACKED) >> (_PATH_ID_BITS + _SAFI_BITS)
+
+
+def key_safi(key: int) -> int:
+    return Safi.UNICAST if key < _PACKED else (key >> _PATH_ID_BITS) & 0xFF
+
+
+def key_path_id(key: int) -> int:
+    return 0 if key < _PACKED else key & 0xFFFFFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route as a query returns it."""
+
+    peer: Peer
+    prefix: Prefix
+    as_path: AsPath
+    safi: int
+    path_id: int
+
+
+class RouteTable:
+    """Routes by prefix and peer; sessions; nothing about time or thresholds."""
+
+    def __init__(self) -> None:
+        self.peers: list[Peer] = []
+        self._peer_index: dict[Peer, int] = {}
+        self._routes: dict[Prefix, dict[int, AsPath]] = {}
+        self._paths: dict[AsPath, AsPath] = {}
+        self._packed_peers: set[int] = set()
+
+    def peer_index(self, peer: Peer) -> int:
+        index = self._peer_index.get(peer)
+        if index is None:
+            index = len(self.peers)
+            self.peers.append(peer)
+            self._peer_index[peer] = index
+        return index
+
+    def intern_path(self, path: AsPath) -> AsPath:
+        return self._paths.setdefault(path, path)
+
+    # -- updates ------------------------------------------------------------------
+
+    def announce(self, event: RouteAnnouncement) -> int:
+        """Store the route; returns the peer index."""
+        index = self.peer_index(event.peer)
+        routes = self._routes.get(event.prefix)
+        if routes is None:
+            routes = self._routes[event.prefix] = {}
+        key = route_key(index, event.safi, event.path_id)
+        routes[key] = self.intern_path(event.as_path)
+        if key is not index:
+            self._packed_peers.add(index)
+        return index
+
+    def restore_route(self, prefix: Prefix, key: int, path: AsPath) -> None:
+        """Put back a saved route (state restore)."""
+        peer = key_peer(key)
+        self._routes.setdefault(prefix, {})[route_key(self.peer_index(self.peers[peer]), key_safi(key),
+                                                      key_path_id(key))] = self.intern_path(path)
+        if key >= _PACKED:
+            self._packed_peers.add(peer)
+
+    def withdraw(self, event: RouteWithdrawal) -> int:
+        """Drop the route if present; returns the peer index."""
+        index = self.peer_index(event.peer)
+        routes = self._routes.get(event.prefix)
+        if routes is not None:
+            routes.pop(route_key(index, event.safi, event.path_id), None)
+            if not routes:
+                del self._routes[event.prefix]
+        return index
+
+    def drop_peer(self, peer: Peer) -> set[Prefix]:
+        """A session went down: every route of the peer goes. Returns the prefixes touched."""
+        index = self.peer_index(peer)
+        touched: set[Prefix] = set()
+        packed = index in self._packed_peers
+        for prefix, routes in list(self._routes.items()):
+            if packed:
+                keys = [k for k in routes if key_peer(k) == index]
+            else:
+                keys = [index] if index in routes else []
+            if not keys:
+                continue
+            touched.add(prefix)
+            for key in keys:
+                del routes[key]
+            if not routes:
+                del self._routes[prefix]
+        return touched
+
+    # -- queries ------------------------------------------------------------------
+
+    def raw_routes(self, prefix: Prefix) -> dict[int, AsPath]:
+        """The packed-key routes of a prefix (read-only by convention)."""
+        return self._routes.get(prefix, {})
+
+    def unicast_paths_by_peer(self, prefix: Prefix) -> dict[int, list[AsPath]]:
+        """Peer index -> its unicast paths for ``prefix`` (several with ADD-PATH)."""
+        result: dict[int, list[AsPath]] = {}
+        for key, path in self._routes.get(prefix, {}).items():
+            if key_safi(key) == Safi.UNICAST:
+                result.setdefault(key_peer(key), []).append(path)
+        return result
+
+    def peer_unicast_paths(self, prefix: Prefix, peer: int) -> list[AsPath]:
+        """One peer's unicast paths for ``prefix``: one lookup, unless the peer has packed keys."""
+        routes = self._routes.get(prefix)
+        if not routes:
+            return []
+        if peer not in self._packed_peers:
+            path = routes.get(route_key(peer, Safi.UNICAST, 0))
+            return [path] if path is not None else []
+        return [p for k, p in routes.items() if key_peer(k) == peer and key_safi(k) == Safi.UNICAST]
+
+    def origin_counts(self, prefix: Prefix) -> Counter[int]:
+        """How many unicast routes of ``prefix`` name each origin AS (an AS_SET counts each member)."""
+        origins: Counter[int] = Counter()
+        for key, path in self._routes.get(prefix, {}).items():
+            if key_safi(key) == Safi.UNICAST:
+                origins.update(origin_asns(path))
+        return origins
+
+    def routes(self, prefix: Prefix) -> Iterator[Route]:
+        for key, path in self._routes.get(prefix, {}).items():
+            yield Route(self.peers[key_peer(key)], prefix, path, key_safi(key), key_path_id(key))
+
+    def prefixes(self) -> Iterator[Prefix]:
+        return iter(list(self._routes))
+
+    def prefixes_within(self, prefix: Prefix) -> list[Prefix]:
+        """Known prefixes at or under ``prefix`` (a scan: for one-off queries, not the hot path)."""
+        return [p for p in self._routes if p.version == prefix.version and p.subnet_of(prefix)]  # type: ignore[arg-type]
+
+    def route_count(self) -> int:
+        return sum(len(routes) for routes in self._routes.values())
+
+    def __contains__(self, prefix: Prefix) -> bool:
+        return prefix in self._routes

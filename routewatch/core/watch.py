@@ -1,0 +1,241 @@
+"""What routewatch watches: prefixes with their expected origins, and addresses.
+
+A ``WatchSet`` answers three questions fast, because they are asked for every
+element of a feed or an archive:
+
+- is this prefix relevant at all (at or under a watched prefix, or covering a
+  watched address)? Unwatched elements are dropped before any object is built;
+- which watched prefix is the most specific one covering it?
+- which origins are expected there?
+
+Prefixes found for a watched ASN are added while the data flows, up to the
+ASN's cap; what goes over the cap is counted, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from routewatch.config.schema import Config, Thresholds
+from routewatch.model import Address, AsPath, AsSet, Prefix, prefix_key
+
+_BITS = {4: 32, 6: 128}
+_BUCKET_BITS = {4: 16, 6: 32}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedPrefix:
+    """A prefix whose visibility is tracked and exported.
+
+    ``source`` says why it is watched: ``config``, ``asn:<N>`` (found in the
+    data for a watched ASN) or ``zone:<zone>`` (it serves a nameserver).
+    """
+
+    prefix: Prefix
+    origins: AsSet
+    thresholds: Thresholds
+    description: str = ""
+    group: str = "default"
+    ignore_more_specifics: bool = False
+    source: str = "config"
+    exported: bool = True
+
+    def path_expected(self, path: AsPath) -> bool:
+        """Does ``path`` end at an expected origin? An AS_SET origin is expected only when every member is.
+
+        Reads the last hop instead of building an origin set: asked for every update.
+        """
+        if not path:
+            return False
+        last = path[-1]
+        if type(last) is int:
+            return last in self.origins
+        return bool(last) and last <= self.origins  # type: ignore[operator]
+
+
+class WatchSet:
+    """The watched prefixes and addresses, with fast relevance and covering lookups."""
+
+    def __init__(
+        self,
+        prefixes: Iterable[WatchedPrefix] = (),
+        *,
+        asns: dict[int, int] | None = None,
+        asn_thresholds: Thresholds | None = None,
+        asn_ignore_more_specifics: frozenset[int] = frozenset(),
+    ) -> None:
+        self._by_key: dict[tuple[int, int, int], WatchedPrefix] = {}
+        # Lengths at or past the bucket length are only searched when the prefix's
+        # top bits match a bucket of some watched prefix: most of a full table
+        # falls outside every bucket and is rejected with one set lookup.
+        self._long: dict[int, list[int]] = {4: [], 6: []}
+        self._short: dict[int, list[int]] = {4: [], 6: []}
+        self._buckets: dict[int, set[int]] = {4: set(), 6: set()}
+        self._covering_addresses: set[tuple[int, int, int]] = set()
+        self._addresses: set[Address] = set()
+        self.asn_caps: dict[int, int] = dict(asns or {})
+        self.asn_prefix_count: Counter[int] = Counter()
+        self.asn_over_cap: Counter[int] = Counter()
+        self._asn_over_cap_seen: set[tuple[int, Prefix]] = set()
+        self._asn_thresholds = asn_thresholds or Thresholds()
+        self._asn_ignore_ms = asn_ignore_more_specifics
+        #: Bumped by every change, so callers can cache answers until the next one.
+        self.version = 0
+        for watched in prefixes:
+            self.add(watched)
+
+    @classmethod
+    def from_config(cls, config: Config) -> WatchSet:
+        watches = [
+            WatchedPrefix(
+                prefix=p.prefix,
+                origins=frozenset(p.asn),
+                thresholds=config.thresholds_for(p),
+                description=p.description,
+                group=p.group,
+                ignore_more_specifics=p.ignore_more_specifics,
+            )
+            for p in config.prefixes
+        ]
+        watch = cls(
+            watches,
+            asns={a.asn: a.max_prefixes for a in config.asns},
+            asn_thresholds=config.bgp.thresholds,
+            asn_ignore_more_specifics=frozenset(a.asn for a in config.asns if a.ignore_more_specifics),
+        )
+        for zone in config.zones:
+            for address, service in zone.service_prefixes.items():
+                watch.add_address(ipaddress.ip_address(address))
+                for prefix in service:
+                    watch.add_service_prefix(prefix, frozenset(), zone.zone, zone.watch_nameserver_prefixes,
+                                             config.bgp.thresholds)
+        return watch
+
+    # -- membership ---------------------------------------------------------------
+
+    def add(self, watched: WatchedPrefix) -> None:
+        """Watch a prefix (replacing an earlier entry for the same prefix)."""
+        self.version += 1
+        self._by_key[prefix_key(watched.prefix)] = watched
+        version, value, length = prefix_key(watched.prefix)
+        bucket_bits = _BUCKET_BITS[version]
+        lengths = self._long if length >= bucket_bits else self._short
+        if length not in lengths[version]:
+            lengths[version] = sorted([*lengths[version], length], reverse=True)
+        if length >= bucket_bits:
+            self._buckets[version].add(value >> (_BITS[version] - bucket_bits))
+
+    def add_service_prefix(
+        self, prefix: Prefix, origins: AsSet, zone: str, exported: bool, thresholds: Thresholds | None = None
+    ) -> WatchedPrefix:
+        """Track a prefix that serves a nameserver; exported only when the zone asks for it.
+
+        Empty ``origins`` means "learn them from the data" (see ``Monitor``).
+        """
+        existing = self.get(prefix)
+        if existing is not None:
+            return existing
+        watched = WatchedPrefix(prefix, origins, thresholds or self._asn_thresholds,
+                                description=f"serves a nameserver of {zone}", source=f"zone:{zone}",
+                                exported=exported)
+        self.add(watched)
+        return watched
+
+    def add_address(self, address: Address) -> None:
+        """Track every route covering ``address`` (a nameserver's), whoever originates it."""
+        if address in self._addresses:
+            return
+        self.version += 1
+        self._addresses.add(address)
+        bits = _BITS[address.version]
+        value = int(address)
+        for length in range(bits + 1):
+            masked = (value >> (bits - length)) << (bits - length) if length else 0
+            self._covering_addresses.add((address.version, masked, length))
+
+    @property
+    def default_thresholds(self) -> Thresholds:
+        return self._asn_thresholds
+
+    @property
+    def addresses(self) -> frozenset[Address]:
+        return frozenset(self._addresses)
+
+    def get(self, prefix: Prefix) -> WatchedPrefix | None:
+        return self._by_key.get(prefix_key(prefix))
+
+    def __iter__(self) -> Iterator[WatchedPrefix]:
+        return iter(list(self._by_key.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    # -- the hot path -------------------------------------------------------------
+
+    def covering(self, version: int, value: int, length: int) -> WatchedPrefix | None:
+        """The most specific watched prefix at or above (version, value, length)."""
+        bits = _BITS[version]
+        by_key = self._by_key
+        bucket_bits = _BUCKET_BITS[version]
+        if length >= bucket_bits and (value >> (bits - bucket_bits)) in self._buckets[version]:
+            for watched_length in self._long[version]:
+                if watched_length <= length:
+                    shift = bits - watched_length
+                    found = by_key.get((version, (value >> shift) << shift, watched_length))
+                    if found is not None:
+                        return found
+        for watched_length in self._short[version]:
+            if watched_length <= length:
+                shift = bits - watched_length
+                found = by_key.get((version, (value >> shift) << shift if watched_length else 0, watched_length))
+                if found is not None:
+                    return found
+        return None
+
+    def covering_prefix(self, prefix: Prefix) -> WatchedPrefix | None:
+        return self.covering(*prefix_key(prefix))
+
+    def relevant(self, version: int, value: int, length: int) -> bool:
+        """Is this prefix worth a route-table entry? (Also used as the MRT reader's filter.)
+
+        With watched ASNs every prefix is relevant, because any of them may turn
+        out to be originated by the ASN; the origin is checked by the caller.
+        """
+        if self.asn_caps:
+            return True
+        if (version, value, length) in self._covering_addresses:
+            return True
+        return self.covering(version, value, length) is not None
+
+    def covers_address(self, prefix: Prefix) -> bool:
+        return prefix_key(prefix) in self._covering_addresses
+
+    # -- prefixes found for watched ASNs -----------------------------------------
+
+    def discover(self, prefix: Prefix, origins: AsSet) -> WatchedPrefix | None:
+        """Watch ``prefix`` if a watched ASN originates it; None when not applicable or over the cap."""
+        for asn in origins:
+            cap = self.asn_caps.get(asn)
+            if cap is None:
+                continue
+            existing = self.get(prefix)
+            if existing is not None:
+                return existing
+            if self.asn_prefix_count[asn] >= cap:
+                if (asn, prefix) not in self._asn_over_cap_seen:
+                    self._asn_over_cap_seen.add((asn, prefix))
+                    self.asn_over_cap[asn] += 1
+                return None
+            self.asn_prefix_count[asn] += 1
+            watched = WatchedPrefix(
+                prefix, frozenset((asn,)), self._asn_thresholds,
+                description=f"originated by AS{asn}",
+                ignore_more_specifics=asn in self._asn_ignore_ms,
+                source=f"asn:{asn}",
+            )
+            self.add(watched)
+            return watched
+        return None

@@ -1,0 +1,172 @@
+"""Save and restore the core's state, so a restart neither forgets an outage nor pages again.
+
+What survives: the routes, each watched prefix's baseline (holders, recent
+holders, a frozen baseline and an open withdrawal), anomaly detections that are
+open, session and collector health, learned service prefixes and origins, and
+data time. The file is JSON (versioned), written atomically: a crash while
+saving leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from routewatch.core.detection import Detection, DetectionKind
+from routewatch.core.engine import Monitor
+from routewatch.core.table import key_path_id, key_peer, key_safi, route_key
+from routewatch.core.visibility import ESTABLISHED
+from routewatch.core.watch import WatchedPrefix
+from routewatch.model import AsPath, Peer, parse_prefix
+
+FORMAT_VERSION = 1
+
+
+def _path_out(path: AsPath) -> list[Any]:
+    return [sorted(hop) if isinstance(hop, frozenset) else hop for hop in path]
+
+
+def _path_in(raw: list[Any]) -> AsPath:
+    return tuple(frozenset(hop) if isinstance(hop, list) else int(hop) for hop in raw)
+
+
+def _detection_out(d: Detection) -> dict[str, Any]:
+    return {"kind": d.kind.value, "prefix": str(d.prefix), "watched": str(d.watched), "start": d.start,
+            "description": d.description, "evidence": d.evidence}
+
+
+def _detection_in(raw: dict[str, Any]) -> Detection:
+    return Detection(DetectionKind(raw["kind"]), parse_prefix(raw["prefix"]), parse_prefix(raw["watched"]),
+                     raw["start"], description=raw.get("description", ""), evidence=raw.get("evidence", {}))
+
+
+def dump_state(monitor: Monitor) -> dict[str, Any]:
+    """The monitor's state as plain data."""
+    table = monitor.table
+    routes = {
+        str(prefix): [[key_peer(k), key_safi(k), key_path_id(k), _path_out(path)]
+                      for k, path in table.raw_routes(prefix).items()]
+        for prefix in table.prefixes()
+    }
+    trackers = {
+        str(prefix): {
+            "origins": sorted(t.watched.origins),
+            "source": t.watched.source,
+            "description": t.watched.description,
+            "exported": t.watched.exported,
+            "holders": [[p, None if since == ESTABLISHED else since] for p, since in t.holders.items()],
+            "last_held": [[p, last] for p, last in t.last_held.items()],
+            "frozen": sorted(t.frozen) if t.frozen is not None else None,
+            "below_since": t.below_since,
+            "open": _detection_out(t.open) if t.open else None,
+            "ever_seen": t.ever_seen,
+        }
+        for prefix, t in monitor.visibility.items()
+    }
+    addresses = {
+        str(a): {"service": [str(p) for p in t.service], "learning": t.learning, "origins": sorted(t.origins),
+                 "zone": t.zone, "exported": t.exported}
+        for a, t in monitor.addresses.items()
+    }
+    s = monitor.sessions
+    return {
+        "version": FORMAT_VERSION,
+        "now": monitor.now,
+        "peers": [[p.collector, p.address, p.asn] for p in table.peers],
+        "routes": routes,
+        "trackers": trackers,
+        "anomalies": [_detection_out(d) for d in monitor.anomalies.open_detections()],
+        "addresses": addresses,
+        "sessions": {"down": sorted(s.down), "settle_until": [[p, t] for p, t in s.settle_until.items()],
+                     "stale": sorted(s.stale_collectors), "known": sorted(s.known_collectors)},
+        "asn_prefix_count": {str(k): v for k, v in monitor.watch.asn_prefix_count.items()},
+    }
+
+
+def load_state(monitor: Monitor, state: dict[str, Any]) -> None:
+    """Restore ``state`` into a freshly built monitor (same config) without raising detections again."""
+    if state.get("version") != FORMAT_VERSION:
+        raise ValueError(f"unsupported state format version {state.get('version')!r}")
+    table = monitor.table
+    for collector, address, asn in state["peers"]:
+        table.peer_index(Peer(collector, address, asn))
+    for text, entries in state["routes"].items():
+        prefix = parse_prefix(text)
+        for peer, safi, path_id, path in entries:
+            table.restore_route(prefix, route_key(peer, safi, path_id), _path_in(path))
+    for text, raw in state["trackers"].items():
+        prefix = parse_prefix(text)
+        watched = monitor.watch.get(prefix)
+        if watched is None or (not watched.origins and raw["origins"]):
+            watched = WatchedPrefix(prefix, frozenset(raw["origins"]),
+                                    watched.thresholds if watched else monitor.watch.default_thresholds,
+                                    description=raw["description"], source=raw["source"], exported=raw["exported"])
+            monitor.watch.add(watched)
+        monitor.track(watched, from_table=False)
+        t = monitor.visibility[prefix]
+        t.holders = {table.peer_index(table.peers[int(p)]): ESTABLISHED if since is None else since
+                     for p, since in raw["holders"]}
+        t.last_held = {int(p): last for p, last in raw["last_held"]}
+        t.frozen = frozenset(raw["frozen"]) if raw["frozen"] is not None else None
+        t.below_since = raw["below_since"]
+        t.open = _detection_in(raw["open"]) if raw["open"] else None
+        t.ever_seen = raw["ever_seen"]
+        t.restored()
+    for text, raw in state["addresses"].items():
+        address = ipaddress.ip_address(text)
+        monitor.add_address(address, (), raw["zone"], raw["exported"])
+        tracker = monitor.addresses[address]
+        tracker.service = {parse_prefix(p) for p in raw["service"]}
+        tracker.learning = raw["learning"]
+        tracker.origins = frozenset(raw["origins"])
+    s = monitor.sessions
+    s.down = set(state["sessions"]["down"])
+    s.settle_until = {int(p): t for p, t in state["sessions"]["settle_until"]}
+    for until in s.settle_until.values():
+        monitor.schedule(until, None)  # the settle ends even if nothing arrives
+    s.stale_collectors = set(state["sessions"]["stale"])
+    s.known_collectors = set(state["sessions"]["known"])
+    for asn, count in state["asn_prefix_count"].items():
+        monitor.watch.asn_prefix_count[int(asn)] = count
+    monitor.now = state["now"]
+    monitor.restore_anomalies([_detection_in(raw) for raw in state["anomalies"]])
+
+
+def encode_state(monitor: Monitor) -> bytes:
+    """The state as the bytes of a state file."""
+    return orjson.dumps(dump_state(monitor))
+
+
+def write_state(path: str | Path, data: bytes) -> None:
+    """Write a state file atomically (temporary file in the same directory, synced, then renamed)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".routewatch-state-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_state(monitor: Monitor, path: str | Path) -> None:
+    """Encode and write the state at once (shutdown, tests)."""
+    write_state(path, encode_state(monitor))
+
+
+def restore_state(monitor: Monitor, path: str | Path) -> bool:
+    """Load a saved state if the file exists; returns whether it did."""
+    target = Path(path)
+    if not target.exists():
+        return False
+    load_state(monitor, orjson.loads(target.read_bytes()))
+    return True

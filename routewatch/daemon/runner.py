@@ -1,0 +1,333 @@
+"""``routewatch run``: one asyncio process wiring the BGP sources, the DNS probes, the core and the exporter.
+
+Shape: the core (a ``Monitor``) lives in the event loop thread and is only
+touched there. Sources and the DNS prober are supervised components of a
+*generation* (one per loaded config); the exporter serves from its own thread
+and reads only the snapshots the publisher swaps in every second. SIGTERM and
+SIGINT stop everything cleanly (state saved if configured); SIGHUP loads the
+config again and, when it is valid, replaces the generation while the core's
+state carries over; when it is not, the old config keeps running and
+``routewatch_config_last_reload_successful`` drops to 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from routewatch import __version__
+from routewatch.config.schema import Config, load_config
+from routewatch.daemon.bootstrap import bootstrap_from_mrt
+from routewatch.daemon.logs import DetectionLog, configure_logging
+from routewatch.daemon.persist import encode_state, restore_state, save_state, write_state
+from routewatch.daemon.supervise import Supervisor
+from routewatch.daemon.tapped import TappedMonitor, build_monitor, carry_over
+from routewatch.daemon.wiring import SnapshotRoutes, bgpstream_work, is_live, live_bgp_work
+from routewatch.dns.service import DnsMonitor
+from routewatch.errors import RoutewatchError
+from routewatch.exporter.exposition import Exposition
+from routewatch.exporter.server import MetricsServer
+from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
+from routewatch.exporter.webconfig import WebConfig, load_web_config
+from routewatch.sources.health import SourceHealth
+from routewatch.sources.mrt.feed import MrtFeed
+
+log = logging.getLogger(__name__)
+
+PUBLISH_INTERVAL = 1.0
+"""Seconds between snapshot swaps (and, for live feeds, clock ticks of the core)."""
+SHUTDOWN_GRACE = 10.0
+
+
+@dataclass
+class Generation:
+    """The parts built from one config; replaced whole on reload."""
+
+    config: Config
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    health: dict[str, Callable[[], SourceHealth | tuple[SourceHealth, ...]]] = field(default_factory=dict)
+    dns: DnsMonitor | None = None
+    registered: set[str] = field(default_factory=set)
+
+
+class Daemon:
+    """Runs until SIGTERM/SIGINT (or :meth:`request_stop`); returns the process exit code."""
+
+    def __init__(self, config_path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.config_path = Path(config_path)
+        self._clock = clock
+        self._stop = asyncio.Event()
+        self._reload = asyncio.Event()
+        self.box = SnapshotBox(ExportState(ProcessStatus(__version__)))
+        self.supervisor = Supervisor(on_change=self._publish_process)
+        self._reload_ok = True
+        self._reload_time: float | None = None
+        self.server: MetricsServer | None = None
+        self._exporter_stop = asyncio.Event()
+        self._exporter_task: asyncio.Task[None] | None = None
+        self._replayed: dict[str, set[str]] = {}
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def run(self) -> int:
+        config = load_config(self.config_path)
+        web = _web_config(config)
+        configure_logging(config.logging)
+        self.config = config
+        self.detections = DetectionLog(config.logging.detection_log)
+        self.monitor = await self._start_core(config)
+        self._reload_time = self._clock()
+        self._publish_process()
+        self.server = MetricsServer(Exposition(self.box), config.exporter.listen, config.exporter.port, web)
+        self._start_exporter()
+        self._install_signals()
+        self.generation = self._start_generation(config)
+        background = [asyncio.create_task(self._publish_loop()), asyncio.create_task(self._save_loop()),
+                      asyncio.create_task(self._reload_loop())]
+        log.info("routewatch %s running with %s", __version__, self.config_path)
+        await self._stop.wait()
+        log.info("shutting down")
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await self._stop_generation(self.generation)
+        self._save_state()
+        self._exporter_stop.set()
+        if self._exporter_task is not None:
+            await asyncio.gather(self._exporter_task, return_exceptions=True)
+        self.detections.close()
+        return 0
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+
+    # -- the core -------------------------------------------------------------------
+
+    async def _start_core(self, config: Config) -> TappedMonitor:
+        needs_snapshot = any(is_live(s) and s.type != "mrt" for s in config.sources)
+        monitor = build_monitor(config, bootstrapped=not needs_snapshot)
+        monitor.sink = self.detections.write
+        restored = False
+        if config.state.path is not None:
+            try:
+                restored = restore_state(monitor, config.state.path)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.error("cannot restore state from %s, starting without it: %s", config.state.path, exc)
+                monitor = build_monitor(config, bootstrapped=not needs_snapshot)
+                monitor.sink = self.detections.write
+            if restored:
+                monitor.bootstrapped = True
+                log.info("state restored from %s (data time %.0f)", config.state.path, monitor.now)
+        files = config.bgp.bootstrap.mrt_files
+        if files and not restored:
+            # Once, at start, and never over a restored state (that would bring back routes withdrawn
+            # since the dump): a RIB dump counts as established, the update files after it do not.
+            report = bootstrap_from_mrt(monitor, files)
+            monitor.bootstrapped = True
+            log.info("bootstrapped from %d MRT files (%d events)", len(files), report.events)
+        return monitor
+
+    def deliver(self, events: list) -> None:  # type: ignore[type-arg]
+        """Where sources hand their events (in the event loop thread)."""
+        self.monitor.apply_all(events)
+
+    # -- generations: sources and DNS -----------------------------------------------
+
+    def _start_generation(self, config: Config) -> Generation:
+        gen = Generation(config)
+        for source in config.sources:
+            name = f"source:{source.name}"
+            if source.type == "mrt":
+                feed = MrtFeed(source, self.deliver, clock=self._clock,
+                               done=self._replayed.setdefault(source.name, set()))
+                gen.health[source.name] = feed.health
+                self._spawn(gen, name, lambda f=feed: f.run(gen.stop))  # type: ignore[misc]
+            elif source.type == "bgpstream":
+                self._spawn(gen, name, bgpstream_work(source, self.deliver, gen.health, gen.stop, self._clock,
+                                                      self.monitor.watch))
+            else:
+                self._spawn(gen, name, live_bgp_work(config, source, lambda: self.monitor, gen.health, gen.stop,
+                                                     self._clock))
+        if config.zones:
+            gen.dns = DnsMonitor(config, routes=SnapshotRoutes(self.box))
+            dns = gen.dns
+            self._spawn(gen, "dns", lambda: dns.run(gen.stop))
+        return gen
+
+    def _spawn(self, gen: Generation, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        gen.tasks.append(asyncio.create_task(self.supervisor.supervise(name, work, gen.stop), name=name))
+
+    async def _stop_generation(self, gen: Generation) -> None:
+        gen.stop.set()
+        done, pending = await asyncio.wait(gen.tasks, timeout=SHUTDOWN_GRACE) if gen.tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in gen.tasks:
+            self.supervisor.forget(task.get_name())
+
+    def _register_dns_targets(self, gen: Generation) -> None:
+        """Follow the routes of every nameserver address DNS discovery found (once per address)."""
+        if gen.dns is None:
+            return
+        zones = {z.zone: z for z in gen.config.zones}
+        for target in gen.dns.targets():
+            key = f"{target.zone} {target.address}"
+            if key in gen.registered or target.zone not in zones:
+                continue
+            gen.registered.add(key)
+            zone = zones[target.zone]
+            self.monitor.add_address(ipaddress.ip_address(target.address),
+                                     zone.service_prefixes.get(target.address, []), zone.zone,
+                                     zone.watch_nameserver_prefixes)
+
+    # -- exporter -------------------------------------------------------------------
+
+    def _start_exporter(self) -> None:
+        server = self.server
+        assert server is not None
+        stop = self._exporter_stop
+
+        async def serve() -> None:
+            server.start()
+            try:
+                await stop.wait()
+            finally:
+                await asyncio.to_thread(server.stop)  # joins the server thread: not on the loop
+
+        self._exporter_task = asyncio.create_task(self.supervisor.supervise("exporter", serve, stop))
+
+    # -- periodic work --------------------------------------------------------------
+
+    async def _publish_loop(self) -> None:
+        while True:
+            try:
+                self.publish()
+            except Exception:  # noqa: BLE001 - stale metrics are better than none: log and keep publishing
+                log.exception("publishing snapshots failed")
+            await asyncio.sleep(PUBLISH_INTERVAL)
+
+    def publish(self) -> None:
+        """Swap in fresh snapshots (and move a live core's clock to now)."""
+        gen = self.generation
+        self._register_dns_targets(gen)
+        if any(is_live(s) for s in gen.config.sources):
+            self.monitor.advance(self._clock())
+        sources: list[SourceHealth] = []
+        for provider in gen.health.values():
+            health = provider()
+            sources.extend(health if isinstance(health, tuple) else (health,))
+        self.box.update(core=self.monitor.snapshot(), dns=gen.dns.snapshot() if gen.dns else None,
+                        sources=tuple(sources), max_collectors=gen.config.limits.max_collectors)
+
+    def _publish_process(self) -> None:
+        self.box.update(process=ProcessStatus(__version__, self._reload_ok, self._reload_time,
+                                              self.supervisor.statuses()))
+
+    async def _save_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.state.save_interval)
+            path = self.config.state.path
+            if path is None:
+                continue
+            try:
+                # the state is read on the loop (consistent), written and synced off it
+                await asyncio.to_thread(write_state, path, encode_state(self.monitor))
+            except OSError as exc:
+                log.error("cannot save state to %s: %s", path, exc)
+            except Exception:  # noqa: BLE001 - a failed save must not stop later saves
+                log.exception("saving state failed")
+
+    def _save_state(self) -> None:
+        path = self.config.state.path
+        if path is None:
+            return
+        try:
+            save_state(self.monitor, path)
+        except OSError as exc:
+            log.error("cannot save state to %s: %s", path, exc)
+
+    # -- reload ---------------------------------------------------------------------
+
+    async def _reload_loop(self) -> None:
+        while True:
+            await self._reload.wait()
+            self._reload.clear()
+            try:
+                await self.reload()
+            except Exception:  # noqa: BLE001 - the next SIGHUP must still be heard
+                log.exception("reload failed")
+                self._reload_ok = False
+                self._publish_process()
+
+    async def reload(self) -> bool:
+        """Load the config file again; keep the running one when the new one is invalid."""
+        try:
+            config = load_config(self.config_path)
+            web = _web_config(config)
+        except RoutewatchError as exc:
+            log.error("reload rejected, the previous configuration stays in force: %s", exc)
+            self._reload_ok = False
+            self._publish_process()
+            return False
+        old = self.config
+        await self._stop_generation(self.generation)
+        try:
+            monitor = carry_over(self.monitor, config)
+            detections = (DetectionLog(config.logging.detection_log)
+                          if config.logging.detection_log != old.logging.detection_log else None)
+        except (OSError, RoutewatchError, ValueError) as exc:
+            log.error("reload failed, the previous configuration stays in force: %s", exc)
+            self.generation = self._start_generation(old)
+            self._reload_ok = False
+            self._publish_process()
+            return False
+        configure_logging(config.logging)
+        if detections is not None:
+            self.detections.close()
+            self.detections = detections
+        self.monitor = monitor
+        self.monitor.sink = self.detections.write
+        self.config = config
+        await self._reconfigure_exporter(old, config, web)
+        self.generation = self._start_generation(config)
+        self._reload_ok = True
+        self._reload_time = self._clock()
+        self._publish_process()
+        self.publish()
+        log.info("configuration reloaded from %s", self.config_path)
+        return True
+
+    async def _reconfigure_exporter(self, old: Config, new: Config, web: WebConfig) -> None:
+        assert self.server is not None
+        if (old.exporter.listen, old.exporter.port) == (new.exporter.listen, new.exporter.port):
+            self.server.configure(web)
+            return
+        self._exporter_stop.set()
+        if self._exporter_task is not None:
+            await asyncio.gather(self._exporter_task, return_exceptions=True)
+        self.supervisor.forget("exporter")
+        self._exporter_stop = asyncio.Event()
+        self.server = MetricsServer(self.server.exposition, new.exporter.listen, new.exporter.port, web)
+        self._start_exporter()
+
+
+def _web_config(config: Config) -> WebConfig:
+    path = config.exporter.web_config_file
+    return load_web_config(path) if path is not None else WebConfig()

@@ -1,0 +1,102 @@
+"""The core as the daemon drives it: every detection change reaches the detection log, whoever applied the event.
+
+Several parts feed one ``Monitor`` (MRT files, the live feed, reconciliation,
+the clock). Rather than trusting each to forward what ``apply`` returned,
+:class:`TappedMonitor` hands every change to a sink at the outermost call, so
+a change is logged exactly once and none is lost. State transfer on reload
+(:func:`carry_over`) keeps routes, baselines and open detections across a
+config change.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from routewatch.config.schema import Config
+from routewatch.core.detection import DetectionChange
+from routewatch.core.engine import Monitor
+from routewatch.daemon.persist import dump_state, load_state
+from routewatch.model import Event, RouteAnnouncement
+
+Sink = Callable[[list[DetectionChange]], None]
+
+
+class TappedMonitor(Monitor):
+    """A ``Monitor`` whose changes also go to ``sink`` (set after construction)."""
+
+    sink: Sink = staticmethod(lambda changes: None)  # type: ignore[assignment]
+    _depth: int = 0
+
+    @contextmanager
+    def _outer(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+
+    def _tap(self, changes: list[DetectionChange]) -> list[DetectionChange]:
+        if self._depth == 0 and changes:
+            self.sink(changes)
+        return changes
+
+    def apply(self, event: Event, *, established: bool = False) -> list[DetectionChange]:
+        with self._outer():
+            changes = super().apply(event, established=established)
+        return self._tap(changes)
+
+    def apply_all(self, events: Iterable[Event], *, established: bool = False) -> list[DetectionChange]:
+        with self._outer():
+            changes = super().apply_all(events, established=established)
+        return self._tap(changes)
+
+    def advance(self, now: float) -> list[DetectionChange]:
+        with self._outer():
+            changes = super().advance(now)
+        return self._tap(changes)
+
+    def flush(self) -> list[DetectionChange]:
+        with self._outer():
+            changes = super().flush()
+        return self._tap(changes)
+
+    def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float
+                  ) -> list[DetectionChange]:
+        with self._outer():
+            changes = super().reconcile(routes, collectors, time)
+        return self._tap(changes)
+
+
+def build_monitor(config: Config, *, bootstrapped: bool) -> TappedMonitor:
+    monitor = TappedMonitor.from_config(config, bootstrapped=bootstrapped)
+    assert isinstance(monitor, TappedMonitor)
+    return monitor
+
+
+def carry_over(old: Monitor, config: Config) -> TappedMonitor:
+    """A monitor for ``config`` holding ``old``'s state, minus the prefixes the new config no longer watches."""
+    new = build_monitor(config, bootstrapped=old.bootstrapped)
+    state = dump_state(old)
+    asns = {f"asn:{a.asn}" for a in config.asns}
+    zones = {f"zone:{z.zone}" for z in config.zones}
+    state["trackers"] = {
+        prefix: raw for prefix, raw in state["trackers"].items()
+        if _still_watched(prefix, raw, new, asns, zones)
+    }
+    state["anomalies"] = [d for d in state["anomalies"] if d["watched"] in state["trackers"]]
+    state["addresses"] = {
+        address: raw for address, raw in state["addresses"].items()
+        if raw["zone"] in {z.zone for z in config.zones} or ipaddress.ip_address(address) in new.addresses
+    }
+    load_state(new, state)
+    return new
+
+
+def _still_watched(prefix: str, raw: dict[str, Any], new: Monitor, asns: set[str], zones: set[str]) -> bool:
+    source = raw["source"]
+    if source == "config":
+        return new.watch.get(ipaddress.ip_network(prefix)) is not None
+    return source in asns or source in zones

@@ -1,0 +1,1 @@
+"""BGP UPDATE path attributes and NLRI on the wire, shared by every source that reads raw BGP."""

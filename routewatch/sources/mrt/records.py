@@ -1,0 +1,398 @@
+"""Decoding of single MRT records (BGP4MP, TABLE_DUMP, TABLE_DUMP_V2) into events.
+
+Each method returns the complete list of events of one record, so that a record
+found malformed half-way yields nothing at all rather than half its routes.
+The prefix filter is applied to NLRI decoded as plain ints, before any Prefix,
+attribute or event object exists: on a replay that watches a few thousand
+prefixes almost every element takes only that short path.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from routewatch.model import Event, Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal
+from routewatch.sources.bgpwire.attributes import (
+    AFI_IPV4,
+    AFI_IPV6,
+    KNOWN_SAFIS,
+    MP_REACH_NLRI,
+    MP_UNREACH_NLRI,
+    AttributeDecoder,
+    MalformedRecord,
+    Nlri,
+    RouteAttributes,
+    decode_nlri,
+    parse_mp_reach,
+    scan_attributes,
+)
+
+PrefixFilter = Callable[[int, int, int], bool]
+
+BGP4MP = 16
+BGP4MP_ET = 17
+TABLE_DUMP = 12
+TABLE_DUMP_V2 = 13
+
+BGP_MESSAGE_TYPES = {1: "OPEN", 2: "UPDATE", 3: "NOTIFICATION", 4: "KEEPALIVE", 5: "ROUTE-REFRESH"}
+
+# BGP4MP subtype -> (4-byte ASNs, ADD-PATH). The *_LOCAL subtypes carry what the
+# collector itself sent, not what the peer announced, and are not routes of the peer.
+_MESSAGE_SUBTYPES = {1: (False, False), 4: (True, False), 8: (False, True), 9: (True, True)}
+_LOCAL_SUBTYPES = frozenset((6, 7, 10, 11))
+_STATE_SUBTYPES = {0: False, 5: True}
+# TABLE_DUMP_V2 RIB subtype -> (AFI, SAFI, ADD-PATH).
+_RIB_SUBTYPES = {
+    2: (AFI_IPV4, 1, False),
+    3: (AFI_IPV4, 2, False),
+    4: (AFI_IPV6, 1, False),
+    5: (AFI_IPV6, 2, False),
+    8: (AFI_IPV4, 1, True),
+    9: (AFI_IPV4, 2, True),
+    10: (AFI_IPV6, 1, True),
+    11: (AFI_IPV6, 2, True),
+}
+PEER_INDEX_TABLE = 1
+_VERSION = {AFI_IPV4: 4, AFI_IPV6: 6}
+_ADDRESS_SIZE = {AFI_IPV4: 4, AFI_IPV6: 16}
+
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_BGP4MP_AS2 = struct.Struct(">HHHH")
+_BGP4MP_AS4 = struct.Struct(">IIHH")
+_STATES = struct.Struct(">HH")
+_RIB_ENTRY = struct.Struct(">HIH")
+_RIB_ENTRY_ADDPATH = struct.Struct(">HIIH")
+
+
+@dataclass(slots=True)
+class MrtStats:
+    """What a read saw; a mutable counter the caller may pass in and inspect.
+
+    ``elements`` counts route elements (one per prefix per UPDATE, one per RIB
+    entry), announced or withdrawn, whether or not the prefix filter accepted
+    them; ``filtered`` is the part it rejected. Session state changes are
+    records but not elements.
+    """
+
+    records: int = 0
+    elements: int = 0
+    filtered: int = 0
+    skipped_messages: dict[str, int] = field(default_factory=dict)
+    unsupported: dict[str, int] = field(default_factory=dict)
+    malformed: int = 0
+    bytes_read: int = 0
+
+    def skip(self, table: dict[str, int], key: str) -> None:
+        table[key] = table.get(key, 0) + 1
+
+
+class RecordDecoder:
+    """Turns the records of one file into events; holds that file's peer index."""
+
+    def __init__(
+        self,
+        collector: str,
+        prefix_filter: PrefixFilter | None,
+        stats: MrtStats,
+        attributes: AttributeDecoder,
+    ) -> None:
+        self.collector = collector
+        self.accept = prefix_filter
+        self.stats = stats
+        self.attrs = attributes
+        self._peers: dict[tuple[bytes, int], Peer] = {}
+        self._peer_index: list[Peer] = []
+
+    def decode(self, data: bytes, start: int, end: int, ts: int, mrt_type: int, subtype: int) -> list[Event]:
+        if mrt_type == BGP4MP:
+            return self._bgp4mp(data, start, end, float(ts), subtype)
+        if mrt_type == BGP4MP_ET:
+            if end - start < 4:
+                raise MalformedRecord("BGP4MP_ET record without microseconds")
+            (micros,) = _U32.unpack_from(data, start)
+            return self._bgp4mp(data, start + 4, end, ts + micros / 1e6, subtype)
+        if mrt_type == TABLE_DUMP_V2:
+            if subtype == PEER_INDEX_TABLE:
+                self._peer_index_table(data, start, end)
+                return []
+            rib = _RIB_SUBTYPES.get(subtype)
+            if rib is not None:
+                return self._rib_v2(data, start, end, float(ts), *rib)
+        elif mrt_type == TABLE_DUMP and subtype in (1, 2, 3, 4):
+            return self._table_dump(data, start, end, float(ts), subtype)
+        self.stats.skip(self.stats.unsupported, f"MRT type {mrt_type} subtype {subtype}")
+        return []
+
+    def peer(self, address: bytes, asn: int) -> Peer:
+        key = (address, asn)
+        peer = self._peers.get(key)
+        if peer is None:
+            peer = Peer(self.collector, self.attrs.address(address), asn)
+            self._peers[key] = peer
+        return peer
+
+    # -- BGP4MP ---------------------------------------------------------------
+
+    def _bgp4mp(self, data: bytes, pos: int, end: int, time: float, subtype: int) -> list[Event]:
+        message = _MESSAGE_SUBTYPES.get(subtype)
+        as4 = message[0] if message is not None else _STATE_SUBTYPES.get(subtype)
+        if as4 is None:
+            key = "LOCAL" if subtype in _LOCAL_SUBTYPES else f"BGP4MP subtype {subtype}"
+            self.stats.skip(self.stats.skipped_messages if subtype in _LOCAL_SUBTYPES else self.stats.unsupported, key)
+            return []
+        header = _BGP4MP_AS4 if as4 else _BGP4MP_AS2
+        if pos + header.size > end:
+            raise MalformedRecord("truncated BGP4MP header")
+        peer_as, _local_as, _ifindex, afi = header.unpack_from(data, pos)
+        size = _ADDRESS_SIZE.get(afi)
+        if size is None:
+            raise MalformedRecord(f"BGP4MP peer address family {afi}")
+        pos += header.size
+        if pos + 2 * size > end:
+            raise MalformedRecord("truncated BGP4MP header")
+        peer = self.peer(data[pos : pos + size], peer_as)
+        pos += 2 * size
+        if message is None:
+            if pos + 4 > end:
+                raise MalformedRecord("truncated BGP4MP state change")
+            old, new = _STATES.unpack_from(data, pos)
+            return [PeerStateChange(time, peer, old, new)]
+        if pos + 19 > end:
+            raise MalformedRecord("truncated BGP message header")
+        (length,) = _U16.unpack_from(data, pos + 16)
+        kind = data[pos + 18]
+        if length < 19 or pos + length > end:
+            raise MalformedRecord(f"BGP message length {length} does not fit its record")
+        if kind != 2:
+            self.stats.skip(self.stats.skipped_messages, BGP_MESSAGE_TYPES.get(kind, f"type {kind}"))
+            return []
+        return self._update(data, pos + 19, pos + length, time, peer, 4 if as4 else 2, message[1])
+
+    def _update(
+        self, data: bytes, pos: int, end: int, time: float, peer: Peer, asn_size: int, add_path: bool
+    ) -> list[Event]:
+        if pos + 2 > end:
+            raise MalformedRecord("truncated UPDATE")
+        (withdrawn_len,) = _U16.unpack_from(data, pos)
+        w_end = pos + 2 + withdrawn_len
+        if w_end + 2 > end:
+            raise MalformedRecord("withdrawn routes overrun the UPDATE")
+        (attr_len,) = _U16.unpack_from(data, w_end)
+        a_start = w_end + 2
+        a_end = a_start + attr_len
+        if a_end > end:
+            raise MalformedRecord("path attributes overrun the UPDATE")
+        spans = scan_attributes(data, a_start, a_end) if attr_len else {}
+        events: list[Event] = []
+        if withdrawn_len:
+            nlri = decode_nlri(data, pos + 2, w_end, AFI_IPV4, add_path)
+            self._withdrawals(events, time, peer, AFI_IPV4, 1, nlri)
+        span = spans.get(MP_UNREACH_NLRI)
+        if span is not None:
+            start, stop = span
+            if stop - start < 3:
+                raise MalformedRecord("truncated MP_UNREACH_NLRI")
+            afi, safi = _U16.unpack_from(data, start)[0], data[start + 2]
+            if self._known_family(afi, safi):
+                nlri = decode_nlri(data, start + 3, stop, afi, add_path)
+                self._withdrawals(events, time, peer, afi, safi, nlri)
+        if a_end < end:
+            nlri = decode_nlri(data, a_end, end, AFI_IPV4, add_path)
+            self._announcements(events, time, peer, AFI_IPV4, 1, nlri, data, spans, asn_size, None)
+        span = spans.get(MP_REACH_NLRI)
+        if span is not None:
+            reach = parse_mp_reach(data, *span)
+            if reach.nlri_start < reach.nlri_end and self._known_family(reach.afi, reach.safi):
+                nlri = decode_nlri(data, reach.nlri_start, reach.nlri_end, reach.afi, add_path)
+                self._announcements(
+                    events, time, peer, reach.afi, reach.safi, nlri, data, spans, asn_size, reach.next_hop
+                )
+        return events
+
+    def _known_family(self, afi: int, safi: int) -> bool:
+        if afi in _VERSION and safi in KNOWN_SAFIS:
+            return True
+        self.stats.skip(self.stats.unsupported, f"AFI {afi} SAFI {safi}")
+        return False
+
+    def _withdrawals(self, events: list[Event], time: float, peer: Peer, afi: int, safi: int, nlri: list[Nlri]) -> None:
+        stats = self.stats
+        stats.elements += len(nlri)
+        accept = self.accept
+        version = _VERSION[afi]
+        prefix = self.attrs.prefix
+        for path_id, plen, net in nlri:
+            if accept is not None and not accept(version, net, plen):
+                stats.filtered += 1
+                continue
+            events.append(RouteWithdrawal(time, peer, prefix(afi, plen, net), safi, path_id))
+
+    def _announcements(
+        self,
+        events: list[Event],
+        time: float,
+        peer: Peer,
+        afi: int,
+        safi: int,
+        nlri: list[Nlri],
+        data: bytes,
+        spans: dict[int, tuple[int, int]],
+        asn_size: int,
+        mp_next_hop: bytes | None,
+    ) -> None:
+        stats = self.stats
+        stats.elements += len(nlri)
+        accept = self.accept
+        version = _VERSION[afi]
+        prefix = self.attrs.prefix
+        attrs: RouteAttributes | None = None
+        for path_id, plen, net in nlri:
+            if accept is not None and not accept(version, net, plen):
+                stats.filtered += 1
+                continue
+            if attrs is None:
+                attrs = self.attrs.decode(data, spans, asn_size, mp_next_hop)
+            events.append(
+                RouteAnnouncement(
+                    time,
+                    peer,
+                    prefix(afi, plen, net),
+                    attrs.as_path,
+                    safi,
+                    path_id,
+                    attrs.origin,
+                    attrs.next_hop,
+                    attrs.communities,
+                    attrs.large_communities,
+                )
+            )
+
+    # -- RIBs -----------------------------------------------------------------
+
+    def _peer_index_table(self, data: bytes, pos: int, end: int) -> None:
+        if pos + 8 > end:
+            raise MalformedRecord("truncated PEER_INDEX_TABLE")
+        (name_len,) = _U16.unpack_from(data, pos + 4)
+        pos += 6 + name_len
+        if pos + 2 > end:
+            raise MalformedRecord("truncated PEER_INDEX_TABLE")
+        (count,) = _U16.unpack_from(data, pos)
+        pos += 2
+        peers: list[Peer] = []
+        for _ in range(count):
+            peer_type = data[pos]
+            size = 16 if peer_type & 1 else 4
+            pos += 5  # type, BGP identifier
+            address = data[pos : pos + size]
+            pos += size
+            if peer_type & 2:
+                (asn,) = _U32.unpack_from(data, pos)
+                pos += 4
+            else:
+                (asn,) = _U16.unpack_from(data, pos)
+                pos += 2
+            if pos > end:
+                raise MalformedRecord("PEER_INDEX_TABLE overruns its record")
+            peers.append(self.peer(address, asn))
+        self._peer_index = peers
+
+    def _rib_v2(self, data: bytes, pos: int, end: int, time: float, afi: int, safi: int, add_path: bool) -> list[Event]:
+        if pos + 5 > end:
+            raise MalformedRecord("truncated RIB record")
+        stop = pos + 5 + ((data[pos + 4] + 7) >> 3)
+        if stop + 2 > end:
+            raise MalformedRecord("truncated RIB record")
+        nlri = decode_nlri(data, pos + 4, stop, afi, False)
+        (count,) = _U16.unpack_from(data, stop)
+        pos = stop + 2
+        stats = self.stats
+        stats.elements += count
+        _, plen, net = nlri[0]
+        if self.accept is not None and not self.accept(_VERSION[afi], net, plen):
+            stats.filtered += count
+            return []
+        prefix = self.attrs.prefix(afi, plen, net)
+        entry = _RIB_ENTRY_ADDPATH if add_path else _RIB_ENTRY
+        events: list[Event] = []
+        for _ in range(count):
+            if pos + entry.size > end:
+                raise MalformedRecord("RIB entry overruns its record")
+            if add_path:
+                index, _originated, path_id, attr_len = entry.unpack_from(data, pos)
+            else:
+                index, _originated, attr_len = entry.unpack_from(data, pos)
+                path_id = 0
+            pos += entry.size
+            stop = pos + attr_len
+            if stop > end:
+                raise MalformedRecord("RIB entry overruns its record")
+            spans = scan_attributes(data, pos, stop)
+            pos = stop
+            mp_next_hop = None
+            span = spans.get(MP_REACH_NLRI)
+            if span is not None:
+                mp_next_hop = parse_mp_reach(data, *span).next_hop
+            attrs = self.attrs.decode(data, spans, 4, mp_next_hop)
+            events.append(
+                RouteAnnouncement(
+                    time,
+                    self._peer_index[index],
+                    prefix,
+                    attrs.as_path,
+                    safi,
+                    path_id,
+                    attrs.origin,
+                    attrs.next_hop,
+                    attrs.communities,
+                    attrs.large_communities,
+                )
+            )
+        return events
+
+    def _table_dump(self, data: bytes, pos: int, end: int, time: float, subtype: int) -> list[Event]:
+        afi = AFI_IPV4 if subtype in (1, 3) else AFI_IPV6
+        asn_size = 4 if subtype in (3, 4) else 2
+        size = _ADDRESS_SIZE[afi]
+        bits = size * 8
+        pos += 4  # view number, sequence number
+        net = int.from_bytes(data[pos : pos + size], "big")
+        plen = data[pos + size]
+        if plen > bits or pos + 2 * size + 8 + asn_size > end:
+            raise MalformedRecord("malformed TABLE_DUMP entry")
+        net &= ~((1 << (bits - plen)) - 1)
+        pos += size + 6  # prefix length, status, originated time
+        address = data[pos : pos + size]
+        pos += size
+        if asn_size == 4:
+            (asn,) = _U32.unpack_from(data, pos)
+        else:
+            (asn,) = _U16.unpack_from(data, pos)
+        (attr_len,) = _U16.unpack_from(data, pos + asn_size)
+        pos += asn_size + 2
+        if pos + attr_len > end:
+            raise MalformedRecord("TABLE_DUMP attributes overrun the record")
+        self.stats.elements += 1
+        if self.accept is not None and not self.accept(_VERSION[afi], net, plen):
+            self.stats.filtered += 1
+            return []
+        spans = scan_attributes(data, pos, pos + attr_len)
+        span = spans.get(MP_REACH_NLRI)
+        mp_next_hop = parse_mp_reach(data, *span).next_hop if span is not None else None
+        attrs = self.attrs.decode(data, spans, asn_size, mp_next_hop)
+        return [
+            RouteAnnouncement(
+                time,
+                self.peer(address, asn),
+                self.attrs.prefix(afi, plen, net),
+                attrs.as_path,
+                1,
+                0,
+                attrs.origin,
+                attrs.next_hop,
+                attrs.communities,
+                attrs.large_communities,
+            )
+        ]

@@ -1,0 +1,1 @@
+"""RIPE RIS Live: the websocket connection, the client and the message parser."""

@@ -1,0 +1,1 @@
+"""One-off answers over the core: prefix and ASN reports, config generation, archive replay, plots."""

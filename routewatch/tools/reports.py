@@ -1,0 +1,371 @@
+"""One-off answers to "is this prefix (or this AS's prefixes) visible, and from where?".
+
+The answer is read from the same pure core the daemon runs: events (an MRT
+replay, a RIPEstat looking glass, BGPStream) go into a :class:`Monitor`, and the
+report reads its snapshot and route table. So ``check prefix`` on an archive
+and the metrics of a replay of the same archive cannot disagree.
+
+Visible peers are the core's: peers whose current unicast route for the exact
+prefix has an expected origin (with no expected origin: any route). The
+degradation ratio divides them by the peers that carried the prefix at some
+point in the data and whose session did not go down afterwards (a session reset
+is not a withdrawal); from RIPEstat it is RIPEstat's own visibility.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from routewatch.config.schema import Thresholds
+from routewatch.core.engine import Monitor
+from routewatch.core.snapshot import CoreSnapshot
+from routewatch.core.table import RouteTable
+from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.model import (
+    AsPath,
+    Event,
+    Peer,
+    PeerStateChange,
+    Prefix,
+    RouteAnnouncement,
+    Safi,
+    format_as_path,
+    origin_asns,
+)
+from routewatch.sources.ripestat import RoutingStatus
+
+#: Exit code of a check that could not be run (no data, RIPEstat unreachable, ...).
+EXIT_UNCHECKED = 3
+SAMPLE_PATHS = 3
+
+
+class Verdict(StrEnum):
+    VISIBLE = "visible"
+    DEGRADED = "degraded"
+    NOT_VISIBLE = "not-visible"
+    UNEXPECTED_ORIGIN = "unexpected-origin"
+
+    @property
+    def exit_code(self) -> int:
+        return {"visible": 0, "degraded": 1}.get(self.value, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class OriginView:
+    """The peers that see one origin (an AS, or an AS_SET's members) for a prefix."""
+
+    origins: tuple[int, ...]
+    as_set: bool
+    expected: bool | None  # None: no origin is expected, so none is judged
+    peers: int | None  # None: the source names the origin but not who sees it
+    peer_asns: int | None
+    sample_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixView:
+    """Who sees a prefix, in total, per collector and per origin."""
+
+    prefix: Prefix
+    peers: int | None
+    peer_asns: int | None
+    by_collector: tuple[tuple[str, int], ...]
+    origins: tuple[OriginView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixReport:
+    prefix: Prefix
+    source: str
+    time: float | None
+    expected_origins: tuple[int, ...]
+    visible_peers: int
+    visible_peer_asns: int | None  # None: the source does not say
+    ratio: float | None
+    ratio_basis: str
+    min_visibility: float
+    verdict: Verdict
+    exact: PrefixView | None
+    more_specifics: tuple[PrefixView, ...] = ()
+    unexpected: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class AsnReport:
+    asn: int
+    source: str
+    time: float | None
+    min_visibility: float
+    prefixes: tuple[PrefixReport, ...]
+    over_cap: int = 0
+
+    @property
+    def verdict(self) -> Verdict:
+        """The worst of the prefixes; an AS seen originating nothing is not visible."""
+        if not self.prefixes:
+            return Verdict.NOT_VISIBLE
+        order = [Verdict.VISIBLE, Verdict.DEGRADED, Verdict.NOT_VISIBLE, Verdict.UNEXPECTED_ORIGIN]
+        return max((p.verdict for p in self.prefixes), key=order.index)
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+
+@dataclass
+class Observation:
+    """A core fed with events, plus the peers that carried each relevant prefix in the data."""
+
+    monitor: Monitor
+    carried: dict[Prefix, set[Peer]] = field(default_factory=dict)
+    originated: dict[Prefix, set[int]] = field(default_factory=dict)
+    time: float | None = None
+
+    @classmethod
+    def of_prefix(cls, prefix: Prefix, expected: Iterable[int]) -> Observation:
+        return cls(Monitor(WatchSet([WatchedPrefix(prefix, frozenset(expected), Thresholds())])))
+
+    @classmethod
+    def of_asns(cls, asns: Iterable[int], max_prefixes: int) -> Observation:
+        """Watch every prefix the ASes are seen originating, up to ``max_prefixes`` each."""
+        return cls(Monitor(WatchSet(asns={asn: max_prefixes for asn in asns})))
+
+    @property
+    def watch(self) -> WatchSet:
+        return self.monitor.watch
+
+    def apply(self, event: Event, *, established: bool = False) -> None:
+        self.monitor.apply(event, established=established)
+        self.time = event.time if self.time is None else max(self.time, event.time)
+        if isinstance(event, RouteAnnouncement):
+            if event.safi == Safi.UNICAST and self.watch.covering_prefix(event.prefix) is not None:
+                self.carried.setdefault(event.prefix, set()).add(event.peer)
+                self.originated.setdefault(event.prefix, set()).update(event.origin_asns)
+        elif isinstance(event, PeerStateChange) and not event.established:
+            for peers in self.carried.values():
+                peers.discard(event.peer)
+
+    def apply_all(self, events: Iterable[Event], *, established: bool = False) -> None:
+        for event in events:
+            self.apply(event, established=established)
+        self.monitor.flush()
+
+
+def prefix_view(table: RouteTable, prefix: Prefix, expected: frozenset[int]) -> PrefixView:
+    """Who sees ``prefix`` in the table (unicast routes only)."""
+    paths_by_peer = table.unicast_paths_by_peer(prefix)
+    peers = {index: table.peers[index] for index in paths_by_peer}
+    by_collector = Counter(peer.collector for peer in peers.values())
+    per_origin: dict[frozenset[int], set[int]] = {}
+    paths: dict[frozenset[int], Counter[AsPath]] = {}
+    for index, peer_paths in paths_by_peer.items():
+        for path in peer_paths:
+            origin = origin_asns(path)
+            per_origin.setdefault(origin, set()).add(index)
+            paths.setdefault(origin, Counter())[path] += 1
+    origins = []
+    for origin, holders in sorted(per_origin.items(), key=lambda item: (-len(item[1]), sorted(item[0]))):
+        origins.append(OriginView(
+            origins=tuple(sorted(origin)),
+            as_set=_is_set(paths[origin]),
+            expected=(bool(origin) and origin <= expected) if expected else None,
+            peers=len(holders),
+            peer_asns=len({peers[i].asn for i in holders}),
+            sample_paths=tuple(format_as_path(p) for p, _ in paths[origin].most_common(SAMPLE_PATHS)),
+        ))
+    return PrefixView(
+        prefix=prefix,
+        peers=len(peers),
+        peer_asns=len({peer.asn for peer in peers.values()}),
+        by_collector=tuple(sorted(by_collector.items())),
+        origins=tuple(origins),
+    )
+
+
+def _holders(table: RouteTable, prefix: Prefix, expected: frozenset[int]) -> set[Peer]:
+    """Peers with a unicast route for ``prefix`` whose origin is expected (any origin when none is)."""
+    return {
+        table.peers[index] for index, paths in table.unicast_paths_by_peer(prefix).items()
+        if any(not expected or (origin_asns(p) and origin_asns(p) <= expected) for p in paths)
+    }
+
+
+def _is_set(paths: Counter[AsPath]) -> bool:
+    return any(path and isinstance(path[-1], frozenset) for path in paths)
+
+
+def unexpected_origins(views: Iterable[PrefixView]) -> tuple[str, ...]:
+    """One line per (prefix, origin) seen with an origin outside the expected set."""
+    lines = []
+    for view in views:
+        for origin in view.origins:
+            if origin.expected is False:
+                shown = "{" + ",".join(map(str, origin.origins)) + "}" if origin.as_set else \
+                    ",".join(f"AS{asn}" for asn in origin.origins) or "(empty path)"
+                seen = f" ({origin.peers} peers)" if origin.peers is not None else ""
+                lines.append(f"{view.prefix} originated by {shown}{seen}")
+    return tuple(lines)
+
+
+def judge(visible: int, ratio: float | None, min_visibility: float, unexpected: tuple[str, ...]) -> Verdict:
+    if unexpected:
+        return Verdict.UNEXPECTED_ORIGIN
+    if visible == 0:
+        return Verdict.NOT_VISIBLE
+    if ratio is not None and ratio < min_visibility:
+        return Verdict.DEGRADED
+    return Verdict.VISIBLE
+
+
+def prefix_report(
+    observation: Observation, prefix: Prefix, expected: Iterable[int], min_visibility: float, *, source: str,
+    snapshot: CoreSnapshot | None = None,
+) -> PrefixReport:
+    """The report of ``prefix`` and its more-specifics from what ``observation`` was fed.
+
+    Pass ``snapshot`` when reporting many prefixes of one observation: taking it is O(watched prefixes).
+    """
+    expected_set = frozenset(expected)
+    table = observation.monitor.table
+    views = [prefix_view(table, p, expected_set) for p in sorted(table.prefixes_within(prefix))]  # type: ignore[type-var]
+    exact = next((v for v in views if v.prefix == prefix), None)
+    status = (snapshot or observation.monitor.snapshot()).status(prefix)
+    if status is not None and expected_set:
+        visible, visible_asns = status.visible_peers, status.visible_peer_asns
+    else:  # with nothing expected, or a more-specific the core does not track: the same rule, on the table
+        holders = _holders(table, prefix, expected_set)
+        visible, visible_asns = len(holders), len({peer.asn for peer in holders})
+    carried = len(observation.carried.get(prefix, ()))
+    ratio = visible / carried if carried else None
+    unexpected = unexpected_origins(views)
+    return PrefixReport(
+        prefix=prefix,
+        source=source,
+        time=observation.time,
+        expected_origins=tuple(sorted(expected_set)),
+        visible_peers=visible,
+        visible_peer_asns=visible_asns,
+        ratio=ratio,
+        ratio_basis=f"{visible} of the {carried} peers that carried it in the data",
+        min_visibility=min_visibility,
+        verdict=judge(visible, ratio, min_visibility, unexpected),
+        exact=exact,
+        more_specifics=tuple(v for v in views if v.prefix != prefix),
+        unexpected=unexpected,
+    )
+
+
+def asn_report(observation: Observation, asn: int, min_visibility: float, *, source: str) -> AsnReport:
+    """Every prefix the data showed ``asn`` originating, each judged as ``check prefix`` would.
+
+    That is the prefixes the core discovered for the AS and the more-specifics
+    of those the AS announced too (the core follows them under their aggregate).
+    """
+    discovered = {w.prefix for w in observation.watch if w.source == f"asn:{asn}"}
+    found = sorted(discovered | {p for p, origins in observation.originated.items() if asn in origins},
+                   key=lambda p: (p.version, p))
+    snapshot = observation.monitor.snapshot()
+    return AsnReport(
+        asn=asn,
+        source=source,
+        time=observation.time,
+        min_visibility=min_visibility,
+        prefixes=tuple(prefix_report(observation, p, (asn,), min_visibility, source=source, snapshot=snapshot)
+                       for p in found),
+        over_cap=observation.watch.asn_over_cap.get(asn, 0),
+    )
+
+
+def originated_prefixes(table: RouteTable, asns: frozenset[int]) -> dict[Prefix, frozenset[int]]:
+    """Prefixes some peer currently routes to one of ``asns``, with the ones of ``asns`` seen originating each."""
+    found: dict[Prefix, frozenset[int]] = {}
+    for prefix in table.prefixes():
+        origins: set[int] = set()
+        for peer_paths in table.unicast_paths_by_peer(prefix).values():
+            for path in peer_paths:
+                origin = origin_asns(path)
+                if len(origin) == 1:
+                    origins |= origin & asns
+        if origins:
+            found[prefix] = frozenset(origins)
+    return dict(sorted(found.items(), key=lambda item: (item[0].version, item[0])))
+
+
+# -- RIPEstat --------------------------------------------------------------------
+
+
+def _listed_view(prefix: Prefix, origins: Iterable[int], expected: frozenset[int], peers: int | None) -> PrefixView:
+    """A prefix RIPEstat names with its origins but without per-peer routes."""
+    return PrefixView(prefix, peers, None, (), tuple(
+        OriginView((asn,), False, (asn in expected) if expected else None, None, None) for asn in sorted(set(origins))))
+
+
+def ripestat_prefix_report(
+    status: RoutingStatus, routes: Iterable[RouteAnnouncement], prefix: Prefix, expected: Iterable[int],
+    min_visibility: float,
+) -> PrefixReport:
+    """``check prefix`` from RIPEstat: the looking glass's peers, judged against RIPEstat's visibility.
+
+    Visible peers come from the looking glass (every RRC peer); the ratio is
+    RIPEstat's own (full-table RIS peers seeing the prefix, of all of them).
+    More-specifics and exact-match origins that routing-status lists but the
+    looking glass did not return are shown with their origins and judged too.
+    """
+    expected_set = frozenset(expected)
+    observation = Observation.of_prefix(prefix, expected_set)
+    observation.apply_all(routes, established=True)
+    report = prefix_report(observation, prefix, expected_set, min_visibility, source="ripestat")
+    shown = {v.prefix for v in report.more_specifics}
+    listed: dict[Prefix, set[int]] = {}
+    for related in status.more_specifics:
+        if related.prefix not in shown and related.prefix != prefix and related.origin is not None:
+            listed.setdefault(related.prefix, set()).add(related.origin)
+    extra = tuple(_listed_view(p, o, expected_set, None) for p, o in sorted(listed.items()))  # type: ignore[type-var]
+    exact = report.exact
+    exact_origins = {asn for view in (exact.origins if exact else ()) for asn in view.origins}
+    missing = set(status.origins) - exact_origins
+    unexpected = report.unexpected + unexpected_origins(
+        ([_listed_view(prefix, missing, expected_set, None)] if missing else []) + list(extra))
+    visibility = status.visibility(prefix.version)
+    ratio = visibility.ratio if visibility else None
+    basis = (f"RIPEstat: {visibility.seeing} of {visibility.total} full-table RIS peers"
+             if visibility else "RIPEstat gave no visibility")
+    return replace(
+        report,
+        time=status.time if status.time is not None else report.time,
+        ratio=ratio,
+        ratio_basis=basis,
+        more_specifics=report.more_specifics + extra,
+        unexpected=unexpected,
+        verdict=judge(report.visible_peers, ratio, min_visibility, unexpected),
+    )
+
+
+def ripestat_asn_report(
+    asn: int, statuses: dict[Prefix, RoutingStatus], min_visibility: float, over_cap: int = 0
+) -> AsnReport:
+    """``check asn`` from RIPEstat: one routing-status per announced prefix."""
+    expected = frozenset((asn,))
+    reports = []
+    for prefix, status in statuses.items():
+        visibility = status.visibility(prefix.version)
+        seeing = visibility.seeing if visibility else 0
+        view = _listed_view(prefix, status.origins, expected, seeing)
+        unexpected = unexpected_origins([view])
+        ratio = visibility.ratio if visibility else None
+        reports.append(PrefixReport(
+            prefix=prefix, source="ripestat", time=status.time, expected_origins=(asn,),
+            visible_peers=seeing, visible_peer_asns=None, ratio=ratio,
+            ratio_basis=f"RIPEstat: {seeing} of {visibility.total if visibility else 0} full-table RIS peers",
+            min_visibility=min_visibility, verdict=judge(seeing, ratio, min_visibility, unexpected),
+            exact=view, unexpected=unexpected,
+        ))
+    times = [s.time for s in statuses.values() if s.time is not None]
+    return AsnReport(asn, "ripestat", max(times) if times else None, min_visibility, tuple(reports), over_cap)
