@@ -3,6 +3,8 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
+# Another apt or dpkg (unattended-upgrades, a second terminal) holds the lock for a while: wait for it.
+APT_LOCK_WAIT=600
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -23,12 +25,15 @@ apt_install() {
         as_root chmod +x "$policy"
         created=1
     fi
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    local wait=(-o "DPkg::Lock::Timeout=$APT_LOCK_WAIT")
+    as_root apt-get "${wait[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get "${wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     [ "$created" = 1 ] && as_root rm -f "$policy"
     return 0
 }
 
+# The venv, with routewatch installed editable. pip runs only when pyproject.toml or the
+# extras asked for changed since the last install: the code itself is read in place.
 python_env() {
     local extras="$1"
     if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
@@ -37,6 +42,11 @@ python_env() {
     if [ ! -x "$VENV/bin/python" ]; then
         python3 -m venv "$VENV"
     fi
+    local stamp="$VENV/routewatch-installed-${extras//,/-}" want
+    want="$(sha256sum <"$ROOT/pyproject.toml" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/routewatch" ]; then
+        return 0
+    fi
     local log="$VENV/pip-install.log"
     if ! { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]"; } \
         >"$log" 2>&1; then
@@ -44,4 +54,5 @@ python_env() {
         echo "routewatch: Python install failed (log: $log)" >&2
         exit 1
     fi
+    echo "$want" >"$stamp"
 }
