@@ -13,6 +13,7 @@ from routewatch.cli.alerts_cmd import alerts_group
 from routewatch.cli.check_prefix import check_asn, check_prefix
 from routewatch.cli.check_zone import check_zone
 from routewatch.cli.config_cmd import config_group
+from routewatch.cli.demo_cmd import demo
 from routewatch.cli.generate_cmd import generate
 from routewatch.cli.replay_cmd import replay
 from routewatch.cli.run_cmd import run
@@ -34,6 +35,7 @@ main.add_command(run)
 main.add_command(generate)
 main.add_command(alerts_group)
 main.add_command(replay)
+main.add_command(demo)
 check_group.add_command(check_zone)
 check_group.add_command(check_prefix)
 check_group.add_command(check_asn)

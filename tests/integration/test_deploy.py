@@ -58,7 +58,11 @@ def test_docker_compose_config_accepts_the_stack() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     services = yaml.safe_load(result.stdout)["services"]
-    assert set(services) == {"routewatch", "prometheus", "grafana"}
+    assert set(services) == {"routewatch", "routewatch-demo", "prometheus", "grafana"}
+    # the demo stands in for the live daemon under its name, so Prometheus and Grafana need no change
+    demo = services["routewatch-demo"]
+    assert demo["profiles"] == ["demo"] and demo["command"][0] == "demo"
+    assert "routewatch" in demo["networks"]["default"]["aliases"]
 
 
 def _mounts(service: dict[str, Any]) -> dict[str, Path]:

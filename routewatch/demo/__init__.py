@@ -1,0 +1,1 @@
+"""``routewatch demo``: a reconstructed incident played over RIS Live to the real daemon, offline."""
