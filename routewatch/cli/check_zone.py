@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from routewatch.config.schema import Config, load_config
+from routewatch.config.schema import Config, DnsSettings, load_config
 from routewatch.core.dns_risk import TableRoutes
 from routewatch.core.engine import Monitor
 from routewatch.core.routes import RouteLookup, RouteView
@@ -28,6 +28,8 @@ from routewatch.model import canonical_address
 from routewatch.tools.replay import replay_files
 
 COULD_NOT_CHECK = 3
+
+_DNS = DnsSettings()
 
 
 class _CouldNotCheck(click.UsageError):
@@ -57,8 +59,10 @@ def _address(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
               help="Ask only this server address (repeatable); skips discovery.")
 @click.option("--parent", "parents", multiple=True, callback=_address, metavar="ADDR",
               help="Ask this parent server for the delegation (repeatable) instead of walking from the root.")
-@click.option("--port", type=click.IntRange(1, 65535), help="DNS port of every server asked (default 53).")
-@click.option("--timeout", type=click.FloatRange(min=0.01), help="Seconds to wait for each answer.")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help=f"DNS port of every server asked (default: the config's dns.port, else {_DNS.port}).")
+@click.option("--timeout", type=click.FloatRange(min=0.01),
+              help=f"Seconds to wait for each answer (default: the config's dns.timeout, else {_DNS.timeout:g}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
               help="Take DNS settings and the zone's entry from this config file.")

@@ -87,7 +87,9 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
         from routewatch.tools.plot import plot_visibility
 
         try:
-            plot_visibility(report.samples, report.changes, plot_out, end=report.last_time)
+            ratios = {str(s.prefix): s.thresholds.withdrawn_ratio for s in monitor.snapshot().prefixes}
+            plot_visibility(report.samples, report.changes, plot_out, end=report.last_time, withdrawn_ratios=ratios,
+                            min_hold=config.bgp.baseline_min_hold)
         except DependencyError as exc:
             click.echo(str(exc), err=True)
             sys.exit(2)

@@ -136,3 +136,17 @@ def test_replay_as_a_real_process(outage_files) -> None:
                            *map(str, files)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 12
+
+
+def test_plot_panels_show_the_withdrawn_line_whole_peers_dates_and_the_baseline_rule() -> None:
+    from routewatch.tools.plot import visibility_figure
+
+    day = 1_633_305_600.0  # 2021-10-04 00:00 UTC
+    samples = [(day + 60 * i, {"192.0.2.0/24": (10 if i < 5 else 1, 10)}) for i in range(10)]
+    fig = visibility_figure(samples, [], withdrawn_ratios={"192.0.2.0/24": 0.5}, min_hold=300.0)
+    (ax,) = fig.axes
+    assert any("withdrawn below (0.5 x baseline)" == t.get_text() for t in ax.get_legend().get_texts())
+    assert all(float(tick).is_integer() for tick in ax.get_yticks())
+    fig.canvas.draw()
+    assert any("2021-10-04" in label.get_text() for label in ax.get_xticklabels())
+    assert any("at least 300 s" in text.get_text() for text in fig.texts)
