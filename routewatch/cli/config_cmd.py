@@ -53,8 +53,8 @@ def import_bgpalerter(path: str, output: str | None) -> None:
     """
     document, problems = read_yaml(Path(path))
     if problems:
-        _fail(path, "cannot be read" if document is None and problems[0].startswith("(file)") else "is not valid YAML",
-              problems)
+        unreadable = document is None and problems[0].startswith("(file)")
+        _fail(path, "cannot be read" if unreadable else "cannot be read as YAML", problems)
     try:
         conversion = convert(document)
     except ConfigError as exc:
