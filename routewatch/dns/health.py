@@ -10,8 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import dns.serial
+
 from routewatch.core.routes import RouteView
-from routewatch.dns.serial import compare_serials, newest_serial
+
+_SERIAL_SPACE = 1 << 32
+"""SOA serials are 32-bit (RFC 1982 SERIAL_BITS)."""
 
 
 class Agreement(StrEnum):
@@ -61,6 +65,34 @@ class Diversity:
     single_origin: bool | None
     prefixes: tuple[str, ...] = ()
     origins: tuple[int, ...] = ()
+
+
+def compare_serials(a: int, b: int) -> int | None:
+    """-1 if ``a`` precedes ``b``, 0 if equal, 1 if ``a`` follows ``b`` (RFC 1982, 32 bits).
+
+    None where RFC 1982 leaves it undefined: the pair exactly half the serial
+    space apart, where neither is newer. The arithmetic is dnspython's
+    :class:`dns.serial.Serial`; serials wrap, so 4294967295 precedes 1.
+    """
+    left, right = dns.serial.Serial(a % _SERIAL_SPACE), dns.serial.Serial(b % _SERIAL_SPACE)
+    if left == right:
+        return 0
+    if left < right:
+        return -1
+    return 1 if left > right else None
+
+
+def newest_serial(serials: Iterable[int]) -> int | None:
+    """The serial every other one precedes or equals, or None when the set has no such member.
+
+    With serials spread over more than half the space there is no newest one
+    (RFC 1982 is not a total order), and saying so beats picking one at random.
+    """
+    values = sorted({s % _SERIAL_SPACE for s in serials})
+    for candidate in values:
+        if all(compare_serials(other, candidate) in (-1, 0) for other in values):
+            return candidate
+    return None
 
 
 def ns_set_agreement(parent: frozenset[str] | None, child: frozenset[str] | None) -> Agreement:

@@ -24,7 +24,7 @@ class Work(StrEnum):
 
 @dataclass(frozen=True, slots=True, order=True)
 class Due:
-    """One piece of work for ``zone`` at ``time`` (a probe also names its target and transport)."""
+    """One piece of work for ``zone`` at ``time`` (a probe also names its check, target and transport)."""
 
     time: float
     seq: int
@@ -32,6 +32,7 @@ class Due:
     zone: str = field(compare=False)
     target: Target | None = field(default=None, compare=False)
     transport: Transport | None = field(default=None, compare=False)
+    check: str | None = field(default=None, compare=False)
 
 
 class Agenda:
@@ -42,9 +43,15 @@ class Agenda:
         self._seq = itertools.count()
 
     def add(
-        self, time: float, work: Work, zone: str, target: Target | None = None, transport: Transport | None = None
+        self,
+        time: float,
+        work: Work,
+        zone: str,
+        target: Target | None = None,
+        transport: Transport | None = None,
+        check: str | None = None,
     ) -> Due:
-        entry = Due(time, next(self._seq), work, zone, target, transport)
+        entry = Due(time, next(self._seq), work, zone, target, transport, check)
         heapq.heappush(self._heap, entry)
         return entry
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from routewatch.config.schema import Config, DnsSettings
 from routewatch.core.routes import RouteLookup
+from routewatch.dns.checks import CHECKS, CheckJob
 from routewatch.dns.discovery import Discoverer, Discovery
 from routewatch.dns.probe import ProbeSettings, probe_soa
 from routewatch.dns.schedule import Agenda, Due, Work
@@ -137,19 +138,22 @@ class DnsMonitor:
         return now + self._dns.interval if upcoming is None else upcoming
 
     def _start_probe(self, zone: ZoneState, entry: Due, now: float) -> None:
-        assert entry.target is not None and entry.transport is not None
+        assert entry.target is not None and entry.transport is not None and entry.check is not None
+        key = (entry.check, entry.transport)
         state = zone.targets.get(entry.target)
-        if state is None or state.next_due[entry.transport] != entry.time:
+        if state is None or state.next_due.get(key) != entry.time:
             return  # dropped by discovery, or superseded
-        due = now + self._jittered(self._period(entry.transport))
-        state.next_due[entry.transport] = due
-        self._agenda.add(due, Work.PROBE, zone.zone, entry.target, entry.transport)
-        if entry.transport not in state.in_flight:  # a probe slower than its period is not doubled
-            state.in_flight.add(entry.transport)
-            self._launch(self._probe(zone, state, entry.transport))
+        due = now + self._jittered(self._periods(zone)[entry.check][entry.transport])
+        state.next_due[key] = due
+        self._agenda.add(due, Work.PROBE, zone.zone, entry.target, entry.transport, entry.check)
+        if key not in state.in_flight:  # a probe slower than its period is not doubled
+            state.in_flight.add(key)
+            self._launch(self._probe(zone, state, entry.check, entry.transport))
 
-    def _period(self, transport: Transport) -> float:
-        return self._dns.interval if transport is Transport.UDP else self._dns.tcp_interval
+    def _periods(self, zone: ZoneState) -> dict[str, Mapping[Transport, float]]:
+        """Each registered check's period per transport for ``zone`` (checks it turns off are left out)."""
+        periods = {name: check.periods(zone.watch, self._dns) for name, check in CHECKS.items()}
+        return {name: by_transport for name, by_transport in periods.items() if by_transport}
 
     def _jittered(self, period: float) -> float:
         return period * (1.0 + self._rng.uniform(-self._dns.jitter, self._dns.jitter))
@@ -219,24 +223,25 @@ class DnsMonitor:
             state = zone.targets.get(target)
             if state is None:
                 state = TargetState(target, merged[target])
-                for transport in Transport:
-                    first = now + self._rng.uniform(0, self._period(transport)) if self._stagger else now
-                    state.next_due[transport] = first
-                    self._agenda.add(first, Work.PROBE, zone.zone, target, transport)
+                for check, by_transport in self._periods(zone).items():
+                    for transport, period in by_transport.items():
+                        first = now + self._rng.uniform(0, period) if self._stagger else now
+                        state.next_due[(check, transport)] = first
+                        self._agenda.add(first, Work.PROBE, zone.zone, target, transport, check)
             state.expires = merged[target]
             state.retained = listed is not None and target not in listed
             fresh[target] = state
         zone.targets = fresh
 
-    async def _probe(self, zone: ZoneState, state: TargetState, transport: Transport) -> None:
+    async def _probe(self, zone: ZoneState, state: TargetState, check: str, transport: Transport) -> None:
         try:
-            observation = await probe_soa(state.target.address, zone.zone, transport, self._settings,
-                                          limit=self._limit)
+            job = CheckJob(state.target, transport, self._settings, zone.watch, self._limit)
+            outcome = await CHECKS[check].run(job)
             now = self._clock()
-            state.record(observation, now)
+            state.record(outcome, now)
             zone.note_serials(now)
         finally:
-            state.in_flight.discard(transport)
+            state.in_flight.discard((check, transport))
 
     async def _resolve(self, zone: ZoneState) -> None:
         try:

@@ -18,13 +18,13 @@ from routewatch.dns.health import (
     Agreement,
     diversity,
     lagging,
+    newest_serial,
     ns_set_agreement,
     serial_state,
     serials_agree,
     zone_verdict,
 )
 from routewatch.dns.probe import Observation
-from routewatch.dns.serial import newest_serial
 from routewatch.dns.snapshot import DiscoverySnapshot, ResolverSnapshot, TargetSnapshot, TransportSnapshot, ZoneSnapshot
 from routewatch.dns.targets import ProbeFailure, Target, Transport
 
@@ -48,13 +48,13 @@ def _transport_snapshot(observation: Observation, now: float) -> TransportSnapsh
 
 @dataclass(slots=True)
 class TargetState:
-    """One target's schedule, last results and failure counters."""
+    """One target's schedule (per check and transport), last results and failure counters."""
 
     target: Target
     expires: float
     retained: bool = False
-    next_due: dict[Transport, float] = field(default_factory=lambda: dict.fromkeys(Transport, 0.0))
-    in_flight: set[Transport] = field(default_factory=set)
+    next_due: dict[tuple[str, Transport], float] = field(default_factory=dict)
+    in_flight: set[tuple[str, Transport]] = field(default_factory=set)
     last: dict[Transport, TransportSnapshot] = field(default_factory=dict)
     failures: dict[ProbeFailure, int] = field(default_factory=_zero_failures)
     probes: int = 0

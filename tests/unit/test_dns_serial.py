@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routewatch.dns.serial import compare_serials, newest_serial
+from routewatch.dns.health import compare_serials, newest_serial
 
 serials = st.integers(min_value=0, max_value=2**32 - 1)
 
