@@ -27,10 +27,12 @@ def _fail(path: str, headline: str, problems: list[str]) -> None:
 
 @config_group.command("validate")
 @click.argument("path", type=click.Path(dir_okay=False))
-def validate(path: str) -> None:
-    """Check PATH; print every problem with its location and exit 1 if any."""
+@click.option("--archives", is_flag=True,
+              help="The config is for `replay` or the checks, which take MRT files from the command line.")
+def validate(path: str, archives: bool) -> None:
+    """Check PATH as `routewatch run` reads it; print every problem with its location and exit 1 if any."""
     try:
-        config = load_config(path)
+        config = load_config(path, daemon=not archives)
     except ConfigError as exc:
         _fail(path, f"{len(exc.problems)} problem(s)", exc.problems)
         return

@@ -417,8 +417,20 @@ def _in_document_order(raw: Mapping[str, Any], problems: list[str]) -> list[str]
     return sorted(problems, key=key)
 
 
-def parse_config(raw: object, source: str = "") -> Config:
-    """Validate an already-parsed YAML document; raise ConfigError with every problem."""
+def _mrt_without_files(raw: Mapping[str, Any]) -> list[str]:
+    sources = raw.get("sources")
+    return [f"sources[{i}].files: an mrt source needs files for `routewatch run` "
+            "(replay and the checks take them from the command line)"
+            for i, source in enumerate(sources if isinstance(sources, list) else [])
+            if isinstance(source, Mapping) and source.get("type") == "mrt" and not source.get("files")]
+
+
+def parse_config(raw: object, source: str = "", *, daemon: bool = False) -> Config:
+    """Validate an already-parsed YAML document; raise ConfigError with every problem.
+
+    ``daemon`` adds what only ``routewatch run`` needs: files for every mrt
+    source (``replay`` and the checks take theirs from the command line).
+    """
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -434,18 +446,23 @@ def parse_config(raw: object, source: str = "") -> Config:
     entries = raw.get("prefixes")
     problems.extend(_limits(checked, len(entries) if isinstance(entries, list) else len(checked.prefixes)))
     problems.extend(_merged_thresholds(raw, checked))
+    if daemon:
+        problems.extend(_mrt_without_files(raw))
     if problems or config is None:
         raise ConfigError(_in_document_order(raw, problems), source)
     return config
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a YAML config file; ConfigError lists every problem, YAML ones first."""
+def load_config(path: str | Path, *, daemon: bool = False) -> Config:
+    """Read and validate a YAML config file; ConfigError lists every problem, YAML ones first.
+
+    ``daemon``: as for ``routewatch run`` (see :func:`parse_config`).
+    """
     document, problems = read_yaml(Path(path))
     if problems and document is None:
         raise ConfigError(problems, str(path))
     try:
-        config = parse_config(document, str(path))
+        config = parse_config(document, str(path), daemon=daemon)
     except ConfigError as exc:
         raise ConfigError(problems + exc.problems, str(path)) from None
     if problems:

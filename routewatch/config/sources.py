@@ -77,7 +77,10 @@ class MrtSource(Section):
 
     type: Literal["mrt"] = Field(description="`mrt`.")
     name: Name = Field(default="mrt", description="The source's name in metrics and logs; unique.")
-    files: list[str] = Field(min_length=1, description="MRT files (plain, .gz or .bz2); glob patterns allowed.")
+    files: list[str] = Field(
+        default=[], description="MRT files (plain, .gz or .bz2); glob patterns allowed. Needed by `routewatch run`; "
+        "`replay` and the checks take theirs from the command line.",
+    )
     collector: str | None = Field(default=None, description="Collector name for the peers; unset = from the file name.")
     follow: bool = Field(
         default=False, description="Keep watching the patterns and replay new files as they appear (a collector's "

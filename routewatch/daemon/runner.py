@@ -77,7 +77,7 @@ class Daemon:
     # -- lifecycle ------------------------------------------------------------------
 
     async def run(self) -> int:
-        config = load_config(self.config_path)
+        config = load_config(self.config_path, daemon=True)
         web = _web_config(config)
         configure_logging(config.logging)
         self.config = config
@@ -279,7 +279,7 @@ class Daemon:
     async def reload(self) -> bool:
         """Load the config file again; keep the running one when the new one is invalid."""
         try:
-            config = load_config(self.config_path)
+            config = load_config(self.config_path, daemon=True)
             web = _web_config(config)
         except RoutewatchError as exc:
             log.error("reload rejected, the previous configuration stays in force: %s", exc)

@@ -81,7 +81,7 @@ INVALID: dict[str, list[str]] = {
     "invalid-sources.yaml": [
         "sources[1].type: unknown source type 'foo' (expected one of: ris-live, bgpstream, mrt)",
         'sources[2].type: required key is missing (expected one of: ris-live, bgpstream, mrt)',
-        'sources[3].files: must not be empty',
+        'sources[3].files: an mrt source needs files for `routewatch run` (replay and the checks take them from the command line)',  # noqa: E501
         "sources[4].record_type: expected 'updates' or 'ribs', got a string ('rib')",
         'sources[5].name: must not be empty',
     ],
@@ -143,7 +143,7 @@ INVALID: dict[str, list[str]] = {
 
 def problems_of(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        load_config(path, daemon=True)
     assert caught.value.source == str(path)
     return caught.value.problems
 

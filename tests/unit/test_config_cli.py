@@ -126,3 +126,18 @@ def _problems(path: Path) -> list[str]:
     except ConfigError as exc:
         return exc.problems
     raise AssertionError(f"{path} should be invalid")
+
+
+def test_an_mrt_source_without_files_is_fine_for_replay_but_not_for_run(tmp_path) -> None:
+    from routewatch.config.schema import load_config
+    from routewatch.errors import ConfigError
+
+    config = tmp_path / "archives.yaml"
+    config.write_text("prefixes:\n  - prefix: 84.205.64.0/24\n    asn: 12654\nsources:\n  - type: mrt\n")
+    assert load_config(config).sources[0].files == []
+    try:
+        load_config(config, daemon=True)
+    except ConfigError as exc:
+        assert [p.split(":")[0] for p in exc.problems] == ["sources[0].files"]
+    else:
+        raise AssertionError("routewatch run accepted an mrt source without files")
