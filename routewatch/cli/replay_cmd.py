@@ -54,8 +54,10 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
            plot_out: str | None, collector: str | None, progress: bool | None) -> None:
     """Replay MRT FILES (RIB dumps and updates, any collectors) in time order.
 
-    Prints every detection opened and closed. Exits 1 if a file is damaged
-    (after applying its good records), 2 on a bad config.
+    Prints every detection opened and closed. Exits 0 when every file was
+    read whole; 1 when the run finished with damaged input (a damaged file's
+    good records are applied; the damage is listed with file and byte offset,
+    and counted); 2 when no file could be read at all, or on a bad config.
     """
     try:
         config = load_config(config_path)
@@ -101,5 +103,9 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
     )
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
-    if report.errors:
-        sys.exit(1)
+    for path in report.unreadable():
+        if not any(path in str(e) for e in report.errors):
+            click.echo(f"error: {path}: no readable record", err=True)
+    if report.damaged:
+        click.echo(report.damage_summary(), err=True)
+    sys.exit(report.exit_code())

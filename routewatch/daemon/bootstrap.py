@@ -116,8 +116,16 @@ def _unconfirmed_routes(monitor: Monitor, snapshot: Snapshot) -> list[RouteAnnou
 
 
 def bootstrap_from_mrt(monitor: Monitor, files: Sequence[str]) -> ReplayReport:
-    """Replay a RIB dump and the update files since it into ``monitor`` (blocking)."""
+    """Replay a RIB dump and the update files since it into ``monitor`` (blocking).
+
+    Damaged files make a degraded bootstrap, never a failed start: their good
+    records are kept, the damage is logged with file and byte offset, and the
+    caller exports it (``report.damaged``). Routes a damaged file would have
+    given stay unknown until the live feed sends them.
+    """
     report = replay_files(monitor, files)
     for error in report.errors:
-        log.warning("bootstrap: %s", error)
+        log.error("bootstrap: %s", error)
+    if report.damaged:
+        log.error("bootstrap degraded: %s", report.damage_summary())
     return report

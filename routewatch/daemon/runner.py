@@ -73,6 +73,8 @@ class Daemon:
         self._exporter_stop = asyncio.Event()
         self._exporter_task: asyncio.Task[None] | None = None
         self._replayed: dict[str, set[str]] = {}
+        self._bootstrap_degraded = False
+        self._state_rejected = False
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -140,6 +142,7 @@ class Daemon:
             # since the dump): a RIB dump counts as established, the update files after it do not.
             report = bootstrap_from_mrt(monitor, files)
             monitor.bootstrapped = True
+            self._bootstrap_degraded = report.damaged
             log.info("bootstrapped from %d MRT files (%d events)", len(files), report.events)
         return monitor
 
@@ -238,7 +241,8 @@ class Daemon:
 
     def _publish_process(self) -> None:
         self.box.update(process=ProcessStatus(__version__, self._reload_ok, self._reload_time,
-                                              self.supervisor.statuses()))
+                                              self.supervisor.statuses(), self._bootstrap_degraded,
+                                              self._state_rejected))
 
     async def _save_loop(self) -> None:
         while True:

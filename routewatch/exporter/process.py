@@ -26,4 +26,11 @@ def process_families(status: ProcessStatus) -> Iterator[GaugeMetricFamily | Coun
     for component in status.components:
         up.add_metric([component.component], 1.0 if component.up else 0.0)
         restarts.add_metric([component.component], component.restarts)
-    yield from (build, reload_ok, reloaded, up, restarts)
+    degraded = GaugeMetricFamily("routewatch_bootstrap_degraded",
+                                 "1 when the start-up snapshot was read from damaged archives (some routes may be "
+                                 "missing until the feed sends them).")
+    degraded.add_metric([], 1.0 if status.bootstrap_degraded else 0.0)
+    rejected = GaugeMetricFamily("routewatch_state_restore_rejected",
+                                 "1 when the saved state failed validation at start and was set aside.")
+    rejected.add_metric([], 1.0 if status.state_rejected else 0.0)
+    yield from (build, reload_ok, reloaded, up, restarts, degraded, rejected)

@@ -35,6 +35,10 @@ class ProcessStatus:
     reload_successful: bool = True
     reload_success_time: float | None = None
     components: tuple[ComponentStatus, ...] = ()
+    bootstrap_degraded: bool = False
+    """The start-up snapshot came from damaged archives: some routes may be missing."""
+    state_rejected: bool = False
+    """The saved state failed validation at start and was set aside: the daemon started without it."""
 
 
 @dataclass(frozen=True, slots=True)

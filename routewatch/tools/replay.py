@@ -6,7 +6,8 @@ entries are routes held long before the dump and join the baseline at once;
 update files build it as they go.
 
 A damaged file does not stop the others: its good records are applied, the
-damage (file and byte offset) is reported, and the caller exits non-zero.
+damage (file and byte offset) is reported and counted, and the caller exits
+1 ("finished with damaged input") or 2 ("could not read anything").
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 
 from routewatch.core.detection import DetectionChange
 from routewatch.core.engine import Monitor
-from routewatch.errors import SourceError
+from routewatch.errors import MrtDecodeError, SourceError
 from routewatch.model import Event
-from routewatch.sources.mrt.framing import HEADER, open_mrt
+from routewatch.sources.mrt.framing import first_header, open_mrt
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from routewatch.sources.mrt.records import TABLE_DUMP, TABLE_DUMP_V2
 
@@ -45,15 +46,42 @@ class ReplayReport:
     def elements(self) -> int:
         return sum(s.elements for s in self.stats.values())
 
+    @property
+    def malformed(self) -> int:
+        """Records skipped as malformed, over every file."""
+        return sum(s.malformed for s in self.stats.values())
+
+    def unreadable(self) -> list[str]:
+        """Files that gave no good record at all (empty, or damaged from their first byte)."""
+        return [path for path, s in self.stats.items() if s.records - s.malformed <= 0]
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.errors or self.malformed or self.unreadable())
+
+    def exit_code(self) -> int:
+        """0: every file read whole; 1: finished, but with damaged input; 2: nothing could be read."""
+        if self.stats and len(self.unreadable()) == len(self.stats):
+            return 2
+        return 1 if self.damaged else 0
+
+    def damage_summary(self) -> str:
+        """One line of counts for a run that met damaged input."""
+        damaged = {p for p, s in self.stats.items() if s.malformed or any(p in str(e) for e in self.errors)}
+        return (f"damaged input: {len(damaged)} of {len(self.stats)} file(s) damaged, "
+                f"{len(self.unreadable())} unreadable, {len(self.errors)} framing or decompression error(s), "
+                f"{self.malformed:,} malformed record(s) skipped")
+
 
 def is_rib_file(path: str | os.PathLike[str]) -> bool:
-    """Does the file start with a TABLE_DUMP record (a RIB dump rather than updates)?"""
+    """Does the file start with a TABLE_DUMP record (a RIB dump rather than updates)?
+
+    A file whose first record cannot be read is not a RIB; reading it then
+    reports the damage with its offset.
+    """
     with open_mrt(path) as stream:
-        header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        return False
-    _, mrt_type, _, _ = HEADER.unpack(header)
-    return mrt_type in (TABLE_DUMP, TABLE_DUMP_V2)
+        header = first_header(stream)
+    return header is not None and header[1] in (TABLE_DUMP, TABLE_DUMP_V2)
 
 
 Reader = Callable[[str, bool, MrtStats], Iterator[Event]]
@@ -88,7 +116,7 @@ def merged_events(
         except SourceError as exc:
             report.errors.append(exc)
         except (OSError, EOFError) as exc:
-            report.errors.append(SourceError("mrt", f"{path}: {exc}"))
+            report.errors.append(MrtDecodeError(path, stats.bytes_read, f"cannot read: {exc}"))
 
     streams = [one(os.fspath(p)) for p in paths]
     for _, _, _, event, rib in heapq.merge(*streams, key=lambda item: item[:3]):

@@ -5,7 +5,8 @@ file name, because archive mirrors rename files freely. Framing damage (a
 corrupt compressed stream, a file ending inside a record, an impossible record
 length) cannot be skipped safely: every complete record before it is handed
 out, then :class:`~routewatch.errors.MrtDecodeError` names the byte offset of
-the first bad record in the decompressed stream.
+the first bad record in the decompressed stream. A file with no record at all
+(empty, or unreadable from its first byte) is an error too, never "0 records".
 """
 
 from __future__ import annotations
@@ -79,6 +80,28 @@ def iter_records(stream: BufferedIOBase, path: str, counter: list[int]) -> Itera
         raise MrtDecodeError(path, base, failure)
     if data:
         raise MrtDecodeError(path, base, f"file ends inside a record ({len(data)} bytes of an incomplete record)")
+    if base == 0:
+        raise MrtDecodeError(path, 0, "no MRT record: the file is empty")
+
+
+def first_header(stream: BufferedIOBase) -> tuple[int, int, int, int] | None:
+    """The header of the stream's first record, or None when it cannot be read.
+
+    Reads by decompression steps, as :func:`iter_records` does, so that a
+    stream corrupt further on still shows its first record; a stream corrupt
+    from the start gives None here, and :func:`iter_records` reports where.
+    """
+    head = b""
+    while len(head) < HEADER_SIZE:
+        try:
+            part = stream.read1(HEADER_SIZE - len(head))
+        except Exception:  # noqa: BLE001 - any decompressor failure: the reader reports it with its offset
+            return None
+        if not part:
+            return None
+        head += part
+    ts, mrt_type, subtype, length = HEADER.unpack_from(head)
+    return ts, mrt_type, subtype, length
 
 
 def _read_chunk(stream: BufferedIOBase) -> tuple[bytes, bool, str | None]:

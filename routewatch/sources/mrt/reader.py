@@ -40,6 +40,8 @@ _RIS = re.compile(r"rrc\d\d")
 _ROUTEVIEWS = re.compile(r"route-views(?:\d+|\.(?!(?:updates|ribs?|bgpdata|bview)\b)[a-z][a-z0-9-]*)?")
 
 _CONTENT_ERRORS = (MalformedRecord, struct.error, IndexError, ValueError, KeyError)
+MALFORMED_LOGGED = 10
+"""Malformed records of one file logged one by one; the rest are counted and summed up once."""
 
 
 def collector_from_path(path: str | os.PathLike[str]) -> str:
@@ -83,12 +85,25 @@ def read_mrt(
         try:
             for offset, data, start, end, ts, mrt_type, subtype in iter_records(stream, name, counter):
                 stats.records += 1
+                elements, filtered = stats.elements, stats.filtered
                 try:
                     events = decoder.decode(data, start, end, ts, mrt_type, subtype)
                 except _CONTENT_ERRORS as exc:
-                    stats.malformed += 1
-                    log.warning("%s: skipping malformed record at byte offset %d: %s", name, offset, exc)
+                    # a record that fails counts no elements: the counts are of real elements only
+                    stats.elements, stats.filtered = elements, filtered
+                    _malformed(stats, name, offset, exc)
                     continue
                 yield from events
         finally:
             stats.bytes_read += counter[0]
+            if stats.malformed > MALFORMED_LOGGED:
+                log.warning("%s: %d malformed records skipped in all", name, stats.malformed)
+
+
+def _malformed(stats: MrtStats, name: str, offset: int, exc: Exception) -> None:
+    """Count a malformed record; log the first few of a file, so damage cannot flood the log."""
+    stats.malformed += 1
+    if stats.malformed <= MALFORMED_LOGGED:
+        log.warning("%s: skipping malformed record at byte offset %d: %s", name, offset, exc)
+    if stats.malformed == MALFORMED_LOGGED:
+        log.warning("%s: further malformed records are counted, not logged one by one", name)

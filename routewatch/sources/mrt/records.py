@@ -307,7 +307,7 @@ class RecordDecoder:
             raise MalformedRecord("truncated RIB record")
         nlri = decode_nlri(data, pos + 4, stop, afi, False)
         (count,) = _U16.unpack_from(data, stop)
-        pos = stop + 2
+        entries = self._rib_entries(data, stop + 2, end, count, add_path)
         stats = self.stats
         stats.elements += count
         _, plen, net = nlri[0]
@@ -315,22 +315,9 @@ class RecordDecoder:
             stats.filtered += count
             return []
         prefix = self.attrs.prefix(afi, plen, net)
-        entry = _RIB_ENTRY_ADDPATH if add_path else _RIB_ENTRY
         events: list[Event] = []
-        for _ in range(count):
-            if pos + entry.size > end:
-                raise MalformedRecord("RIB entry overruns its record")
-            if add_path:
-                index, _originated, path_id, attr_len = entry.unpack_from(data, pos)
-            else:
-                index, _originated, attr_len = entry.unpack_from(data, pos)
-                path_id = 0
-            pos += entry.size
-            stop = pos + attr_len
-            if stop > end:
-                raise MalformedRecord("RIB entry overruns its record")
-            spans = scan_attributes(data, pos, stop)
-            pos = stop
+        for index, path_id, start, stop in entries:
+            spans = scan_attributes(data, start, stop)
             mp_next_hop = None
             span = spans.get(MP_REACH_NLRI)
             if span is not None:
@@ -351,6 +338,33 @@ class RecordDecoder:
                 )
             )
         return events
+
+    def _rib_entries(self, data: bytes, pos: int, end: int, count: int,
+                     add_path: bool) -> list[tuple[int, int, int, int]]:
+        """(peer index, path id, attributes start, end) of each entry, all checked to fit the record.
+
+        Checked before anything is counted, filtered or not: a damaged entry
+        count must not be reported as thousands of elements.
+        """
+        entry = _RIB_ENTRY_ADDPATH if add_path else _RIB_ENTRY
+        peers = len(self._peer_index)
+        entries = []
+        for _ in range(count):
+            if pos + entry.size > end:
+                raise MalformedRecord("RIB entry overruns its record")
+            if add_path:
+                index, _originated, path_id, attr_len = entry.unpack_from(data, pos)
+            else:
+                index, _originated, attr_len = entry.unpack_from(data, pos)
+                path_id = 0
+            pos += entry.size
+            if pos + attr_len > end:
+                raise MalformedRecord("RIB entry overruns its record")
+            if index >= peers:
+                raise MalformedRecord(f"RIB entry names peer {index} of a {peers}-peer index table")
+            entries.append((index, path_id, pos, pos + attr_len))
+            pos += attr_len
+        return entries
 
     def _table_dump(self, data: bytes, pos: int, end: int, time: float, subtype: int) -> list[Event]:
         afi = AFI_IPV4 if subtype in (1, 3) else AFI_IPV6
