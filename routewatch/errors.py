@@ -6,6 +6,7 @@
     │   └── MrtDecodeError   an MRT file is damaged (carries ``path`` and ``offset``)
     ├── DependencyError      an optional dependency is missing (says what to install)
     ├── RipestatError        RIPEstat could not be reached or answered badly
+    ├── StateError           a saved state file is invalid (carries every problem with its path)
     └── DnsError             a DNS check could not be run (carries ``zone``)
 
 Errors carry data rather than only a message, so that the CLI can print a clear
@@ -52,6 +53,14 @@ class DependencyError(RoutewatchError):
 
 class RipestatError(RoutewatchError):
     """RIPEstat could not be reached or returned something unusable."""
+
+
+class StateError(RoutewatchError):
+    """A saved state file fails validation; ``problems`` lists every ``path: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class DnsError(RoutewatchError):

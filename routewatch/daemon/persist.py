@@ -4,7 +4,9 @@ What survives: the routes, each watched prefix's baseline (holders, recent
 holders, a frozen baseline and an open withdrawal), anomaly detections that are
 open, session and collector health, learned service prefixes and origins, and
 data time. The file is JSON (versioned), written atomically: a crash while
-saving leaves the previous file intact.
+saving leaves the previous file intact. It is validated whole
+(:mod:`routewatch.daemon.state_schema`) before anything of it is used; a file
+that fails is renamed aside, never overwritten, and the daemon starts without it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +25,8 @@ from routewatch.core.engine import Monitor
 from routewatch.core.table import key_path_id, key_peer, key_safi, route_key
 from routewatch.core.visibility import ESTABLISHED
 from routewatch.core.watch import WatchedPrefix
+from routewatch.daemon.state_schema import FORMAT_VERSION, validate_state
 from routewatch.model import AsPath, Peer, parse_prefix
-
-FORMAT_VERSION = 1
 
 
 def _path_out(path: AsPath) -> list[Any]:
@@ -88,10 +90,15 @@ def dump_state(monitor: Monitor) -> dict[str, Any]:
     }
 
 
-def load_state(monitor: Monitor, state: dict[str, Any]) -> None:
-    """Restore ``state`` into a freshly built monitor (same config) without raising detections again."""
-    if state.get("version") != FORMAT_VERSION:
-        raise ValueError(f"unsupported state format version {state.get('version')!r}")
+def load_state(monitor: Monitor, state: dict[str, Any], *, wall_clock: float | None = None,
+               validate: bool = True) -> None:
+    """Restore ``state`` into a freshly built monitor (same config) without raising detections again.
+
+    Raises StateError, before touching the monitor, when the state fails
+    validation (skipped only for a state this process dumped itself).
+    """
+    if validate:
+        validate_state(orjson.dumps(state), wall_clock=wall_clock)
     table = monitor.table
     for collector, address, asn in state["peers"]:
         table.peer_index(Peer(collector, address, asn))
@@ -163,10 +170,29 @@ def save_state(monitor: Monitor, path: str | Path) -> None:
     write_state(path, encode_state(monitor))
 
 
-def restore_state(monitor: Monitor, path: str | Path) -> bool:
-    """Load a saved state if the file exists; returns whether it did."""
+def restore_state(monitor: Monitor, path: str | Path, *, wall_clock: float | None = None) -> bool:
+    """Load a saved state if the file exists; returns whether it did.
+
+    Raises StateError (the monitor untouched) when the file is not JSON or
+    fails validation; ``wall_clock`` refuses a data time ahead of it.
+    """
     target = Path(path)
     if not target.exists():
         return False
-    load_state(monitor, orjson.loads(target.read_bytes()))
+    data = target.read_bytes()
+    validate_state(data, wall_clock=wall_clock)
+    load_state(monitor, orjson.loads(data), validate=False)
     return True
+
+
+def set_aside(path: str | Path, when: float) -> Path:
+    """Rename a rejected state file to ``<name>.rejected-<UTC time>``, so it is kept, never overwritten."""
+    target = Path(path)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
+    aside = target.with_name(f"{target.name}.rejected-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = target.with_name(f"{target.name}.rejected-{stamp}-{n}")
+    os.replace(target, aside)
+    return aside

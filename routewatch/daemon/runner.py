@@ -25,12 +25,12 @@ from routewatch import __version__
 from routewatch.config.schema import Config, load_config
 from routewatch.daemon.bootstrap import bootstrap_from_mrt
 from routewatch.daemon.logs import DetectionLog, configure_logging
-from routewatch.daemon.persist import encode_state, restore_state, save_state, write_state
+from routewatch.daemon.persist import encode_state, restore_state, save_state, set_aside, write_state
 from routewatch.daemon.supervise import Supervisor
 from routewatch.daemon.tapped import TappedMonitor, build_monitor, carry_over
 from routewatch.daemon.wiring import SnapshotRoutes, bgpstream_work, is_live, live_bgp_work
 from routewatch.dns.service import DnsMonitor
-from routewatch.errors import RoutewatchError
+from routewatch.errors import RoutewatchError, StateError
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
@@ -75,6 +75,7 @@ class Daemon:
         self._replayed: dict[str, set[str]] = {}
         self._bootstrap_degraded = False
         self._state_rejected = False
+        self._save_blocked = False
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -128,9 +129,10 @@ class Daemon:
         restored = False
         if config.state.path is not None:
             try:
-                restored = restore_state(monitor, config.state.path)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.error("cannot restore state from %s, starting without it: %s", config.state.path, exc)
+                restored = self._restore(monitor, config)
+            except (OSError, RoutewatchError, ValueError, KeyError, TypeError) as exc:
+                # validated before use, so the monitor is untouched unless loading itself failed: rebuild anyway
+                self._reject_state(config.state.path, exc)
                 monitor = build_monitor(config, bootstrapped=not needs_snapshot)
                 monitor.sink = self.detections.write
             if restored:
@@ -145,6 +147,26 @@ class Daemon:
             self._bootstrap_degraded = report.damaged
             log.info("bootstrapped from %d MRT files (%d events)", len(files), report.events)
         return monitor
+
+    def _restore(self, monitor: TappedMonitor, config: Config) -> bool:
+        """Restore the saved state; a live daemon refuses one whose data time is ahead of the wall clock."""
+        assert config.state.path is not None
+        live = any(is_live(s) for s in config.sources)
+        return restore_state(monitor, config.state.path, wall_clock=self._clock() if live else None)
+
+    def _reject_state(self, path: str, exc: Exception) -> None:
+        """Set a state file that cannot be used aside (kept for a look, never overwritten) and go on without it."""
+        self._state_rejected = True
+        problems = exc.problems if isinstance(exc, StateError) else [str(exc)]
+        try:
+            aside = set_aside(path, self._clock())
+        except OSError as move:
+            self._save_blocked = True
+            log.error("state file %s rejected and cannot be moved aside (%s); it will not be overwritten, "
+                      "state is not saved until it is moved: %s", path, move, "; ".join(problems))
+            return
+        log.error("state file %s rejected, kept as %s; starting without it (prefixes unknown until data "
+                  "arrives): %d problem(s): %s", path, aside, len(problems), "; ".join(problems[:20]))
 
     def deliver(self, events: list) -> None:  # type: ignore[type-arg]
         """Where sources hand their events (in the event loop thread)."""
@@ -248,7 +270,7 @@ class Daemon:
         while True:
             await asyncio.sleep(self.config.state.save_interval)
             path = self.config.state.path
-            if path is None:
+            if path is None or self._save_blocked:
                 continue
             try:
                 # the state is read on the loop (consistent), written and synced off it
@@ -260,7 +282,7 @@ class Daemon:
 
     def _save_state(self) -> None:
         path = self.config.state.path
-        if path is None:
+        if path is None or self._save_blocked:
             return
         try:
             save_state(self.monitor, path)

@@ -91,7 +91,7 @@ def carry_over(old: Monitor, config: Config) -> TappedMonitor:
         address: raw for address, raw in state["addresses"].items()
         if raw["zone"] in {z.zone for z in config.zones} or ipaddress.ip_address(address) in new.addresses
     }
-    load_state(new, state)
+    load_state(new, state, validate=False)  # dumped by this process a moment ago
     return new
 
 

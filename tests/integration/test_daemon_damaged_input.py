@@ -6,6 +6,7 @@ test, state files written the way an operator's mistake or a disk would.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -76,5 +77,71 @@ def test_a_clean_bootstrap_is_not_degraded(workdir: Path) -> None:
         wait_for(lambda: daemon.value("routewatch_bgp_prefix_visible_peers", prefix=PREFIX) == PEERS, 15,
                  "the routes")
         assert daemon.value("routewatch_bootstrap_degraded") == 0
+    finally:
+        assert daemon.stop() == 0
+
+
+def good_state(workdir: Path) -> dict:
+    """A state file the daemon itself wrote: started on the RIB, stopped."""
+    port = exporter_port()
+    daemon = Daemon(write_config(workdir, port, ["rrc00.rib.mrt"]), port, workdir).start()
+    try:
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_baseline_peers", prefix=PREFIX) == PEERS, 15,
+                 "the baseline")
+    finally:
+        assert daemon.stop() == 0
+    return json.loads((workdir / "state" / "routewatch.json").read_text())
+
+
+def _damaged_states(state: dict) -> dict[str, tuple[object, str]]:
+    """Damaged copies of a real state, each with the path its message must name."""
+    tracker = state["trackers"][PREFIX]
+    return {
+        "a list": ([], "(top level)"),
+        "a string": ("routewatch", "(top level)"),
+        "a list for a mapping": ({**state, "routes": []}, "routes"),
+        "a peer index out of range": (
+            {**state, "trackers": {PREFIX: {**tracker, "holders": [[10_000, None]]}}},
+            f"trackers['{PREFIX}'].holders[0][0]: peer index 10000"),
+        "a frozen baseline of characters": (
+            {**state, "trackers": {PREFIX: {**tracker, "frozen": list("abc")}}},
+            f"trackers['{PREFIX}'].frozen[0]"),
+        "a clock in 2100": ({**state, "now": 4_102_444_800.0}, "now: the saved data time 4102444800 is"),
+        "a clock beyond 2^53": ({**state, "now": 2.0**60}, "now: Value error, a time must be finite"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_damaged_states({"trackers": {PREFIX: {}}})))
+def test_a_state_file_that_fails_validation_is_set_aside_and_the_daemon_starts(workdir: Path, case: str) -> None:
+    state = good_state(workdir)
+    content, message = _damaged_states(state)[case]
+    path = workdir / "state" / "routewatch.json"
+    path.write_text(json.dumps(content))
+    written = path.read_bytes()
+    port = exporter_port()
+    daemon = Daemon(write_config(workdir, port, ["rrc00.rib.mrt"]), port, workdir).start()
+    try:
+        wait_for(lambda: daemon.value("routewatch_state_restore_rejected") == 1, 15, "the rejection to be exported")
+        aside = list((workdir / "state").glob("routewatch.json.rejected-*"))
+        assert len(aside) == 1 and aside[0].read_bytes() == written  # kept as it was, for a look
+        assert message in daemon.log()
+        # the daemon runs on without the state: the bootstrap files give it its routes again
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_visible_peers", prefix=PREFIX) == PEERS, 15,
+                 "the routes from the bootstrap")
+    finally:
+        assert daemon.stop() == 0
+    assert aside[0].read_bytes() == written
+    assert json.loads(path.read_text())["version"] == 1  # a fresh state, written beside the rejected one
+
+
+def test_a_good_state_file_is_restored_and_not_rejected(workdir: Path) -> None:
+    good_state(workdir)
+    port = exporter_port()
+    daemon = Daemon(write_config(workdir, port, ["rrc00.rib.mrt"]), port, workdir).start()
+    try:
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_baseline_peers", prefix=PREFIX) == PEERS, 15,
+                 "the restored baseline")
+        assert daemon.value("routewatch_state_restore_rejected") == 0
+        assert "state restored from" in daemon.log()
     finally:
         assert daemon.stop() == 0

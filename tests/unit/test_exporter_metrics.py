@@ -59,6 +59,8 @@ def test_nothing_known_yet_renders_only_the_process() -> None:
         ("routewatch_config_last_reload_successful", ()): 1.0,
         ("routewatch_component_up", (("component", "dns"),)): 0.0,
         ("routewatch_component_restarts_total", (("component", "dns"),)): 3.0,
+        ("routewatch_bootstrap_degraded", ()): 0.0,
+        ("routewatch_state_restore_rejected", ()): 0.0,
     }
 
 
