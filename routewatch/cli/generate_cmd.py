@@ -28,7 +28,7 @@ from routewatch.config.yamlfile import read_yaml
 from routewatch.errors import ConfigError, RoutewatchError
 from routewatch.model import Address, Prefix, parse_asn, parse_prefix
 from routewatch.tools.generate import merge, render, select, zones_served
-from routewatch.tools.reports import EXIT_UNCHECKED, Observation, originated_prefixes
+from routewatch.tools.reports import EXIT_UNCHECKED, Observation, originated_prefixes, seen_originating
 
 T = TypeVar("T")
 
@@ -51,11 +51,17 @@ def _parse_all(kind: str, parse: Callable[[str], T], values: Sequence[str]) -> l
     return out
 
 
-def found_in_files(asns: Sequence[int], paths: Sequence[str]) -> dict[Prefix, frozenset[int]]:
-    """The prefixes peers route to one of ``asns`` at the end of the data."""
+def found_in_files(asns: Sequence[int], paths: Sequence[str]
+                   ) -> tuple[dict[Prefix, frozenset[int]], dict[Prefix, frozenset[int]]]:
+    """The prefixes the data showed ``asns`` originating: (still routed at its end, withdrawn by then).
+
+    The same prefixes ``check asn`` lists over the same files.
+    """
     observation = Observation.of_asns(asns, _DISCOVERY_CAP)
     replay_files(observation, paths)
-    return originated_prefixes(observation.monitor.table, frozenset(asns))
+    routed = originated_prefixes(observation.monitor.table, frozenset(asns))
+    seen = seen_originating(observation, asns)
+    return routed, {p: origins for p, origins in seen.items() if p not in routed}
 
 
 def found_online(settings: RipestatSettings, asns: Sequence[int]) -> dict[Prefix, frozenset[int]]:
@@ -104,10 +110,22 @@ def _write(text: str, output: str | None) -> None:
     os.replace(temporary, target)
 
 
+def _nothing_found(asns: Sequence[int], excluded_all: bool, withdrawn: int) -> str:
+    who = ", ".join(f"AS{a}" for a in asns)
+    if excluded_all:
+        return f"no prefixes found for {who} (after --exclude)"
+    if withdrawn:
+        return (f"{who}: {withdrawn} prefixes seen originated in these files, all withdrawn by the end of the data "
+                "(--include-withdrawn lists them)")
+    return f"no prefixes found for {who}"
+
+
 @click.command("generate")
 @click.option("--asn", "asns", multiple=True, required=True, metavar="ASN",
               help="AS whose prefixes to list; repeatable.")
 @click.option("--mrt", "mrt", multiple=True, metavar="FILE", help="Read MRT files (a RIB dump, updates) offline.")
+@click.option("--include-withdrawn", is_flag=True,
+              help="With --mrt: also list prefixes the ASes originated in the files but no peer routed at the end.")
 @click.option("--exclude", "excludes", multiple=True, metavar="PREFIX",
               help="Leave this prefix and everything inside it out; repeatable.")
 @click.option("--append", "append_to", type=click.Path(dir_okay=False, exists=True), metavar="CONFIG",
@@ -122,9 +140,9 @@ def _write(text: str, output: str | None) -> None:
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
               help="Config to take RIPEstat settings from (default: the --append config, if any).")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write here (default: standard output).")
-def generate(asns: tuple[str, ...], mrt: tuple[str, ...], excludes: tuple[str, ...], append_to: str | None,
-             zones: tuple[str, ...], resolvers: tuple[str, ...], resolver_port: int, ignore_more_specifics: bool,
-             group: str, config_path: str | None, output: str | None) -> None:
+def generate(asns: tuple[str, ...], mrt: tuple[str, ...], include_withdrawn: bool, excludes: tuple[str, ...],
+             append_to: str | None, zones: tuple[str, ...], resolvers: tuple[str, ...], resolver_port: int,
+             ignore_more_specifics: bool, group: str, config_path: str | None, output: str | None) -> None:
     """Write a routewatch config listing the prefixes the given ASes announce."""
     try:
         numbers: list[int] = _parse_all("AS number", parse_asn, asns)
@@ -136,11 +154,16 @@ def generate(asns: tuple[str, ...], mrt: tuple[str, ...], excludes: tuple[str, .
             load_config(append_to)  # refuse to merge into an invalid config
             document, _ = read_yaml(Path(append_to))
             existing = dict(document) if isinstance(document, dict) else None
-        found = found_in_files(numbers, mrt) if mrt else found_online(settings, numbers)
+        withdrawn: dict[Prefix, frozenset[int]] = {}
+        if mrt:
+            found, withdrawn = found_in_files(numbers, mrt)
+            if include_withdrawn:
+                found, withdrawn = {**found, **withdrawn}, {}
+        else:
+            found = found_online(settings, numbers)
         selected = select(found, excluded)
         if not selected:
-            raise RoutewatchError("no prefixes found for " + ", ".join(f"AS{a}" for a in numbers)
-                                  + (" (after --exclude)" if found else ""))
+            raise RoutewatchError(_nothing_found(numbers, bool(found), len(withdrawn)))
         served: list[str] = []
         if zones:
             resolver = make_resolver(resolvers, resolver_port, settings.timeout)
@@ -156,6 +179,8 @@ def generate(asns: tuple[str, ...], mrt: tuple[str, ...], excludes: tuple[str, .
     _write(render(merged.document, header if not append_to else ()), output)
     skipped_zones = sorted(set(zones) - set(served))
     click.echo(f"{len(merged.added_prefixes)} prefixes added, {len(merged.kept_prefixes)} already listed"
+               + (f", {len(withdrawn)} seen but withdrawn by the end of the data left out (--include-withdrawn)"
+                  if withdrawn else "")
                + (f", zones added: {', '.join(merged.added_zones)}" if merged.added_zones else "")
                + (f", zones not served by these prefixes: {', '.join(skipped_zones)}" if skipped_zones else ""),
                err=True)

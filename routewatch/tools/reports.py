@@ -268,9 +268,7 @@ def asn_report(observation: Observation, asn: int, min_visibility: float, *, sou
     That is the prefixes the core discovered for the AS and the more-specifics
     of those the AS announced too (the core follows them under their aggregate).
     """
-    discovered = {w.prefix for w in observation.watch if w.source == f"asn:{asn}"}
-    found = sorted(discovered | {p for p, origins in observation.originated.items() if asn in origins},
-                   key=lambda p: (p.version, p))
+    found = sorted(seen_originating(observation, (asn,)), key=lambda p: (p.version, p))
     snapshot = observation.monitor.snapshot()
     return AsnReport(
         asn=asn,
@@ -281,6 +279,24 @@ def asn_report(observation: Observation, asn: int, min_visibility: float, *, sou
                        for p in found),
         over_cap=observation.watch.asn_over_cap.get(asn, 0),
     )
+
+
+def seen_originating(observation: Observation, asns: Iterable[int]) -> dict[Prefix, frozenset[int]]:
+    """Every prefix the data showed one of ``asns`` originating at some point, with those ASes.
+
+    ``check asn`` lists these and ``generate --mrt`` starts from them, so the
+    two agree; what a peer still routes at the end is :func:`originated_prefixes`.
+    """
+    wanted = frozenset(asns)
+    found: dict[Prefix, set[int]] = {}
+    for watched in observation.watch:
+        for asn in wanted:
+            if watched.source == f"asn:{asn}":
+                found.setdefault(watched.prefix, set()).add(asn)
+    for prefix, origins in observation.originated.items():
+        if origins & wanted:
+            found.setdefault(prefix, set()).update(origins & wanted)
+    return {p: frozenset(a) for p, a in found.items()}
 
 
 def originated_prefixes(table: RouteTable, asns: frozenset[int]) -> dict[Prefix, frozenset[int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,3 +154,31 @@ def test_output_is_yaml_the_config_loader_reads(tmp_path: Path) -> None:
     path = tmp_path / "out.yaml"
     path.write_text(result.stdout)
     assert load_config(path).prefixes[0].group == "noc"
+
+
+def test_generate_and_check_asn_agree_and_withdrawn_prefixes_are_named(tmp_path: Path) -> None:
+    from tests.support.mrt_writer import Update, write_updates
+
+    peers = [(f"192.0.2.{n}", 64500 + n) for n in range(1, 4)]
+    updates = [Update(1_000, ip, asn, ["198.51.100.0/24", "203.0.113.0/24"], [asn, 3356, 64511]) for ip, asn in peers]
+    updates += [Update(2_000, ip, asn, withdrawn=["203.0.113.0/24"]) for ip, asn in peers]
+    archive = tmp_path / "rrc00.updates.mrt"
+    write_updates(archive, updates)
+    checked = CliRunner().invoke(main, ["check", "asn", "64511", "--mrt", str(archive), "--json"])
+    assert {p["prefix"] for p in json.loads(checked.output)["prefixes"]} == {
+        "198.51.100.0/24", "203.0.113.0/24"}
+
+    result = run("--asn", "64511", "--mrt", str(archive), "-o", str(tmp_path / "routed.yaml"))
+    assert result.exit_code == 0, result.output
+    assert listed(tmp_path / "routed.yaml") == {"198.51.100.0/24": [64511]}
+    assert "1 seen but withdrawn by the end of the data left out (--include-withdrawn)" in result.output
+
+    result = run("--asn", "64511", "--mrt", str(archive), "--include-withdrawn", "-o", str(tmp_path / "all.yaml"))
+    assert result.exit_code == 0, result.output
+    assert set(listed(tmp_path / "all.yaml")) == {"198.51.100.0/24", "203.0.113.0/24"}
+
+    gone = [Update(3_000, ip, asn, withdrawn=["198.51.100.0/24"]) for ip, asn in peers]
+    write_updates(tmp_path / "rrc00.later.mrt", gone)
+    result = run("--asn", "64511", "--mrt", str(archive), "--mrt", str(tmp_path / "rrc00.later.mrt"))
+    assert result.exit_code == 3
+    assert "AS64511: 2 prefixes seen originated in these files, all withdrawn by the end of the data" in result.output
