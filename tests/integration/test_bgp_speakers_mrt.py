@@ -56,7 +56,7 @@ from tests.support.bgp_speakers import (
     wait_for_peers,
     wait_for_second,
 )
-from tests.support.bgpdump import NO_NEXT_HOP, BgpdumpLine
+from tests.support.bgpdump_format import NO_NEXT_HOP, BgpdumpLine
 from tests.support.daemon import wait_for
 from tests.support.dns_servers import free_port
 from tests.support.tools import require_tool

@@ -14,7 +14,8 @@ from routewatch.core.detection import ChangeKind
 from routewatch.core.engine import Monitor
 from routewatch.core.visibility import PrefixState
 from routewatch.model import Prefix, parse_prefix
-from tests.support.bgpdump import BgpdumpLine, bgpdump_lines
+from tests.support.bgpdump import bgpdump_lines
+from tests.support.bgpdump_format import BgpdumpLine
 from tests.support.live_harness import LiveRun, live_config, ris_server, running_live, wait_until
 from tests.support.ris_live_server import Json, RisLiveServer, mrt_path, ris_messages_from_bgpdump
 from tests.support.tools import require_data

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 
 from routewatch.core.engine import Monitor
 from routewatch.tools.replay import replay_files
-from tests.support.bgpdump import BgpdumpLine, bgpdump_lines
+from tests.support.bgpdump import bgpdump_lines
+from tests.support.bgpdump_format import BgpdumpLine
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until
 from tests.support.ris_live_server import mrt_path, ris_messages_from_bgpdump
 from tests.support.tools import require_data

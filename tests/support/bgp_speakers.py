@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bgpdump import BgpdumpLine, parse_line
+from .bgpdump_format import BgpdumpLine, parse_line
 from .daemon import wait_for
 from .dns_servers import free_port
 from .tools import require_tool

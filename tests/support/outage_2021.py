@@ -19,6 +19,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from routewatch.model import Event, FsmState, Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
 from tests.support.tools import SHARED_DATA
 
@@ -119,6 +121,17 @@ def build(seed: int = 20211004) -> Outage:
     events.sort(key=lambda e: (e.time, isinstance(e, PeerStateChange)))
     out.events = events
     return out
+
+
+def replay_inputs(directory: Path) -> tuple[Outage, list[Path], Path]:
+    """The scenario, its MRT files and a config watching the aggregate and the DNS prefixes (for replay)."""
+    scenario = build()
+    files = write_mrt(directory, scenario)
+    config = directory / "routewatch.yaml"
+    config.write_text(yaml.safe_dump({
+        "prefixes": [{"prefix": p, "asn": FACEBOOK} for p in [AGGREGATE, *dns_prefixes()]],
+    }))
+    return scenario, files, config
 
 
 def write_mrt(directory: Path, scenario: Outage | None = None) -> list[Path]:

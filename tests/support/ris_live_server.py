@@ -35,7 +35,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from routewatch.model import BgpOrigin, Peer, RouteAnnouncement
-from tests.support.bgpdump import WELL_KNOWN_COMMUNITIES, BgpdumpLine
+from tests.support.bgpdump_format import WELL_KNOWN_COMMUNITIES, BgpdumpLine
 from tests.support.tools import SHARED_DATA
 
 REAL_STREAM = SHARED_DATA / "ris-live" / "ris-live-stream.json"

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.bgpdump import BgpdumpLine, bgpdump_lines
+from tests.support.bgpdump import bgpdump_lines
+from tests.support.bgpdump_format import BgpdumpLine
 
 PeerKey = tuple[str, int]
 

@@ -18,7 +18,7 @@ from routewatch.alerting.rules import Severity, rules
 from routewatch.cli import main
 from tests.support.tools import REPO
 
-SCHEMA = json.loads((REPO / "tests" / "alerting" / "grafana-alert-provisioning.schema.json").read_text())
+SCHEMA = json.loads((REPO / "tests" / "fixtures" / "grafana-alert-provisioning.schema.json").read_text())
 
 
 def _prometheus_rules(text: str) -> dict[str, dict]:

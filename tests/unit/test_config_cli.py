@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
@@ -16,7 +14,6 @@ from routewatch.errors import ConfigError
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CONFIGS = FIXTURES / "config"
 BGPALERTER = FIXTURES / "bgpalerter"
-ROUTEWATCH = str(Path(sys.executable).with_name("routewatch"))  # the installed console script
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -44,23 +41,6 @@ def test_validate_missing_file() -> None:
     code, out, err = run("config", "validate", "/nonexistent/routewatch.yaml")
     assert (code, out) == (1, "")
     assert err == "/nonexistent/routewatch.yaml: 1 problem(s):\n  (file): cannot read: No such file or directory\n"
-
-
-def test_validate_as_a_real_process() -> None:
-    good = subprocess.run(
-        [ROUTEWATCH, "config", "validate", str(CONFIGS / "valid-minimal.yaml")],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert (good.returncode, good.stderr) == (0, "")
-    assert good.stdout.endswith(": OK (1 prefixes, 0 ASNs, 0 zones, 0 sources)\n")
-    bad_path = CONFIGS / "invalid-host-bits.yaml"
-    bad = subprocess.run(
-        [ROUTEWATCH, "config", "validate", str(bad_path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert (bad.returncode, bad.stdout) == (1, "")
-    assert "  prefixes[0].prefix: 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?\n" in bad.stderr
-    assert bad.stderr.splitlines()[0] == f"{bad_path}: 5 problem(s):"
 
 
 def test_import_to_stdout_warns_on_stderr() -> None:

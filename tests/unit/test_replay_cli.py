@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from routewatch.cli import main
 from tests.support import outage_2021 as outage
-from tests.support.tools import MRT_DIR, require_data, require_tool
-from tests.support.visibility_oracle import merged_lines, visibility
+from tests.support.tools import MRT_DIR
 
 HOLD_DOWN = 60
 
 
 @pytest.fixture(scope="module")
 def outage_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[outage.Outage, list[Path], Path]:
-    directory = tmp_path_factory.mktemp("outage")
-    scenario = outage.build()
-    files = outage.write_mrt(directory, scenario)
-    config = directory / "routewatch.yaml"
-    config.write_text(yaml.safe_dump({
-        "prefixes": [{"prefix": p, "asn": 32934} for p in [outage.AGGREGATE, *outage.dns_prefixes()]],
-    }))
-    return scenario, files, config
+    return outage.replay_inputs(tmp_path_factory.mktemp("outage"))
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -72,37 +61,6 @@ def test_text_timeline_says_how_far_the_prefix_is_gone(outage_files) -> None:
     assert "OPENED" in first and "withdrawal" in first and "% of 48 baseline peers" in first
 
 
-@pytest.mark.parametrize("name, prefixes", [
-    ("updates.20100722.2015.gz", {"193.105.235.0/24": 50798, "62.37.120.0/22": 12479, "92.241.99.0/24": 44265}),
-    ("ris.rrc06.updates.1427846400.gz", None),
-])
-def test_metrics_out_visible_peers_equal_bgpdump(name: str, prefixes: dict[str, int] | None, tmp_path) -> None:
-    require_tool("bgpdump")
-    path = require_data(MRT_DIR / name)
-    if prefixes is None:
-        # the ten prefixes with most announcing peers in the file, with their most common origin
-        from tests.support.bgpdump import bgpdump_lines
-
-        counts: dict[str, dict[int, set]] = {}
-        for line in bgpdump_lines(path):
-            if line.kind == "A" and line.as_path and not line.as_path.split()[-1].startswith("{"):
-                origin = int(line.as_path.split()[-1])
-                counts.setdefault(line.prefix, {}).setdefault(origin, set()).add(line.peer_address)
-        ranked = sorted(counts.items(), key=lambda kv: -max(len(v) for v in kv[1].values()))[:10]
-        prefixes = {p: max(origins, key=lambda o: len(origins[o])) for p, origins in ranked}
-    config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({"prefixes": [{"prefix": p, "asn": a} for p, a in prefixes.items()]}))
-    metrics = tmp_path / "m.prom"
-    code, _, err = run("replay", "-c", str(config), "--metrics-out", str(metrics), str(path))
-    assert code == 0, err
-    families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
-    got = {s.labels["prefix"]: int(s.value) for s in families["routewatch_bgp_prefix_visible_peers"].samples}
-    lines = merged_lines([path])
-    expected = {p: visibility(lines, p, [a]).visible for p, a in prefixes.items()}
-    assert got == expected
-    assert any(v > 0 for v in got.values())
-
-
 def test_a_damaged_file_keeps_what_came_before_and_exits_non_zero(outage_files, tmp_path) -> None:
     _, files, config = outage_files
     data = files[0].read_bytes()
@@ -128,14 +86,6 @@ def test_plot_draws_a_png(outage_files, tmp_path) -> None:
     code, _, err = run("replay", "-c", str(config), "--plot", str(png), *map(str, files))
     assert code == 0, err
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_replay_as_a_real_process(outage_files) -> None:
-    _, files, config = outage_files
-    proc = subprocess.run([sys.executable, "-m", "routewatch", "replay", "-c", str(config), "--json",
-                           *map(str, files)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert len(proc.stdout.splitlines()) == 12
 
 
 def test_plot_panels_show_the_withdrawn_line_whole_peers_dates_and_the_baseline_rule() -> None:

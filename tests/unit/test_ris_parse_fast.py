@@ -14,18 +14,14 @@ import json
 from typing import Any
 
 import orjson
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routewatch.sources.ris_live.parse import FrameKind, RisFrame, RisParser
-from tests.support.bgpdump import bgpdump_lines
-from tests.support.ris_live_server import mrt_path, real_stream_lines, ris_messages_from_bgpdump
-from tests.support.tools import MRT_DIR, require_data, require_tool
+from tests.support.ris_live_server import real_stream_lines
 from tests.unit.test_ris_parse import json_values, update
 
 #: Every shared update file, and the two RIBs with ADD-PATH (same prefix from one peer twice).
-MRT_FILES = sorted(p.name for p in MRT_DIR.iterdir() if "updates" in p.name or "add_path" in p.name)
 
 
 class CountingParser(RisParser):
@@ -52,25 +48,6 @@ def assert_same(fast: RisParser, careful: RisParser, obj: object) -> RisFrame:
 def wire(message: dict[str, Any]) -> Any:
     """The message as a client decodes it off the socket."""
     return orjson.loads(orjson.dumps(message))
-
-
-@pytest.mark.parametrize("name", MRT_FILES)
-def test_every_message_built_from_the_mrt_files(name: str) -> None:
-    require_tool("bgpdump")
-    messages = ris_messages_from_bgpdump(bgpdump_lines(require_data(mrt_path(name))), "rrc00")
-    fast, careful = CountingParser(), RisParser()
-    events = 0
-    for message in messages:
-        events += len(assert_same(fast, careful, wire(message)).events)
-    assert events > 0 and careful.tally.malformed_total == 0
-    updates = sum(1 for m in messages if m["data"]["type"] == "UPDATE")
-    peers = len({(m["data"]["peer"], m["data"]["peer_asn"]) for m in messages})
-    as_sets = sum(1 for m in messages if any(isinstance(hop, list) for hop in m["data"].get("path", [])))
-    # Only a peer's first message, an AS_SET path, a new next hop's bad text or a peer-state message goes the
-    # careful way: the fast reading carries the stream.
-    assert fast.careful <= (len(messages) - updates) + peers + as_sets
-    if updates > 100:
-        assert fast.careful < updates / 2
 
 
 def test_the_forms_the_real_feed_sends() -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.alerting import scenarios
-from tests.alerting.exported import JOB, REPLICAS
-from tests.alerting.promtool import RULES, checkpoint, expected_alert, run_tests
+from tests.oracle.alerting import scenarios
+from tests.oracle.alerting.exported import JOB, REPLICAS
+from tests.oracle.alerting.promtool import RULES, checkpoint, expected_alert, run_tests
 from tests.support import outage_2021 as outage
 from tests.support.tools import require_tool
 

@@ -25,7 +25,7 @@ from routewatch.dns.snapshot import TargetSnapshot
 from routewatch.dns.targets import Target
 from routewatch.exporter.dns import target_families
 from routewatch.model import Event, FeedState, SourceStatus
-from tests.alerting.exported import Recording, record
+from tests.oracle.alerting.exported import Recording, record
 from tests.support import outage_2021 as outage
 
 SCRAPE_INTERVAL = 60

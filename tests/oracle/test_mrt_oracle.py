@@ -18,7 +18,8 @@ from routewatch.model import (
     format_as_path,
 )
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
-from tests.support.bgpdump import NO_NEXT_HOP, BgpdumpLine, bgpdump_lines, bgpdump_text, parse_line
+from tests.support.bgpdump import bgpdump_lines, bgpdump_text
+from tests.support.bgpdump_format import NO_NEXT_HOP, BgpdumpLine, parse_line
 from tests.support.tools import MRT_DIR, require_data, require_tool
 
 MRT_FILES = sorted(p for p in MRT_DIR.glob("*") if p.is_file())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.alerting.promtool import RULES, RULES_FILE
+from tests.oracle.alerting.promtool import RULES, RULES_FILE
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.integration
