@@ -18,15 +18,17 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import partial
+from typing import Any
 
 from routewatch.config.schema import Config
-from routewatch.core.anomaly import AnomalyTracker
 from routewatch.core.detection import Detection, DetectionChange
+from routewatch.core.detectors.base import DETECTORS, Detector
+from routewatch.core.detectors.view import Scope
 from routewatch.core.dns_risk import AddressRisk, AddressTracker
+from routewatch.core.settings import CoreSettings
 from routewatch.core.snapshot import CoreSnapshot, PrefixStatus
 from routewatch.core.table import RouteTable
-from routewatch.core.visibility import Counts, Exclusion, VisibilityTracker
+from routewatch.core.visibility import Exclusion, VisibilityTracker
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import (
     Address,
@@ -41,28 +43,6 @@ from routewatch.model import (
     SourceStatus,
     prefix_key,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CoreSettings:
-    """Timing knobs of the core (data-time seconds); defaults match the config's."""
-
-    baseline_window: float = 86_400.0
-    baseline_min_hold: float = 300.0
-    peer_settle: float = 900.0
-    anomaly_min_peers: int = 2
-    sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
-
-    @classmethod
-    def from_config(cls, config: Config) -> CoreSettings:
-        bgp = config.bgp
-        return cls(
-            baseline_window=bgp.baseline_window,
-            baseline_min_hold=bgp.baseline_min_hold,
-            peer_settle=bgp.peer_settle,
-            anomaly_min_peers=bgp.anomaly_min_peers,
-        )
-
 
 #: Most prefixes kept in the place cache; past it the cache starts again (a hostile feed cannot grow it).
 _PLACES_LIMIT = 1 << 20
@@ -94,7 +74,7 @@ class _Sessions:
 
 
 class Monitor:
-    """Route table + visibility + anomaly + DNS-risk trackers, driven by events."""
+    """Route table, sessions, visibility and DNS-risk trackers driven by events; the registered detectors judge."""
 
     def __init__(self, watch: WatchSet, settings: CoreSettings | None = None, *, bootstrapped: bool = True,
                  service_prefixes: dict[Address, tuple[Prefix, ...]] | None = None) -> None:
@@ -105,7 +85,9 @@ class Monitor:
         self.bootstrapped = bootstrapped
         self.sessions = _Sessions()
         self.visibility: dict[Prefix, VisibilityTracker] = {}
-        self.anomalies = AnomalyTracker(self.settings.anomaly_min_peers)
+        self.detectors: dict[str, Detector] = {name: make(self.settings) for name, make in DETECTORS.items()}
+        self._route_judges = [d for d in self.detectors.values() if d.scope is Scope.ROUTES]
+        self._visibility_judges = [d for d in self.detectors.values() if d.scope is Scope.VISIBILITY]
         self.addresses: dict[Address, AddressTracker] = {}
         self.updates: Counter[str] = Counter()
         self._dirty: set[Prefix] = set()
@@ -126,7 +108,7 @@ class Monitor:
             self.track(watched)
         for address in watch.addresses:
             self.add_address(address, (service_prefixes or {}).get(address, ()))
-        self.exclusion = Exclusion(self._excluded, self._stale, lambda i: self.table.peers[i].asn)
+        self.exclusion = Exclusion(self._excluded, self.stale, lambda i: self.table.peers[i].asn)
 
     @classmethod
     def from_config(cls, config: Config, *, bootstrapped: bool = True) -> Monitor:
@@ -134,8 +116,10 @@ class Monitor:
             ipaddress.ip_address(address): tuple(prefixes)
             for zone in config.zones for address, prefixes in zone.service_prefixes.items()
         }
-        return cls(WatchSet.from_config(config), CoreSettings.from_config(config), bootstrapped=bootstrapped,
-                   service_prefixes=service)
+        bgp = config.bgp
+        settings = CoreSettings(baseline_window=bgp.baseline_window, baseline_min_hold=bgp.baseline_min_hold,
+                                peer_settle=bgp.peer_settle, anomaly_min_peers=bgp.anomaly_min_peers)
+        return cls(WatchSet.from_config(config), settings, bootstrapped=bootstrapped, service_prefixes=service)
 
     # -- inputs -------------------------------------------------------------------
 
@@ -240,7 +224,7 @@ class Monitor:
         self._dirty.add(tracker.watched.prefix)
 
     def _mark_sub(self, prefix: Prefix, peer: int | None) -> None:
-        """Re-judge ``peer`` (None: every peer) for origin and more-specific anomalies at ``prefix``."""
+        """Have the route detectors judge ``peer`` (None: every peer) at ``prefix`` again."""
         if peer is None:
             self._dirty_sub[prefix] = None
             return
@@ -351,7 +335,8 @@ class Monitor:
     def _excluded(self, peer: int) -> bool:
         return peer in self.sessions.down or self.sessions.settle_until.get(peer, 0.0) > self.now
 
-    def _stale(self, peer: int) -> bool:
+    def stale(self, peer: int) -> bool:
+        """Is ``peer``'s collector untrustworthy right now?"""
         stale = self.sessions.stale_collectors
         return bool(stale) and self.table.peers[peer].collector in stale
 
@@ -372,10 +357,8 @@ class Monitor:
                 watched = place.watched
                 if watched is not None:
                     self._restatus.add(watched.prefix)
-                    changes.extend(self.anomalies.evaluate(
-                        prefix, watched, place.exact,
-                        partial(self.table.unicast_paths_by_peer, prefix), self._stale, self.now,
-                        peers, partial(self.table.peer_unicast_paths, prefix)))
+                    for detector in self._route_judges:
+                        changes.extend(detector.judge(prefix, watched, place.exact, peers, self))
         while self._dirty:
             dirty, self._dirty = self._dirty, set()
             for prefix in dirty:
@@ -386,41 +369,29 @@ class Monitor:
                 self._evaluate_address(address)
         return changes
 
-    def _unknown(self, tracker: VisibilityTracker, all_stale: bool) -> bool:
+    def unknown(self, tracker: VisibilityTracker) -> bool:
         """No trustworthy collector left, or no snapshot loaded and the prefix never seen: unknown, not zero."""
+        return self._unknown(tracker, self.all_collectors_stale())
+
+    def _unknown(self, tracker: VisibilityTracker, all_stale: bool) -> bool:
         return all_stale or (not self.bootstrapped and not tracker.ever_seen)
 
     def _evaluate_prefix(self, prefix: Prefix) -> list[DetectionChange]:
         tracker = self.visibility.get(prefix)
         if tracker is None:
             return []
-        counts = tracker.counts(self.now, self.exclusion)
-        members = tracker.members(self.now, self.exclusion)
-        change, due = tracker.evaluate(self.now, counts, self._unknown(tracker, self.all_collectors_stale()), members,
-                                       partial(self._withdrawal_evidence, tracker, counts))
-        if due is not None:
-            self.schedule(due, prefix)
+        changes: list[DetectionChange] = []
+        for detector in self._visibility_judges:
+            changes.extend(detector.judge(prefix, tracker.watched, True, None, self))
         if tracker.waiting():
             self._waiting.add(prefix)
         self._restatus.add(prefix)
-        return [change] if change else []
+        return changes
 
     def schedule(self, due: float, prefix: Prefix | None) -> None:
         """Evaluate ``prefix`` (None: everything) at data time ``due`` even if no event arrives."""
         self._timer_seq += 1
         heapq.heappush(self._timers, (due, self._timer_seq, prefix))
-
-    def _withdrawal_evidence(self, tracker: VisibilityTracker, counts: Counts) -> dict[str, object]:
-        visible_by_collector: Counter[str] = Counter(self.table.peers[p].collector for p in tracker.holders)
-        return {
-            "visible_peers": counts.baseline_visible,
-            "baseline_peers": counts.baseline,
-            "ratio": round(counts.ratio, 4) if counts.ratio is not None else None,
-            "gone_from_percent": round(100 * (1 - counts.ratio), 1) if counts.ratio is not None else None,
-            "visible_peer_asns": counts.visible_asns,
-            "visible_by_collector": dict(sorted(visible_by_collector.items())),
-            "expected_origins": sorted(tracker.watched.origins),
-        }
 
     def _sweep(self) -> list[DetectionChange]:
         """Re-evaluate prefixes whose baseline time alone changes (a holder matures, a past holder expires)."""
@@ -464,7 +435,7 @@ class Monitor:
             vis = self.visibility.get(prefix)
             if vis is not None:
                 members |= vis.members(self.now, self.exclusion)
-        tracker.update(lpm, members, self._stale)
+        tracker.update(lpm, members, self.stale)
 
     def _learn_origins(self, prefix: Prefix) -> None:
         """A service prefix designated without origins takes the origin most peers see."""
@@ -522,6 +493,9 @@ class Monitor:
     def _status(self, prefix: Prefix, tracker: VisibilityTracker, all_stale: bool) -> PrefixStatus:
         counts = tracker.counts(self.now, self.exclusion)
         watched = tracker.watched
+        found: dict[str, Any] = {}
+        for detector in self.detectors.values():
+            found.update(detector.status(prefix, self))
         return PrefixStatus(
             prefix=prefix,
             description=watched.description,
@@ -534,15 +508,14 @@ class Monitor:
             visible_peer_asns=counts.visible_asns,
             baseline_peers=counts.baseline,
             ratio=counts.ratio,
-            unexpected_origin_peers=self.anomalies.unexpected_peers(prefix),
-            more_specific_peers=self.anomalies.more_specific_peers(prefix),
             thresholds=watched.thresholds,
-            withdrawn_since=tracker.open.start if tracker.open else None,
+            **found,
         )
 
     def restore_anomalies(self, detections: list[Detection]) -> None:
         """Re-judge every restored route, keeping restored detections open without re-opening them."""
-        self.anomalies.restore(detections)
+        for detector in self.detectors.values():
+            detector.restore(d for d in detections if d.kind in detector.kinds)
         for prefix in self.table.prefixes():
             if self.watch.covering_prefix(prefix) is not None:
                 self._mark_sub(prefix, None)
@@ -551,8 +524,7 @@ class Monitor:
         self._flush()
 
     def open_detections(self) -> list[Detection]:
-        opened = [t.open for t in self.visibility.values() if t.open is not None]
-        return opened + self.anomalies.open_detections()
+        return [d for detector in self.detectors.values() for d in detector.open_detections(self)]
 
     def address_risk(self, address: Address) -> AddressRisk | None:
         tracker = self.addresses.get(address)

@@ -30,10 +30,11 @@ class PrefixStatus:
     visible_peer_asns: int
     baseline_peers: int
     ratio: float | None
-    unexpected_origin_peers: int
-    more_specific_peers: int
     thresholds: Thresholds
-    withdrawn_since: float | None
+    # what the detectors add (see Detector.status): a detector left out of the registry leaves its default
+    unexpected_origin_peers: int = 0
+    more_specific_peers: int = 0
+    withdrawn_since: float | None = None
 
     @property
     def withdrawn(self) -> bool:

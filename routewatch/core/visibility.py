@@ -1,4 +1,4 @@
-"""Visibility, baseline and the withdrawal state machine of one watched prefix.
+"""Visibility and baseline of one watched prefix: the counts every watched prefix's status is built on.
 
 - *Holders* are peers whose unicast route for the exact prefix has an expected
   origin now.
@@ -11,10 +11,10 @@
 - A peer whose session is down, or whose collector is stale, is *excluded*: it
   counts neither as visible nor in the baseline. A peer back from a session
   reset is excluded until it sends the route again or a settle time passes
-  (the caller decides; see ``Monitor``).
-- Withdrawn = ratio below ``withdrawn_ratio`` for ``hold_down`` seconds of data
-  time with a baseline of at least ``min_baseline_peers``; recovered = ratio
-  back at or above ``recovered_ratio`` (hysteresis).
+  (the caller decides; see the engine).
+- The withdrawal detector (``routewatch.core.detectors.withdrawal``) judges
+  these counts; while a withdrawal it opened is open, ``frozen`` holds the
+  baseline it froze.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ import enum
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from routewatch.config.schema import Thresholds
-from routewatch.core.detection import ChangeKind, Detection, DetectionChange, DetectionKind
+from routewatch.core.detection import Detection
 from routewatch.core.watch import WatchedPrefix
 
 #: The holding-since time of routes known to be long held (from a RIB dump, or
@@ -239,39 +238,3 @@ class VisibilityTracker:
         if counts.baseline < self.thresholds.min_baseline_peers:
             return PrefixState.INSUFFICIENT_BASELINE
         return PrefixState.VISIBLE
-
-    def evaluate(
-        self, now: float, counts: Counts, unknown: bool, members: set[int],
-        evidence: Callable[[], dict[str, Any]],
-    ) -> tuple[DetectionChange | None, float | None]:
-        """Advance the withdrawal state machine.
-
-        Returns the change (if any) and the data time at which the prefix must be
-        evaluated again even if nothing arrives (the end of a hold-down).
-        """
-        if unknown:
-            return None, None  # no trustworthy data: neither open nor close anything
-        t = self.thresholds
-        ratio = counts.ratio
-        if self.open is not None:
-            if ratio is not None and ratio >= t.recovered_ratio:
-                closed = self.open.closed(now, evidence())
-                self.open, self.frozen, self.below_since = None, None, None
-                self.invalidate()  # the baseline thaws: members mature and expire again
-                return DetectionChange(ChangeKind.CLOSED, closed, now), None
-            return None, None
-        below = counts.baseline >= t.min_baseline_peers and ratio is not None and ratio < t.withdrawn_ratio
-        if not below:
-            self.below_since = None
-            return None, None
-        if self.below_since is None:
-            self.below_since = now
-        due = self.below_since + t.hold_down
-        if now < due:
-            return None, due
-        self.open = Detection(
-            DetectionKind.WITHDRAWAL, self.watched.prefix, self.watched.prefix, start=self.below_since,
-            description=self.watched.description, evidence=evidence(),
-        )
-        self.frozen = frozenset(members)
-        return DetectionChange(ChangeKind.OPENED, self.open, now), None

@@ -82,7 +82,8 @@ def dump_state(monitor: Monitor) -> dict[str, Any]:
         "peers": [[p.collector, p.address, p.asn] for p in table.peers],
         "routes": routes,
         "trackers": trackers,
-        "anomalies": [_detection_out(d) for d in monitor.anomalies.open_detections()],
+        # open withdrawals are saved with their prefix's tracker above
+        "anomalies": [_detection_out(d) for d in monitor.open_detections() if d.kind is not DetectionKind.WITHDRAWAL],
         "addresses": addresses,
         "sessions": {"down": sorted(s.down), "settle_until": [[p, t] for p, t in s.settle_until.items()],
                      "stale": sorted(s.stale_collectors), "known": sorted(s.known_collectors)},

@@ -58,7 +58,7 @@ def test_incremental_counts_equal_a_full_recount(steps: list[tuple[str, int, int
             assert incremental == recounted, (kind, n, prefix, t)
             assert members == tracker.members(m.now, m.exclusion)
         for watched in watch:
-            assert m.anomalies.unexpected_peers(watched.prefix) == brute_force_unexpected(m, watched.prefix)
+            assert m.detectors["origin"].peers(watched.prefix) == brute_force_unexpected(m, watched.prefix)
 
 
 def brute_force_unexpected(m: Monitor, watched: Prefix) -> int:

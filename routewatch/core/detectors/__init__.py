@@ -1,0 +1,1 @@
+"""What the core detects: one module per kind, all behind :class:`routewatch.core.detectors.base.Detector`."""

@@ -1,0 +1,61 @@
+"""What a detector may read from the engine, and where in the engine's cycle it is asked.
+
+Kept apart from ``base`` (which imports every detector for the registry) so
+that a detector module imports only this one and never the registry.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+from routewatch.core.table import RouteTable
+from routewatch.core.visibility import Exclusion, VisibilityTracker
+from routewatch.model import Prefix
+
+
+class Scope(enum.StrEnum):
+    """Which prefixes a detector judges.
+
+    ``routes``: every announced prefix at or under a watched prefix, whenever
+    some peers' routes for it change (``peers``: those peers; None: all of
+    them, after a change that affects everyone, such as a collector going
+    stale). ``visibility``: each watched prefix whose visibility counts may
+    have changed (a route, a session, a collector, or time alone), after the
+    ``routes`` detectors of the same batch.
+    """
+
+    ROUTES = "routes"
+    VISIBILITY = "visibility"
+
+
+class CoreView(Protocol):
+    """The engine as a detector sees it: read-only state plus a timer.
+
+    ``visibility`` holds the per-watched-prefix counts against the baseline;
+    ``exclusion`` says which peers must not count now; ``unknown`` whether a
+    watched prefix can be judged at all (no trustworthy collector, or never
+    seen before a snapshot loaded).
+    """
+
+    @property
+    def now(self) -> float: ...
+
+    @property
+    def table(self) -> RouteTable: ...
+
+    @property
+    def visibility(self) -> dict[Prefix, VisibilityTracker]: ...
+
+    @property
+    def exclusion(self) -> Exclusion: ...
+
+    def stale(self, peer: int) -> bool:
+        """Is ``peer``'s collector untrustworthy right now? Its routes then count for nothing."""
+        ...
+
+    def unknown(self, tracker: VisibilityTracker) -> bool: ...
+
+    def schedule(self, due: float, prefix: Prefix | None) -> None:
+        """Judge ``prefix`` again at data time ``due`` even if nothing arrives (a hold-down's end)."""
+        ...

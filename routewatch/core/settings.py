@@ -1,0 +1,21 @@
+"""Plain settings of the core: frozen values, built by whoever reads the configuration.
+
+The core never sees the configuration schema; the daemon and the tools turn a
+parsed configuration into these values (``routewatch.config.core``), and tests
+build them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSettings:
+    """Timing knobs of the core (data-time seconds); defaults match the config's."""
+
+    baseline_window: float = 86_400.0
+    baseline_min_hold: float = 300.0
+    peer_settle: float = 900.0
+    anomaly_min_peers: int = 2
+    sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
