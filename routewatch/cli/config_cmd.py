@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -78,3 +79,28 @@ def import_bgpalerter(path: str, output: str | None) -> None:
     except OSError as exc:
         _fail(output, "cannot write", [exc.strerror or str(exc)])
     click.echo(f"{path}: converted to {output} ({summary})", err=True)
+
+
+@config_group.command("shards")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--shards", type=click.IntRange(1, 1024), default=None,
+              help="Show this many shards instead of the config's sharding.shards (to review a rebalance).")
+def shards(path: str, shards: int | None) -> None:
+    """Print what each shard of PATH watches: counts, and a digest of each list to compare before a change."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        _fail(path, f"{len(exc.problems)} problem(s)", exc.problems)
+        return
+    n = shards or config.sharding.shards
+    whole = config.model_copy(update={"sharding": config.sharding.model_copy(update={"shards": n, "shard": None})})
+    click.echo(f"{path}: {n} shard(s); {len(config.prefixes)} prefixes, {len(config.asns)} ASNs, "
+               f"{len(config.zones)} zones in all")
+    click.echo(f"{'shard':>5}  {'prefixes':>8}  {'asns':>5}  {'zones':>5}  {'max series':>10}  digest")
+    for index in range(n):
+        part = whole.part(index)
+        items = sorted([*(str(w.prefix) for w in part.prefixes), *(f"AS{a.asn}" for a in part.asns),
+                        *(z.zone for z in part.zones)])
+        digest = hashlib.sha256("\n".join(items).encode()).hexdigest()[:12]
+        click.echo(f"{index:>5}  {len(part.prefixes):>8}  {len(part.asns):>5}  {len(part.zones):>5}  "
+                   f"{part.max_prefix_series():>10}  {digest}")

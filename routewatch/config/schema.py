@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from routewatch.config.messages import describe, problem_lines
+from routewatch.config.shards import asn_key, owner, prefix_key, zone_key
 from routewatch.config.sources import (
     DEFAULT_RIS_LIVE_URL,
     SOURCE_TYPES,
@@ -243,6 +244,26 @@ class StateSettings(Section):
     save_interval: Seconds = Field(default=60.0, description="Seconds between saves.")
 
 
+class ShardingSettings(Section):
+    """Dividing the work between processes (see docs/scaling.md): each shard watches its part."""
+
+    shards: Annotated[int, Field(ge=1, le=1024)] = Field(
+        default=1, description="How many shards divide the prefixes, ASNs and zones (rendezvous hashing)."
+    )
+    shard: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="This process's shard; unset = `ROUTEWATCH_SHARD`, else a StatefulSet pod's "
+        "ordinal (the hostname's `-N` suffix), else 0.",
+    )
+
+    @field_validator("shard")
+    @classmethod
+    def _within(cls, value: int | None, info: ValidationInfo) -> int | None:
+        shards = info.data.get("shards", 1)
+        if value is not None and value >= shards:
+            raise ValueError(f"must be below sharding.shards ({shards}), got {value}")
+        return value
+
+
 class LoggingSettings(Section):
     """Logs and the detection log."""
 
@@ -279,6 +300,17 @@ class Config(Section):
     state: StateSettings = Field(default=StateSettings(), description="Persistence across restarts.")
     logging: LoggingSettings = Field(default=LoggingSettings(), description="Logs.")
     ripestat: RipestatSettings = Field(default=RipestatSettings(), description="RIPEstat access.")
+    sharding: ShardingSettings = Field(default=ShardingSettings(), description="Dividing the work between processes.")
+
+    def part(self, shard: int) -> Config:
+        """What shard ``shard`` of ``sharding.shards`` watches: its prefixes, ASNs and zones (caps count its part)."""
+        n = self.sharding.shards
+        return self.model_copy(update={
+            "prefixes": [w for w in self.prefixes if owner(prefix_key(w.prefix), n) == shard],
+            "asns": [a for a in self.asns if owner(asn_key(a.asn), n) == shard],
+            "zones": [z for z in self.zones if owner(zone_key(z.zone), n) == shard],
+            "sharding": self.sharding.model_copy(update={"shard": shard}),
+        })
 
     def thresholds_for(self, watch: PrefixWatch) -> Thresholds:
         return watch.thresholds.over(self.bgp.thresholds)
@@ -355,16 +387,24 @@ def _valid(section: str, value: object) -> bool:
     return True
 
 
-def _limits(config: Config, configured: int) -> list[str]:
-    """The caps; ``configured`` counts every prefix entry written, valid or not (each will be watched)."""
+def _parts(config: Config) -> list[Config]:
+    """The config each shard runs (just the config when it is not sharded): the caps apply to each."""
+    n = config.sharding.shards
+    return [config] if n == 1 else [config.part(shard) for shard in range(n)]
+
+
+def _limits(config: Config, invalid: int) -> list[str]:
+    """The caps on one shard's part; ``invalid`` counts prefix entries that failed (each will be watched too)."""
     problems: list[str] = []
+    configured = len(config.prefixes) + invalid
     discovered = sum(a.max_prefixes for a in config.asns)
     nameservers = config.max_prefix_series() - len(config.prefixes) - discovered
     series = configured + discovered + nameservers
+    shard = f" (shard {config.sharding.shard} of {config.sharding.shards})" if config.sharding.shards > 1 else ""
     cap = config.limits.max_watched_prefixes
     if series > cap:
         problems.append(
-            f"limits.max_watched_prefixes: this config can watch up to {series} prefixes "
+            f"limits.max_watched_prefixes: this config can watch up to {series} prefixes{shard} "
             f"({configured} configured, {discovered} from asns[].max_prefixes, "
             f"{nameservers} nameserver addresses of zones), "
             f"over the cap of {cap}; raise the cap or lower asns[].max_prefixes"
@@ -444,7 +484,8 @@ def parse_config(raw: object, source: str = "", *, daemon: bool = False) -> Conf
     problems.extend(_duplicates(raw))
     checked = config if config is not None else _salvage(raw)
     entries = raw.get("prefixes")
-    problems.extend(_limits(checked, len(entries) if isinstance(entries, list) else len(checked.prefixes)))
+    invalid = (len(entries) if isinstance(entries, list) else len(checked.prefixes)) - len(checked.prefixes)
+    problems.extend(_limits(max(_parts(checked), key=lambda part: part.max_prefix_series()), invalid))
     problems.extend(_merged_thresholds(raw, checked))
     if daemon:
         problems.extend(_mrt_without_files(raw))

@@ -26,6 +26,7 @@ from routewatch.config.schema import Config, load_config
 from routewatch.daemon.bootstrap import bootstrap_from_mrt
 from routewatch.daemon.logs import DetectionLog, configure_logging
 from routewatch.daemon.persist import encode_state, restore_state, save_state, set_aside, write_state
+from routewatch.daemon.sharding import LocalShard, own_part
 from routewatch.daemon.supervise import Supervisor
 from routewatch.daemon.tapped import TappedMonitor, build_monitor, carry_over
 from routewatch.daemon.wiring import SnapshotRoutes, bgpstream_work, is_live, live_bgp_work
@@ -57,11 +58,19 @@ class Generation:
     registered: set[str] = field(default_factory=set)
 
 
+def _shard_of(config: Config | None) -> tuple[int, int]:
+    if config is None:
+        return (0, 1)
+    return (config.sharding.shard or 0, config.sharding.shards)
+
+
 class Daemon:
     """Runs until SIGTERM/SIGINT (or :meth:`request_stop`); returns the process exit code."""
 
-    def __init__(self, config_path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config_path: str | Path, *, clock: Callable[[], float] = time.time,
+                 shard: LocalShard | None = None) -> None:
         self.config_path = Path(config_path)
+        self._shard = shard
         self._clock = clock
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
@@ -80,7 +89,7 @@ class Daemon:
     # -- lifecycle ------------------------------------------------------------------
 
     async def run(self) -> int:
-        config = load_config(self.config_path, daemon=True)
+        config = own_part(load_config(self.config_path, daemon=True), self._shard)
         web = _web_config(config)
         configure_logging(config.logging)
         self.config = config
@@ -264,7 +273,7 @@ class Daemon:
     def _publish_process(self) -> None:
         self.box.update(process=ProcessStatus(__version__, self._reload_ok, self._reload_time,
                                               self.supervisor.statuses(), self._bootstrap_degraded,
-                                              self._state_rejected))
+                                              self._state_rejected, _shard_of(getattr(self, "config", None))))
 
     async def _save_loop(self) -> None:
         while True:
@@ -305,7 +314,7 @@ class Daemon:
     async def reload(self) -> bool:
         """Load the config file again; keep the running one when the new one is invalid."""
         try:
-            config = load_config(self.config_path, daemon=True)
+            config = own_part(load_config(self.config_path, daemon=True), self._shard)
             web = _web_config(config)
         except RoutewatchError as exc:
             log.error("reload rejected, the previous configuration stays in force: %s", exc)

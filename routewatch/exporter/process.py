@@ -33,4 +33,7 @@ def process_families(status: ProcessStatus) -> Iterator[GaugeMetricFamily | Coun
     rejected = GaugeMetricFamily("routewatch_state_restore_rejected",
                                  "1 when the saved state failed validation at start and was set aside.")
     rejected.add_metric([], 1.0 if status.state_rejected else 0.0)
-    yield from (build, reload_ok, reloaded, up, restarts, degraded, rejected)
+    shard = GaugeMetricFamily("routewatch_shard_info", "Always 1: which shard of how many this process watches "
+                              "(rules page when one is absent or claimed twice).", labels=["shard", "shards"])
+    shard.add_metric([str(status.shard[0]), str(status.shard[1])], 1.0)
+    yield from (build, reload_ok, reloaded, up, restarts, degraded, rejected, shard)

@@ -39,6 +39,8 @@ class ProcessStatus:
     """The start-up snapshot came from damaged archives: some routes may be missing."""
     state_rejected: bool = False
     """The saved state failed validation at start and was set aside: the daemon started without it."""
+    shard: tuple[int, int] = (0, 1)
+    """(this process's shard, how many shards) from ``sharding``."""
 
 
 @dataclass(frozen=True, slots=True)
