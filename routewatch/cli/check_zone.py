@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import time
 from typing import Any
 
 import click
@@ -95,7 +96,12 @@ def check_zone(
         click.echo(f"routewatch: cannot check {zone}: {exc}", err=True)
         ctx.exit(COULD_NOT_CHECK)
     click.echo(json.dumps(to_json(result), indent=2) if as_json else render(result))
-    ctx.exit(result.zone.verdict.exit_code)
+    ctx.exit(exit_code(result.zone))
+
+
+def exit_code(zone: ZoneSnapshot) -> int:
+    """The verdict's exit code, made worse by DNSSEC: bogus is as bad as down (2), expiring degrades (1)."""
+    return max(zone.verdict.exit_code, zone.dnssec.state.exit_code)
 
 
 def _archive_routes(files: tuple[str, ...], addresses: list[str]) -> RouteLookup:
@@ -178,8 +184,36 @@ def _findings(zone: ZoneSnapshot) -> list[str]:
         lines.append(f"risk: every nameserver address is behind one origin AS (AS{zone.diversity.origins[0]})")
     for resolver in zone.resolvers:
         lines.append(f"resolver {resolver.resolver}: {resolver.failure or 'ok'}")
-    lines.append(f"verdict: {zone.zone} is {zone.verdict} (exit {zone.verdict.exit_code})")
+    lines.extend(_dnssec_findings(zone))
+    lines.append(f"verdict: {zone.zone} is {zone.verdict} (exit {exit_code(zone)})")
     return lines
+
+
+def _dnssec_findings(zone: ZoneSnapshot) -> list[str]:
+    """Glue versus served addresses, then the DNSSEC state with its expiry, DS matches and problems."""
+    lines = [f"glue differs for {name}: parent {' '.join(glue)}, zone {' '.join(served)}"
+             for name, glue, served in zone.discovery.glue_mismatches]
+    dnssec = zone.dnssec
+    expiry = "" if dnssec.earliest_expiry is None else (
+        ", earliest signature expiry " + time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(dnssec.earliest_expiry)))
+    lines.append(f"DNSSEC: {dnssec.state}{expiry}")
+    for ds in dnssec.ds:
+        match = f"matches key {ds.matched_key}" if ds.matched_key is not None else "matches no served key"
+        lines.append(f"  DS {ds.key_tag} algorithm {ds.algorithm} digest {ds.digest_type}: {match}")
+    lines.extend(f"  problem: {problem}" for problem in dnssec.problems)
+    return lines
+
+
+def _dnssec_json(zone: ZoneSnapshot) -> dict[str, Any]:
+    dnssec = zone.dnssec
+    return {
+        "state": dnssec.state,
+        "earliest_expiry": dnssec.earliest_expiry,
+        "ds_match": dnssec.ds_match,
+        "ds": [{"key_tag": d.key_tag, "algorithm": d.algorithm, "digest_type": d.digest_type,
+                "matched_key": d.matched_key} for d in dnssec.ds],
+        "problems": list(dnssec.problems),
+    }
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
@@ -206,7 +240,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     return {
         "zone": zone.zone,
         "verdict": zone.verdict,
-        "exit_code": zone.verdict.exit_code,
+        "exit_code": exit_code(zone),
         "nameservers_up": zone.nameservers_up,
         "nameservers_total": zone.nameservers_total,
         "addresses_up": zone.addresses_up,
@@ -214,7 +248,14 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "addresses_over_cap": zone.addresses_over_cap,
         "serials": {"state": zone.serials, "newest": zone.serial_newest, "lagging": list(zone.lagging)},
         "ns_sets": {"state": zone.ns_sets, "parent": list(zone.parent_ns), "zone": list(zone.child_ns)},
-        "discovery": {"ok": zone.discovery.ok, "problems": list(zone.discovery.problems)},
+        "discovery": {
+            "ok": zone.discovery.ok,
+            "problems": list(zone.discovery.problems),
+            "parent_answer": zone.discovery.parent_answer,
+            "glue_mismatches": [{"nameserver": name, "glue": list(glue), "served": list(served)}
+                                for name, glue, served in zone.discovery.glue_mismatches],
+        },
+        "dnssec": _dnssec_json(zone),
         "diversity": {
             "single_prefix": zone.diversity.single_prefix,
             "single_origin": zone.diversity.single_origin,

@@ -185,6 +185,17 @@ class BgpSettings(Section):
     bootstrap: BootstrapSettings = Field(default=BootstrapSettings(), description="Initial state.")
 
 
+class DnssecSettings(Section):
+    """The DNSSEC check of every zone: keys, signatures and the parent's DS."""
+
+    enabled: bool = Field(default=True, description="Check DNSSEC (DNSKEY, RRSIGs, the parent's DS) of every zone.")
+    interval: Seconds = Field(default=300.0, description="Seconds between DNSSEC checks of an address.")
+    expiry_warning: Seconds = Field(
+        default=259_200.0,
+        description="Seconds before the earliest RRSIG expiry at which a zone counts as `expiring` (3 days).",
+    )
+
+
 class DnsSettings(Section):
     """How nameservers are probed."""
 
@@ -207,6 +218,7 @@ class DnsSettings(Section):
     serial_grace: Seconds = Field(
         default=600.0, description="Seconds SOA serials may disagree between nameservers before it counts."
     )
+    dnssec: DnssecSettings = Field(default=DnssecSettings(), description="The DNSSEC check.")
 
 
 class ExporterSettings(Section):

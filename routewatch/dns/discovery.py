@@ -20,8 +20,10 @@ from typing import TypeVar
 import dns.asyncquery
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
+from dns.rdtypes.ANY.DS import DS
 
 from routewatch.dns.probe import ProbeSettings
 from routewatch.dns.referral import NsSet, addresses_in_answer, authoritative_ns_set, is_referral, parse_ns_set
@@ -45,7 +47,13 @@ class Discovery:
     none answered); ``child_ns`` the zone's own NS set (None if none of its
     servers answered authoritatively); ``addresses`` pairs every nameserver
     name with each address found (glue and authoritative answers, united);
-    ``problems`` says, in words, what could not be found.
+    ``problems`` says, in words, what could not be found. ``ds`` is the
+    parent's DS RRset (empty: the parent says there is none; None: no parent
+    server answered the question); ``glue_mismatches`` lists the in-zone
+    nameservers whose glue at the parent differs from the addresses the zone
+    itself serves for them (name, glue, served), the mark of a migration done
+    on one side only; ``parent_answer`` is the parent's rcode when it gave no
+    delegation (e.g. NXDOMAIN).
     """
 
     zone: str
@@ -53,6 +61,9 @@ class Discovery:
     child_ns: NsSet | None
     addresses: tuple[tuple[str, str], ...]
     problems: tuple[str, ...] = ()
+    ds: tuple[DS, ...] | None = None
+    glue_mismatches: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    parent_answer: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -76,6 +87,8 @@ class _Round:
     """Servers found silent during one discovery round, skipped for the rest of it."""
 
     silent: set[str] = field(default_factory=set)
+    parent_servers: list[str] = field(default_factory=list)
+    parent_rcodes: set[str] = field(default_factory=set)
 
 
 class Discoverer:
@@ -107,8 +120,13 @@ class Discoverer:
         state = _Round()
         problems: list[str] = []
         parent = await self._delegation(state, zone, tuple(parent_servers))
+        parent_answer = None
         if parent is None:
-            problems.append("no parent server gave the delegation")
+            parent_answer = ", ".join(sorted(state.parent_rcodes)) or None
+            problems.append(f"the parent answered {parent_answer} for the zone, not a delegation"
+                            if parent_answer else "no parent server gave the delegation")
+        ds = None if parent is None else await self._ask_any(state, state.parent_servers, zone,
+                                                             dns.rdatatype.DS, lambda r: ds_in_answer(r, zone))
         glue = [address for _, address in parent.glue] if parent else []
         child_servers = list(dict.fromkeys([*glue, *known_addresses]))
         if parent is not None:
@@ -119,21 +137,40 @@ class Discoverer:
         if child is None:
             problems.append("no nameserver of the zone answered its NS set authoritatively")
         names = set(nameservers) | (parent.names if parent else set()) | (child.names if child else set())
+        addresses, mismatches = await self._name_addresses(state, zone, sorted(names), parent, child_servers,
+                                                           problems)
+        return Discovery(zone, parent, child, tuple(sorted(addresses)), tuple(problems), ds, tuple(mismatches),
+                         parent_answer)
+
+    async def _name_addresses(
+        self, state: _Round, zone: str, names: list[str], parent: NsSet | None, child_servers: list[str],
+        problems: list[str],
+    ) -> tuple[set[tuple[str, str]], list[tuple[str, tuple[str, ...], tuple[str, ...]]]]:
+        """Every (name, address) from glue and the zone's own answers, and the names where the two differ."""
         addresses: set[tuple[str, str]] = set()
-        for name in sorted(names):
-            found = set(parent.glue_for(name) if parent else ())
-            found.update(await self._addresses(state, zone, name, child_servers))
-            if not found:
+        mismatches = []
+        for name in names:
+            glued = set(parent.glue_for(name) if parent else ())
+            served = set(await self._addresses(state, zone, name, child_servers))
+            if glued and served and glued != served:
+                mismatches.append((name, tuple(sorted(glued)), tuple(sorted(served))))
+            if not glued | served:
                 problems.append(f"no address found for {name}")
-            addresses.update((name, address) for address in found)
-        return Discovery(zone, parent, child, tuple(sorted(addresses)), tuple(problems))
+            addresses.update((name, address) for address in glued | served)
+        return addresses, mismatches
 
     async def _delegation(self, state: _Round, zone: str, parent_servers: tuple[str, ...]) -> NsSet | None:
+        def delegation(response: dns.message.Message) -> NsSet | None:
+            found = _owned_by(parse_ns_set(response), zone)
+            if found is None:
+                state.parent_rcodes.add(dns.rcode.to_text(response.rcode()))
+            return found
+
         if parent_servers:
-            return await self._ask_any(state, list(parent_servers), zone, dns.rdatatype.NS,
-                                       lambda r: _owned_by(parse_ns_set(r), zone))
+            state.parent_servers = list(parent_servers)
+            return await self._ask_any(state, list(parent_servers), zone, dns.rdatatype.NS, delegation)
         response = await self._walk(state, zone, dns.rdatatype.NS, MAX_GLUELESS_DEPTH, stop_at=zone)
-        return None if response is None else _owned_by(parse_ns_set(response), zone)
+        return None if response is None else delegation(response)
 
     async def _addresses(self, state: _Round, zone: str, name: str, child_servers: list[str]) -> set[str]:
         """Addresses for a nameserver name: from the zone's own servers when the name is in the zone
@@ -172,8 +209,10 @@ class Discoverer:
                 return None
             ns_set = parse_ns_set(response)
             if ns_set is None or not is_referral(response, ns_set, cut):
+                state.parent_servers = servers
                 return response
             if ns_set.owner == stop_at:
+                state.parent_servers = servers
                 return response
             servers = [address for _, address in ns_set.glue]
             if not servers and depth > 0:
@@ -208,7 +247,8 @@ class Discoverer:
     async def _ask(
         self, server: str, qname: str, rdtype: dns.rdatatype.RdataType, recursion: bool
     ) -> dns.message.Message | None:
-        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=1232)
+        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=1232,
+                                       want_dnssec=rdtype == dns.rdatatype.DS)
         if not recursion:
             query.flags &= ~dns.flags.RD
         try:
@@ -219,6 +259,17 @@ class Discoverer:
         except Exception:  # noqa: BLE001 - a silent or broken server is skipped, discovery goes on
             return None
         return response
+
+
+def ds_in_answer(response: dns.message.Message, zone: str) -> tuple[DS, ...] | None:
+    """The DS RRset a parent server gave for ``zone`` (empty when it says there is none); None if not an answer."""
+    if response.rcode() != dns.rcode.NOERROR or not response.flags & dns.flags.AA:
+        return None
+    owner = dns.name.from_text(zone)
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.DS and rrset.name == owner:
+            return tuple(rdata for rdata in rrset if isinstance(rdata, DS))
+    return ()
 
 
 def _owned_by(ns_set: NsSet | None, zone: str) -> NsSet | None:

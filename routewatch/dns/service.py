@@ -92,7 +92,8 @@ class DnsMonitor:
     def snapshot(self) -> DnsSnapshot:
         """The state right now, as immutable values (see :mod:`routewatch.dns.snapshot`)."""
         now = self._clock()
-        zones = tuple(z.snapshot(now, self._dns.serial_grace, self._routes) for z in self._zones.values())
+        warning = self._dns.dnssec.expiry_warning
+        zones = tuple(z.snapshot(now, self._dns.serial_grace, self._routes, warning) for z in self._zones.values())
         targets = tuple(t.snapshot() for z in self._zones.values() for t in z.targets.values())
         return DnsSnapshot(now, zones, targets)
 

@@ -22,7 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
+from routewatch.dns.signatures import AddressDnssec
 from routewatch.dns.targets import ProbeFailure, Target, Transport
+from routewatch.dns.trust import ZoneDnssec
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,7 @@ class TargetSnapshot:
     failures: Mapping[ProbeFailure, int]
     probes: int
     retained: bool = False
+    dnssec: AddressDnssec | None = None
 
     @property
     def zone(self) -> str:
@@ -117,7 +120,9 @@ class DiscoverySnapshot:
     ``ok`` is the last round's outcome (None before the first round, True for
     zones whose servers are pinned rather than discovered); ``last_success``
     and ``last_attempt`` are clock seconds; ``failures`` counts failed rounds;
-    ``problems`` says what the last round could not find.
+    ``problems`` says what the last round could not find; ``glue_mismatches``
+    the nameservers whose parent glue differs from what the zone serves;
+    ``parent_answer`` the parent's rcode when it gave no delegation.
     """
 
     ok: bool | None
@@ -126,6 +131,8 @@ class DiscoverySnapshot:
     failures: int
     problems: tuple[str, ...] = ()
     ttl: int = 0
+    glue_mismatches: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    parent_answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +179,7 @@ class ZoneSnapshot:
     resolvers: tuple[ResolverSnapshot, ...] = ()
     serial_disagreeing_since: float | None = None
     serial_grace: float = 0.0  # dns.serial_grace: how long serials may disagree before it counts
+    dnssec: ZoneDnssec = ZoneDnssec()
 
 
 @dataclass(frozen=True, slots=True)

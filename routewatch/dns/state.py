@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from routewatch.config.schema import ZoneWatch
 from routewatch.core.routes import RouteLookup
+from routewatch.dns.checks.base import CheckOutcome
 from routewatch.dns.discovery import Discovery
 from routewatch.dns.health import (
     Agreement,
@@ -25,8 +26,10 @@ from routewatch.dns.health import (
     zone_verdict,
 )
 from routewatch.dns.probe import Observation
+from routewatch.dns.signatures import AddressDnssec
 from routewatch.dns.snapshot import DiscoverySnapshot, ResolverSnapshot, TargetSnapshot, TransportSnapshot, ZoneSnapshot
 from routewatch.dns.targets import ProbeFailure, Target, Transport
+from routewatch.dns.trust import judge_zone
 
 
 def _zero_failures() -> dict[ProbeFailure, int]:
@@ -58,8 +61,13 @@ class TargetState:
     last: dict[Transport, TransportSnapshot] = field(default_factory=dict)
     failures: dict[ProbeFailure, int] = field(default_factory=_zero_failures)
     probes: int = 0
+    dnssec: AddressDnssec | None = None
 
-    def record(self, observation: Observation, now: float) -> None:
+    def record(self, observation: CheckOutcome, now: float) -> None:
+        """Keep a check's outcome; ``probes`` and ``failures`` count SOA probes."""
+        if isinstance(observation, AddressDnssec):
+            self.dnssec = observation
+            return
         self.last[observation.transport] = _transport_snapshot(observation, now)
         self.probes += 1
         if observation.failure is not None:
@@ -82,6 +90,7 @@ class TargetState:
             MappingProxyType(dict(self.failures)),
             self.probes,
             self.retained,
+            self.dnssec,
         )
 
 
@@ -138,7 +147,9 @@ class ZoneState:
                 serials[state.target.address] = snap.serial
         return serials
 
-    def snapshot(self, now: float, grace: float, routes: RouteLookup | None) -> ZoneSnapshot:
+    def snapshot(
+        self, now: float, grace: float, routes: RouteLookup | None, dnssec_warning: float = 259_200.0
+    ) -> ZoneSnapshot:
         targets = [state.snapshot() for state in self.targets.values()]
         names = {t.nameserver for t in targets if t.up is not None}
         names_up = {t.nameserver for t in targets if t.up}
@@ -184,11 +195,15 @@ class ZoneState:
                 self.discovery_failures,
                 discovery.problems if discovery else (),
                 discovery.ttl if discovery else 0,
+                discovery.glue_mismatches if discovery else (),
+                discovery.parent_answer if discovery else None,
             ),
             diversity=diversity(addresses, route_views),
             resolvers=resolvers,
             serial_disagreeing_since=self.disagreeing_since,
             serial_grace=grace,
+            dnssec=judge_zone(self.zone, discovery.ds if discovery else None,
+                              {t.address: t.dnssec for t in targets if t.dnssec is not None}, now, dnssec_warning),
         )
 
 

@@ -22,6 +22,7 @@ from routewatch.core.snapshot import CoreSnapshot
 from routewatch.dns.health import Agreement, SerialState, ZoneVerdict
 from routewatch.dns.snapshot import DnsSnapshot, TargetSnapshot, ZoneSnapshot
 from routewatch.dns.targets import ProbeFailure, Transport
+from routewatch.dns.trust import DnssecState
 
 TARGET_LABELS = ["zone", "nameserver", "address"]
 
@@ -29,6 +30,32 @@ TARGET_LABELS = ["zone", "nameserver", "address"]
 def dns_families(dns: DnsSnapshot, core: CoreSnapshot | None) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
     yield from target_families(dns.targets, core)
     yield from zone_families(dns)
+    yield from dnssec_families(dns)
+
+
+def dnssec_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
+    """The DNSSEC check: a one-hot state per zone, the DS match, the earliest signature expiry per address."""
+    state = _gauge("routewatch_dns_dnssec_state", "1 for the zone's DNSSEC state, 0 for the others.",
+                   ["zone", "state"])
+    ds_match = _gauge("routewatch_dns_dnssec_ds_match",
+                      "1 when a DS at the parent matches a DNSKEY signing the DNSKEY RRset on every address; "
+                      "absent when the parent holds no DS.", ["zone"])
+    expiry = _gauge("routewatch_dns_dnssec_signature_expiry_timestamp_seconds",
+                    "Earliest expiration of the valid RRSIGs (DNSKEY, SOA) the address serves.", TARGET_LABELS)
+    glue = _gauge("routewatch_dns_zone_glue_agree",
+                  "1 when the parent's glue equals the addresses the zone serves for its nameservers, else 0.",
+                  ["zone"])
+    for zone in dns.zones:
+        for value in DnssecState:
+            state.add_metric([zone.zone, value.value], 1.0 if zone.dnssec.state is value else 0.0)
+        if zone.dnssec.ds_match is not None:
+            ds_match.add_metric([zone.zone], 1.0 if zone.dnssec.ds_match else 0.0)
+        if zone.discovery.ok is not None:
+            glue.add_metric([zone.zone], 0.0 if zone.discovery.glue_mismatches else 1.0)
+    for target in dns.targets:
+        if target.dnssec is not None and target.dnssec.earliest_expiry is not None:
+            expiry.add_metric([target.zone, target.nameserver, target.address], target.dnssec.earliest_expiry)
+    yield from (state, ds_match, expiry, glue)
 
 
 def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:

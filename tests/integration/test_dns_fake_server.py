@@ -12,7 +12,7 @@ import dns.message
 import dns.rrset
 import pytest
 
-from routewatch.config.schema import Config, DnsSettings, Limits, ZoneWatch
+from routewatch.config.schema import Config, DnssecSettings, DnsSettings, Limits, ZoneWatch
 from routewatch.dns.probe import ProbeSettings, probe_soa
 from routewatch.dns.service import DnsMonitor
 from routewatch.dns.targets import ProbeFailure, Target, Transport
@@ -130,7 +130,9 @@ async def test_schedule_interval_jitter_tcp_and_counters(serve) -> None:  # type
     clock = FakeClock()
     config = Config(
         zones=[ZoneWatch(zone=ZONE)],
-        dns=DnsSettings(port=healthy.port, timeout=0.3, interval=60, jitter=0.1, tcp_interval=300),
+        # the SOA check's schedule alone is counted here
+        dns=DnsSettings(port=healthy.port, timeout=0.3, interval=60, jitter=0.1, tcp_interval=300,
+                        dnssec=DnssecSettings(enabled=False)),
     )
     monitor = DnsMonitor(config, clock=clock, rng=random.Random(1), pinned={ZONE: ["127.0.0.1", "127.0.0.2"]},
                          stagger=False)

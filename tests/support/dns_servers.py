@@ -159,10 +159,17 @@ def _soa_query(zone: str) -> dns.message.Message:
 
 @dataclass
 class Knot(Server):
-    """knotd serving ``zones`` ({origin: zone text}) with an NSID."""
+    """knotd serving ``zones`` ({origin: zone text}) with an NSID.
+
+    ``signing`` maps origins Knot signs itself (``dnssec-signing: on``) to a
+    policy id: ``default`` is Knot's own, others are ``policies``
+    ({id: {option: value}}).
+    """
 
     zones: dict[str, str] = field(default_factory=dict)
     nsid: str = ""
+    signing: dict[str, str] = field(default_factory=dict)
+    policies: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def argv(self) -> list[str]:
         knotd = require_tool("knotd")
@@ -170,12 +177,17 @@ class Knot(Server):
         zones = []
         for index, (origin, text) in enumerate(self.zones.items()):
             (self.workdir / f"zone{index}.db").write_text(text)
+            signing = (f"    zonefile-sync: -1\n    dnssec-signing: on\n    dnssec-policy: {self.signing[origin]}\n"
+                       if origin in self.signing else "")
             zones.append(f"  - domain: {origin}\n    file: {self.workdir}/zone{index}.db\n"
-                         f"    storage: {self.workdir}\n    journal-content: none\n")
+                         f"    storage: {self.workdir}\n    journal-content: none\n{signing}")
+        policies = "".join(f"  - id: {name}\n" + "".join(f"    {k}: {v}\n" for k, v in options.items())
+                           for name, options in self.policies.items())
         conf = (f"server:\n{listens}\n    rundir: {self.workdir}\n    nsid: {self.nsid or self.name}\n"
                 f"database:\n    storage: {self.workdir}\n"
                 "log:\n  - target: stderr\n    any: warning\n"
-                "zone:\n" + "".join(zones))
+                + (f"policy:\n{policies}" if policies else "")
+                + "zone:\n" + "".join(zones))
         (self.workdir / "knot.conf").write_text(conf)
         return [knotd, "-c", str(self.workdir / "knot.conf")]
 

@@ -11,6 +11,7 @@ from routewatch.config.schema import Thresholds
 from routewatch.core.engine import CoreSettings, Monitor
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
+from routewatch.dns.signatures import AddressDnssec, SigningStatus
 from routewatch.dns.snapshot import (
     DiscoverySnapshot,
     DnsSnapshot,
@@ -20,6 +21,7 @@ from routewatch.dns.snapshot import (
     ZoneSnapshot,
 )
 from routewatch.dns.targets import ProbeFailure, Target, Transport
+from routewatch.dns.trust import DnssecState, ZoneDnssec
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
 from routewatch.model import parse_prefix
@@ -62,13 +64,15 @@ def full_state() -> ExportState:
     failures = MappingProxyType(dict.fromkeys(ProbeFailure, 0))
     probe = {t: TransportSnapshot(t, 9.0, None, 0.01, 5, True, "site", "") for t in Transport}
     target = TargetSnapshot(Target("example.com.", "a.ns.example.com.", ADDRESS), True, None,
-                            probe[Transport.UDP], probe[Transport.TCP], failures, 2)
+                            probe[Transport.UDP], probe[Transport.TCP], failures, 2,
+                            dnssec=AddressDnssec(SigningStatus.SIGNED, 9.0, earliest_expiry=1e9))
     zone = ZoneSnapshot(
         zone="example.com.", verdict=ZoneVerdict.HEALTHY, nameservers_up=1, nameservers_total=1, addresses_up=1,
         addresses_total=1, addresses_over_cap=0, serials=SerialState.AGREE, serial_newest=5, lagging=(),
         ns_sets=Agreement.AGREE, parent_ns=(), child_ns=(),
         discovery=DiscoverySnapshot(True, 8.0, 8.0, 0), diversity=Diversity(True, True),
         resolvers=(ResolverSnapshot("::1", 9.0, None, 0.02, failures),),
+        dnssec=ZoneDnssec(DnssecState.SECURE, 1e9, ds_match=True),
     )
     source = SourceHealth("ris-live", True, 9.0, 1.0, 0, 10, 0, 0, MappingProxyType({"OPEN": 1}),
                           (CollectorHealth("rrc00", True, 9.0, 1.0),))

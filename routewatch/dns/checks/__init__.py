@@ -8,10 +8,12 @@ zone turns it on (see ``DnsCheck.periods``).
 from __future__ import annotations
 
 from routewatch.dns.checks.base import CheckJob, CheckOutcome, DnsCheck
+from routewatch.dns.checks.dnssec import DnssecCheck
 from routewatch.dns.checks.soa import SoaCheck
 
 CHECKS: dict[str, DnsCheck] = {
     "soa": SoaCheck(),
+    "dnssec": DnssecCheck(),
 }
 
 __all__ = ["CHECKS", "CheckJob", "CheckOutcome", "DnsCheck"]

@@ -18,9 +18,10 @@ from typing import Protocol
 
 from routewatch.config.schema import DnsSettings, ZoneWatch
 from routewatch.dns.probe import Observation, ProbeSettings
+from routewatch.dns.signatures import AddressDnssec
 from routewatch.dns.targets import Target, Transport
 
-CheckOutcome = Observation
+CheckOutcome = Observation | AddressDnssec
 """What a check returns; the monitor records it on the target's state."""
 
 
