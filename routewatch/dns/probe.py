@@ -23,6 +23,7 @@ import dns.query
 
 from routewatch.dns.classify import Verdict, classify_authoritative, classify_recursive, make_soa_query
 from routewatch.dns.targets import ProbeFailure, Transport
+from routewatch.dns.udp import udp_exchange
 
 RETRYABLE = frozenset({ProbeFailure.TIMEOUT, ProbeFailure.UNREACHABLE})
 """Failures that may be packet loss; an answer (even REFUSED) is not retried."""
@@ -120,9 +121,7 @@ async def _exchange(
 ) -> dns.message.Message:
     if transport is Transport.TCP:
         return await dns.asyncquery.tcp(query, address, timeout=settings.timeout, port=settings.port)
-    return await dns.asyncquery.udp(
-        query, address, timeout=settings.timeout, port=settings.port, raise_on_truncation=False
-    )
+    return await udp_exchange(query, address, settings.port, settings.timeout)
 
 
 def _observation(transport: Transport, verdict: Verdict, rtt: float, attempt: int, detail: str) -> Observation:
