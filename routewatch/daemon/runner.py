@@ -322,6 +322,14 @@ class Daemon:
             self._publish_process()
             return False
         old = self.config
+        try:
+            server = self._bind_exporter(old, config, web)
+        except OSError as exc:
+            log.error("reload rejected, the previous configuration stays in force: cannot listen on %s:%d: %s",
+                      config.exporter.listen, config.exporter.port, exc.strerror or exc)
+            self._reload_ok = False
+            self._publish_process()
+            return False
         await self._stop_generation(self.generation)
         try:
             monitor = carry_over(self.monitor, config)
@@ -329,6 +337,8 @@ class Daemon:
                           if config.logging.detection_log != old.logging.detection_log else None)
         except (OSError, RoutewatchError, ValueError) as exc:
             log.error("reload failed, the previous configuration stays in force: %s", exc)
+            if server is not None:
+                server.stop()
             self.generation = self._start_generation(old)
             self._reload_ok = False
             self._publish_process()
@@ -340,7 +350,7 @@ class Daemon:
         self.monitor = monitor
         self.monitor.sink = self.detections.write
         self.config = config
-        await self._reconfigure_exporter(old, config, web)
+        await self._reconfigure_exporter(server, web)
         self.generation = self._start_generation(config)
         self._reload_ok = True
         self._reload_time = self._clock()
@@ -349,9 +359,19 @@ class Daemon:
         log.info("configuration reloaded from %s", self.config_path)
         return True
 
-    async def _reconfigure_exporter(self, old: Config, new: Config, web: WebConfig) -> None:
+    def _bind_exporter(self, old: Config, new: Config, web: WebConfig) -> MetricsServer | None:
+        """A server bound to the new address when it changed (None when it did not); raises OSError."""
         assert self.server is not None
         if (old.exporter.listen, old.exporter.port) == (new.exporter.listen, new.exporter.port):
+            return None
+        server = MetricsServer(self.server.exposition, new.exporter.listen, new.exporter.port, web)
+        server.bind()
+        return server
+
+    async def _reconfigure_exporter(self, server: MetricsServer | None, web: WebConfig) -> None:
+        """Swap to the server bound for the new address, or give the running one the new web config."""
+        assert self.server is not None
+        if server is None:
             self.server.configure(web)
             return
         self._exporter_stop.set()
@@ -359,7 +379,7 @@ class Daemon:
             await asyncio.gather(self._exporter_task, return_exceptions=True)
         self.supervisor.forget("exporter")
         self._exporter_stop = asyncio.Event()
-        self.server = MetricsServer(self.server.exposition, new.exporter.listen, new.exporter.port, web)
+        self.server = server
         self._start_exporter()
 
 

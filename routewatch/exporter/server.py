@@ -16,7 +16,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from routewatch.exporter.auth import BasicAuth
+from routewatch.exporter.auth import FAILURE_REFILL, AuthVerdict, BasicAuth
 from routewatch.exporter.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)
         exporter = self.server.exporter
         auth = exporter.auth
-        if auth.enabled and auth.check(self.headers.get("Authorization")) is None:
-            self._send(401, b"Unauthorized\n", "text/plain; charset=utf-8",
-                       {"WWW-Authenticate": 'Basic realm="routewatch", charset="UTF-8"'})
-            return
+        if auth.enabled:
+            verdict = auth.verdict(self.headers.get("Authorization"), str(self.client_address[0]))
+            if verdict is AuthVerdict.THROTTLED:
+                self._send(429, b"Too many failed logins\n", "text/plain; charset=utf-8",
+                           {"Retry-After": str(int(FAILURE_REFILL))})
+                return
+            if verdict is AuthVerdict.DENIED:
+                self._send(401, b"Unauthorized\n", "text/plain; charset=utf-8",
+                           {"WWW-Authenticate": 'Basic realm="routewatch", charset="UTF-8"'})
+                return
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
             body, content_type = exporter.exposition(self.headers.get("Accept", ""))
@@ -109,14 +115,26 @@ class MetricsServer:
     def scheme(self) -> str:
         return "https" if self.tls_context is not None else "http"
 
-    def start(self) -> None:
-        """Bind and serve in a daemon thread; raises OSError when the address cannot be bound."""
+    def bind(self) -> None:
+        """Take the listening socket now; raises OSError when the address cannot be bound.
+
+        Separate from :meth:`start` so that a reload can learn that the new
+        address is taken while the old listener still serves.
+        """
+        if self._httpd is not None:
+            return
         server_class = type("_BoundServer", (_Server,), {
             "address_family": socket.AF_INET6 if ":" in self._listen else socket.AF_INET,
         })
         httpd = server_class((self._listen, self._requested_port), _Handler)
         httpd.exporter = self
         self._httpd = httpd
+
+    def start(self) -> None:
+        """Bind (unless :meth:`bind` did) and serve in a daemon thread; raises OSError when it cannot bind."""
+        self.bind()
+        httpd = self._httpd
+        assert httpd is not None
         self._thread = threading.Thread(target=httpd.serve_forever, name="routewatch-http", daemon=True)
         self._thread.start()
         log.info("serving metrics on %s://%s:%d/metrics", self.scheme, self._listen, self.port)
@@ -124,7 +142,8 @@ class MetricsServer:
     def stop(self) -> None:
         if self._httpd is None:
             return
-        self._httpd.shutdown()
+        if self._thread is not None:  # shutdown() waits for serve_forever, which a bound-only server never ran
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
