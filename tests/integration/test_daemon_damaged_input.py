@@ -44,14 +44,24 @@ logging: {{format: human, detection_log: detections.jsonl}}
     return path
 
 
+def _workdir(path: Path) -> Path:
+    (path / "feed").mkdir()
+    (path / "state").mkdir()
+    now = int(time.time())
+    write_updates(path / "rrc00.rib.mrt", [
+        Update(now - 5, f"192.0.2.{n}", 64500 + n, [PREFIX], [64500 + n, 3356, ORIGIN]) for n in range(1, PEERS + 1)])
+    return path
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    (tmp_path / "feed").mkdir()
-    (tmp_path / "state").mkdir()
-    now = int(time.time())
-    write_updates(tmp_path / "rrc00.rib.mrt", [
-        Update(now - 5, f"192.0.2.{n}", 64500 + n, [PREFIX], [64500 + n, 3356, ORIGIN]) for n in range(1, PEERS + 1)])
-    return tmp_path
+    return _workdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def saved_state(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A state file the daemon itself wrote: started on the RIB, stopped (once for the module)."""
+    return good_state(_workdir(tmp_path_factory.mktemp("saved")))
 
 
 def test_a_corrupt_gzip_in_the_bootstrap_files_is_a_degraded_start_not_an_exit(workdir: Path) -> None:
@@ -82,7 +92,7 @@ def test_a_clean_bootstrap_is_not_degraded(workdir: Path) -> None:
 
 
 def good_state(workdir: Path) -> dict:
-    """A state file the daemon itself wrote: started on the RIB, stopped."""
+    """Start the daemon on the RIB, stop it, and return the state file it wrote."""
     port = exporter_port()
     daemon = Daemon(write_config(workdir, port, ["rrc00.rib.mrt"]), port, workdir).start()
     try:
@@ -112,9 +122,9 @@ def _damaged_states(state: dict) -> dict[str, tuple[object, str]]:
 
 
 @pytest.mark.parametrize("case", list(_damaged_states({"trackers": {PREFIX: {}}})))
-def test_a_state_file_that_fails_validation_is_set_aside_and_the_daemon_starts(workdir: Path, case: str) -> None:
-    state = good_state(workdir)
-    content, message = _damaged_states(state)[case]
+def test_a_state_file_that_fails_validation_is_set_aside_and_the_daemon_starts(workdir: Path, case: str,
+                                                                              saved_state: dict) -> None:
+    content, message = _damaged_states(saved_state)[case]
     path = workdir / "state" / "routewatch.json"
     path.write_text(json.dumps(content))
     written = path.read_bytes()
@@ -134,8 +144,8 @@ def test_a_state_file_that_fails_validation_is_set_aside_and_the_daemon_starts(w
     assert json.loads(path.read_text())["version"] == 1  # a fresh state, written beside the rejected one
 
 
-def test_a_good_state_file_is_restored_and_not_rejected(workdir: Path) -> None:
-    good_state(workdir)
+def test_a_good_state_file_is_restored_and_not_rejected(workdir: Path, saved_state: dict) -> None:
+    (workdir / "state" / "routewatch.json").write_text(json.dumps(saved_state))
     port = exporter_port()
     daemon = Daemon(write_config(workdir, port, ["rrc00.rib.mrt"]), port, workdir).start()
     try:
