@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from routewatch import __version__
-from routewatch.exporter.auth import FAILURE_BURST
+from routewatch.exporter.auth import FAILURE_BURST, BasicAuth
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
@@ -33,8 +33,9 @@ def server(tmp_path: Path) -> Iterator[MetricsServer]:
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=10)).decode()
     web = tmp_path / "web.yml"
     web.write_text(f"basic_auth_users:\n  prometheus: '{hashed}'\n")
-    running = MetricsServer(Exposition(SnapshotBox(ExportState(ProcessStatus("9.9.9")))), "127.0.0.1", 0,
-                            load_web_config(web))
+    config = load_web_config(web)
+    running = MetricsServer(Exposition(SnapshotBox(ExportState(ProcessStatus("9.9.9")))), "127.0.0.1", 0, config)
+    running.auth = BasicAuth(config.users, clock=lambda: 1000.0)  # time stands still: no failure is earned back
     running.start()
     yield running
     running.stop()
