@@ -307,6 +307,50 @@ def _feed_rules(job: str) -> list[Rule]:
             runbook="routewatch-absent",
             labels={"job": job},
         ),
+        *_shard_rules(),
+    ]
+
+
+def _shard_rules() -> list[Rule]:
+    """Sharded installs (``sharding.shards`` > 1): every part watched, each by one process.
+
+    Claimed-twice counts the processes reporting a shard, so it is the one rule
+    that must not aggregate replicas away: a sharded install runs one process
+    per shard (the StatefulSet restarts it), not replicas of each.
+    """
+    return [
+        Rule(
+            name="RoutewatchShardAbsent",
+            group=Group.FEED,
+            expr=_expr("""
+                count by (job) (max without (instance) (routewatch_shard_info))
+                < max without (instance) (routewatch_shards)
+            """),
+            for_="5m",
+            keep_firing_for=PAGE_KEEP_FIRING,
+            severity=Severity.PAGE,
+            summary="A shard of {{ $labels.job }} is missing",
+            description=(
+                "Only {{ $value }} of the configured shards of {{ $labels.job }} are scraped: the prefixes, ASNs and zones of the "
+                "missing shard are watched by nobody."
+            ),
+            runbook="shard-absent",
+        ),
+        Rule(
+            name="RoutewatchShardClaimedTwice",
+            group=Group.FEED,
+            expr=_expr("""
+                count by (shard, shards) (routewatch_shard_info{shards!="1"}) > 1
+            """),
+            for_="5m",
+            severity=Severity.WARNING,
+            summary="Shard {{ $labels.shard }} is claimed by {{ $value }} processes",
+            description=(
+                "{{ $value }} processes watch shard {{ $labels.shard }} of {{ $labels.shards }}: a repeated "
+                "ROUTEWATCH_SHARD or sharding.shard, so another shard may be missing."
+            ),
+            runbook="shard-claimed-twice",
+        ),
     ]
 
 

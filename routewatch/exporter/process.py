@@ -36,4 +36,6 @@ def process_families(status: ProcessStatus) -> Iterator[GaugeMetricFamily | Coun
     shard = GaugeMetricFamily("routewatch_shard_info", "Always 1: which shard of how many this process watches "
                               "(rules page when one is absent or claimed twice).", labels=["shard", "shards"])
     shard.add_metric([str(status.shard[0]), str(status.shard[1])], 1.0)
-    yield from (build, reload_ok, reloaded, up, restarts, degraded, rejected, shard)
+    shards = GaugeMetricFamily("routewatch_shards", "How many shards divide the work (sharding.shards).")
+    shards.add_metric([], float(status.shard[1]))
+    yield from (build, reload_ok, reloaded, up, restarts, degraded, rejected, shard, shards)

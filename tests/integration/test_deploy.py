@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from routewatch.alerting.rules import DEFAULT_JOB
-from routewatch.config.schema import load_config
+from routewatch.config.schema import load_config, parse_config
+from routewatch.config.shards import shard_from_environment
 from tests.support.tools import REPO, find_tool, require_tool
 
 pytestmark = pytest.mark.integration
@@ -178,3 +179,45 @@ def test_the_image_runs_routewatch_unprivileged_with_bgpstream() -> None:
     assert re.search(r"^USER 10001$", text, re.M)
     assert f"EXPOSE {load_config(str(CONFIG)).exporter.port}" in text
     assert re.search(r'^CMD \["run", "-c", "/etc/routewatch/routewatch.yaml"\]$', text, re.M)
+
+
+def test_sharded_kubernetes_manifests_give_every_shard_one_pod() -> None:
+    sharded = K8S / "sharded"
+    names = _yaml(sharded / "kustomization.yaml")["resources"]
+    m = {doc["kind"]: doc for doc in (_yaml(sharded / name) for name in names)}
+    assert set(m) == {"ConfigMap", "StatefulSet", "Service", "ServiceMonitor", "PodDisruptionBudget"}
+    config = parse_config(yaml.safe_load(m["ConfigMap"]["data"]["routewatch.yaml"]))
+    statefulset = m["StatefulSet"]["spec"]
+    # pod N is routewatch-N: its hostname's ordinal is its shard, one pod per shard
+    assert statefulset["replicas"] == config.sharding.shards > 1 and config.sharding.shard is None
+    assert shard_from_environment({}, f"{m['StatefulSet']['metadata']['name']}-2") == 2
+    assert statefulset["serviceName"] == m["Service"]["metadata"]["name"]
+    assert m["Service"]["spec"]["clusterIP"] == "None"
+    pod_labels = statefulset["template"]["metadata"]["labels"]
+    for selector in (statefulset["selector"]["matchLabels"], m["Service"]["spec"]["selector"],
+                     m["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"]):
+        assert selector.items() <= pod_labels.items()
+    assert m["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+    (claim,) = statefulset["volumeClaimTemplates"]
+    (container,) = statefulset["template"]["spec"]["containers"]
+    mounts = {v["name"]: v["mountPath"] for v in container["volumeMounts"]}
+    assert config.state.path is not None and config.state.path.startswith(mounts[claim["metadata"]["name"]] + "/")
+    assert m["Service"]["metadata"]["labels"][m["ServiceMonitor"]["spec"]["jobLabel"]] == DEFAULT_JOB
+
+
+def test_the_compose_shards_example_scrapes_every_shard_under_the_rules_job() -> None:
+    path = DEPLOY / "docker-compose.shards.yml"
+    result = subprocess.run([*_compose_command(), "-f", str(path), "config"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    config = load_config(str(DEPLOY / "routewatch-shards.yaml"))
+    shards = {name: s for name, s in services.items() if name.startswith("routewatch-")}
+    assert sorted(int(s["environment"]["ROUTEWATCH_SHARD"]) for s in shards.values()) == list(
+        range(config.sharding.shards))
+    prometheus = _mounts(_yaml(path)["services"]["prometheus"])
+    prom_config = _yaml(prometheus["/etc/prometheus/prometheus.yml"])
+    (job,) = prom_config["scrape_configs"]
+    assert job["job_name"] == DEFAULT_JOB
+    assert sorted(job["static_configs"][0]["targets"]) == sorted(f"{n}:{config.exporter.port}" for n in shards)
+    assert [prometheus[f] for f in prom_config["rule_files"]] == [DEPLOY / "prometheus" / "routewatch-rules.yml"]

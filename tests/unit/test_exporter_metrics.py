@@ -62,6 +62,7 @@ def test_nothing_known_yet_renders_only_the_process() -> None:
         ("routewatch_bootstrap_degraded", ()): 0.0,
         ("routewatch_state_restore_rejected", ()): 0.0,
         ("routewatch_shard_info", (("shard", "0"), ("shards", "1"))): 1.0,
+        ("routewatch_shards", ()): 1.0,
     }
 
 
