@@ -21,7 +21,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +69,15 @@ def fast_rules(target: Path) -> dict[str, str]:
 
 
 class Prometheus:
-    def __init__(self, workdir: Path, scrape_port: int, rules: Path) -> None:
+    def __init__(self, workdir: Path, scrape_port: int, rules: Path, extra_targets: Sequence[int] = ()) -> None:
         self.port = free_port(["127.0.0.1"])
         config = workdir / "prometheus.yml"
         config.write_text(yaml.safe_dump({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(rules)],
             "scrape_configs": [{"job_name": "routewatch",
-                                "static_configs": [{"targets": [f"127.0.0.1:{scrape_port}"]}]}],
+                                "static_configs": [{"targets": [f"127.0.0.1:{port}"
+                                                                for port in (scrape_port, *extra_targets)]}]}],
         }))
         self.log = (workdir / "prometheus.log").open("wb")
         self.process = subprocess.Popen(
@@ -96,6 +97,11 @@ class Prometheus:
         response = httpx.get(f"http://127.0.0.1:{self.port}/api/v1/alerts", timeout=5)
         response.raise_for_status()
         return list(response.json()["data"]["alerts"])
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        response = httpx.get(f"http://127.0.0.1:{self.port}/api/v1/query", params={"query": expr}, timeout=5)
+        response.raise_for_status()
+        return list(response.json()["data"]["result"])
 
     def firing(self, name: str) -> list[dict[str, Any]]:
         return [a for a in self.alerts() if a["labels"]["alertname"] == name and a["state"] == "firing"]
