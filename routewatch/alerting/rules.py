@@ -331,8 +331,8 @@ def _shard_rules() -> list[Rule]:
             severity=Severity.PAGE,
             summary="A shard of {{ $labels.job }} is missing",
             description=(
-                "Only {{ $value }} of the configured shards of {{ $labels.job }} are scraped: the prefixes, ASNs and zones of the "
-                "missing shard are watched by nobody."
+                "Only {{ $value }} of the configured shards of {{ $labels.job }} are scraped: the prefixes, ASNs "
+                "and zones of the missing shard are watched by nobody."
             ),
             runbook="shard-absent",
         ),
