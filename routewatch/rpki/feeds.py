@@ -1,0 +1,78 @@
+"""Several VRP sources merged into one set, with each source's health.
+
+The merged set is the union of every source that ever loaded: a source that
+fails keeps contributing its last good set (and is exported as stale), so a
+cache restart does not make every route not-found. The index is rebuilt only
+when the merged set changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+from routewatch.rpki.validation import VrpIndex
+from routewatch.rpki.vrp import Vrp, VrpSourceStatus, merge_vrps
+
+
+class VrpFeed(Protocol):
+    """What every VRP source offers (:class:`RtrClient`, :class:`JsonVrpSource`)."""
+
+    name: str
+    changed: asyncio.Event
+
+    def status(self) -> VrpSourceStatus: ...
+
+    async def run(self) -> None: ...
+
+
+class VrpFeeds:
+    """The configured VRP sources; :meth:`index` is the merged set ready for validation."""
+
+    def __init__(self, feeds: list[VrpFeed]) -> None:
+        self.feeds = feeds
+        self._merged: frozenset[Vrp] | None = None
+        self._index: VrpIndex | None = None
+
+    def statuses(self) -> list[VrpSourceStatus]:
+        return [feed.status() for feed in self.feeds]
+
+    def merged(self) -> frozenset[Vrp] | None:
+        return merge_vrps(self.statuses())
+
+    def index(self) -> VrpIndex | None:
+        """The validation index of the merged set, None while no source has loaded."""
+        merged = self.merged()
+        if merged is None:
+            return None
+        if merged != self._merged or self._index is None:
+            self._merged, self._index = merged, VrpIndex(merged)
+        return self._index
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for feed in self.feeds:
+                group.create_task(feed.run(), name=f"rpki:{feed.name}")
+
+    async def first_load(self, timeout: float) -> VrpIndex | None:
+        """Run the sources until each has loaded once or ``timeout`` passed (for replay and checks)."""
+        tasks = [asyncio.create_task(feed.run()) for feed in self.feeds]
+        try:
+            async with asyncio.timeout(timeout):
+                while not all(status.loaded for status in self.statuses()):
+                    waiters = [asyncio.create_task(feed.changed.wait()) for feed in self.feeds]
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                    for waiter in waiters:
+                        waiter.cancel()
+                    for feed in self.feeds:
+                        feed.changed.clear()
+        except TimeoutError:
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return self.index()
