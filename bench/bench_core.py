@@ -1,4 +1,4 @@
-"""The core's update rate on its own: updates/s through ``Monitor.apply`` with evaluation.
+"""The core's update rate on its own: updates/s through ``Engine.apply`` with evaluation.
 
     python bench/bench_core.py [--updates 50000] [--peers 100] [--profile]
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routewatch.config.schema import Thresholds  # noqa: E402
-from routewatch.core.engine import Monitor  # noqa: E402
+from routewatch.core.engine import Engine  # noqa: E402
+from routewatch.core.settings import WithdrawalThresholds  # noqa: E402
 from routewatch.core.watch import WatchedPrefix, WatchSet  # noqa: E402
 from routewatch.exporter.bgp import BgpCollector  # noqa: E402
 from routewatch.exporter.exposition import Exposition  # noqa: E402
@@ -33,12 +33,12 @@ from routewatch.model import Event, Peer, RouteAnnouncement, RouteWithdrawal, in
 ORIGIN = 64_999
 
 
-def build(updates: int, peers: int) -> tuple[Monitor, list[Event]]:
+def build(updates: int, peers: int) -> tuple[Engine, list[Event]]:
     rng = random.Random(1)
     nets = [intern_prefix(ipaddress.ip_network((0x0A000000 + (i << 8), 24))) for i in range(10_000)]
     sessions = [Peer(f"rrc{i % 20:02d}", f"198.51.{i // 250}.{i % 250 + 1}", 64_500 + i) for i in range(peers)]
     paths = [(*(rng.randrange(1, 60_000) for _ in range(rng.randrange(2, 6))), ORIGIN) for _ in range(5_000)]
-    monitor = Monitor(WatchSet([WatchedPrefix(n, frozenset({ORIGIN}), Thresholds()) for n in nets]))
+    monitor = Engine(WatchSet([WatchedPrefix(n, frozenset({ORIGIN}), WithdrawalThresholds()) for n in nets]))
     for net in nets[:2_000]:
         for peer in sessions:
             monitor.apply(RouteAnnouncement(0.0, peer, net, paths[rng.randrange(len(paths))]), established=True)

@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from routewatch.config.schema import load_config  # noqa: E402
-from routewatch.core.engine import Monitor  # noqa: E402
+from routewatch.config.to_core import build_engine  # noqa: E402
+from routewatch.core.engine import Engine  # noqa: E402
 from routewatch.tools.replay import replay_files  # noqa: E402
 
 
@@ -101,7 +102,7 @@ def write_config(rib: Path, out: Path, count: int) -> Path:
 
 
 def replay_in_process(config_path: Path, files: list[Path], profile: bool) -> tuple[int, float, str]:
-    monitor = Monitor.from_config(load_config(config_path))
+    monitor = build_engine(load_config(config_path))
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -129,7 +130,7 @@ def memory_per_route(config_path: Path, rib: Path) -> tuple[int, float, float]:
     """
     config = load_config(config_path)
     tracemalloc.start(1)
-    monitor = Monitor.from_config(config)
+    monitor = build_engine(config)
     before = tracemalloc.take_snapshot()
     replay_files(monitor, [str(rib)])
     after = tracemalloc.take_snapshot()
@@ -155,7 +156,7 @@ def memory_dense(prefixes: int = 2_000, peers: int = 200) -> tuple[int, float]:
     import ipaddress
     import random
 
-    from routewatch.config.schema import Thresholds
+    from routewatch.core.settings import WithdrawalThresholds
     from routewatch.core.watch import WatchedPrefix, WatchSet
     from routewatch.model import Peer, RouteAnnouncement
 
@@ -163,7 +164,7 @@ def memory_dense(prefixes: int = 2_000, peers: int = 200) -> tuple[int, float]:
     nets = [ipaddress.ip_network((0x0A000000 + (i << 8), 24)) for i in range(prefixes)]
     sessions = [Peer("rrc00", f"198.51.{i // 250}.{i % 250 + 1}", 64500 + i) for i in range(peers)]
     paths = [(*(rng.randrange(1, 60_000) for _ in range(rng.randrange(2, 7))), 64_999) for _ in range(5_000)]
-    monitor = Monitor(WatchSet([WatchedPrefix(n, frozenset({64_999}), Thresholds()) for n in nets]))
+    monitor = Engine(WatchSet([WatchedPrefix(n, frozenset({64_999}), WithdrawalThresholds()) for n in nets]))
     events = [RouteAnnouncement(0.0, p, n, paths[rng.randrange(len(paths))]) for n in nets for p in sessions]
     tracemalloc.start(1)
     before = tracemalloc.take_snapshot()

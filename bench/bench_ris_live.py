@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from routewatch.config.schema import Config, parse_config  # noqa: E402
-from routewatch.core.engine import Monitor  # noqa: E402
+from routewatch.config.to_core import build_engine  # noqa: E402
+from routewatch.core.engine import Engine  # noqa: E402
 from routewatch.daemon.ris_live import Batch, LiveBgp  # noqa: E402
 from routewatch.sources.ris_live.client import Backoff  # noqa: E402
 from routewatch.sources.ris_live.parse import RisParser  # noqa: E402
@@ -137,12 +138,12 @@ async def _serve(ports: mp.Queue, results: mp.Queue, go: Any, job: dict[str, Any
     await server.stop()
 
 
-def watched_core(watch: list[dict[str, Any]], queue_size: int = 100_000) -> tuple[Config, Monitor]:
+def watched_core(watch: list[dict[str, Any]], queue_size: int = 100_000) -> tuple[Config, Engine]:
     """The config (one RIS Live source; its URL is set once the server has a port) and a core watching ``watch``."""
     config = parse_config({"prefixes": watch, "sources": [{
         "type": "ris-live", "url": "ws://127.0.0.1:1/", "queue_size": queue_size, "reconcile": "none",
         "collector_stale_after": 3600.0}], "bgp": {"bootstrap": {"ripestat": False}}})
-    return config, Monitor.from_config(config, bootstrapped=True)
+    return config, build_engine(config, bootstrapped=True)
 
 
 # -- the client ---------------------------------------------------------------------------------------------------

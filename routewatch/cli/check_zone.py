@@ -18,7 +18,7 @@ import click
 
 from routewatch.config.schema import Config, DnsSettings, load_config
 from routewatch.core.dns_risk import TableRoutes
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.core.routes import RouteLookup, RouteView
 from routewatch.core.watch import WatchSet
 from routewatch.dns.check import CheckRequest, CheckResult, check_config, run_check
@@ -106,7 +106,7 @@ def exit_code(zone: ZoneSnapshot) -> int:
 
 def _archive_routes(files: tuple[str, ...], addresses: list[str]) -> RouteLookup:
     """Replay ``files`` following the routes under ``addresses``; damage is reported, not fatal."""
-    monitor = Monitor(WatchSet())
+    monitor = Engine(WatchSet())
     for address in addresses:
         monitor.add_address(ipaddress.ip_address(address))
     report = replay_files(monitor, files)

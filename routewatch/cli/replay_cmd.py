@@ -10,8 +10,8 @@ import click
 import orjson
 
 from routewatch.config.schema import load_config
+from routewatch.config.to_core import build_engine
 from routewatch.core.detection import DetectionChange
-from routewatch.core.engine import Monitor
 from routewatch.errors import ConfigError, DependencyError
 from routewatch.exporter.bgp import BgpCollector
 from routewatch.exporter.text import render
@@ -66,7 +66,7 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(2)
-    monitor = Monitor.from_config(config)
+    monitor = build_engine(config)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     counter = {"events": 0}
 

@@ -19,3 +19,17 @@ class CoreSettings:
     peer_settle: float = 900.0
     anomaly_min_peers: int = 2
     sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalThresholds:
+    """When a watched prefix counts as withdrawn, and when as recovered; defaults match the config's.
+
+    The configuration checks them (ratios in range, hysteresis); the core
+    takes them as given.
+    """
+
+    withdrawn_ratio: float = 0.5
+    recovered_ratio: float = 0.8
+    hold_down: float = 60.0
+    min_baseline_peers: int = 3

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from routewatch.config.schema import Thresholds
 from routewatch.core.detection import Detection
 from routewatch.core.dns_risk import AddressRisk
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.visibility import PrefixState
 from routewatch.model import Address, Prefix
 
@@ -30,7 +30,7 @@ class PrefixStatus:
     visible_peer_asns: int
     baseline_peers: int
     ratio: float | None
-    thresholds: Thresholds
+    thresholds: WithdrawalThresholds
     # what the detectors add (see Detector.status): a detector left out of the registry leaves its default
     unexpected_origin_peers: int = 0
     more_specific_peers: int = 0

@@ -24,8 +24,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from routewatch.config.schema import Thresholds
 from routewatch.core.detection import Detection
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix
 
 #: The holding-since time of routes known to be long held (from a RIB dump, or
@@ -93,8 +93,13 @@ class VisibilityTracker:
     _asns: Counter[int] = field(default_factory=Counter)
 
     @property
-    def thresholds(self) -> Thresholds:
+    def thresholds(self) -> WithdrawalThresholds:
         return self.watched.thresholds
+
+    def involves(self, peers: set[int]) -> bool:
+        """Do any of ``peers`` hold the prefix, or count (or may count) in its baseline?"""
+        frozen = self.frozen or ()
+        return any(p in self.last_held or p in self.holders or p in frozen for p in peers)
 
     def invalidate(self) -> None:
         """Forget the cached counts: the next :meth:`counts` recounts in full."""

@@ -14,12 +14,11 @@ ASN's cap; what goes over the cap is counted, never silently dropped.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from routewatch.config.schema import Config, Thresholds
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.model import Address, AsPath, AsSet, Prefix, prefix_key
 
 _BITS = {4: 32, 6: 128}
@@ -36,7 +35,7 @@ class WatchedPrefix:
 
     prefix: Prefix
     origins: AsSet
-    thresholds: Thresholds
+    thresholds: WithdrawalThresholds
     description: str = ""
     group: str = "default"
     ignore_more_specifics: bool = False
@@ -64,7 +63,7 @@ class WatchSet:
         prefixes: Iterable[WatchedPrefix] = (),
         *,
         asns: dict[int, int] | None = None,
-        asn_thresholds: Thresholds | None = None,
+        asn_thresholds: WithdrawalThresholds | None = None,
         asn_ignore_more_specifics: frozenset[int] = frozenset(),
     ) -> None:
         self._by_key: dict[tuple[int, int, int], WatchedPrefix] = {}
@@ -80,39 +79,12 @@ class WatchSet:
         self.asn_prefix_count: Counter[int] = Counter()
         self.asn_over_cap: Counter[int] = Counter()
         self._asn_over_cap_seen: set[tuple[int, Prefix]] = set()
-        self._asn_thresholds = asn_thresholds or Thresholds()
+        self._asn_thresholds = asn_thresholds or WithdrawalThresholds()
         self._asn_ignore_ms = asn_ignore_more_specifics
         #: Bumped by every change, so callers can cache answers until the next one.
         self.version = 0
         for watched in prefixes:
             self.add(watched)
-
-    @classmethod
-    def from_config(cls, config: Config) -> WatchSet:
-        watches = [
-            WatchedPrefix(
-                prefix=p.prefix,
-                origins=frozenset(p.asn),
-                thresholds=config.thresholds_for(p),
-                description=p.description,
-                group=p.group,
-                ignore_more_specifics=p.ignore_more_specifics,
-            )
-            for p in config.prefixes
-        ]
-        watch = cls(
-            watches,
-            asns={a.asn: a.max_prefixes for a in config.asns},
-            asn_thresholds=config.bgp.thresholds,
-            asn_ignore_more_specifics=frozenset(a.asn for a in config.asns if a.ignore_more_specifics),
-        )
-        for zone in config.zones:
-            for address, service in zone.service_prefixes.items():
-                watch.add_address(ipaddress.ip_address(address))
-                for prefix in service:
-                    watch.add_service_prefix(prefix, frozenset(), zone.zone, zone.watch_nameserver_prefixes,
-                                             config.bgp.thresholds)
-        return watch
 
     # -- membership ---------------------------------------------------------------
 
@@ -129,11 +101,11 @@ class WatchSet:
             self._buckets[version].add(value >> (_BITS[version] - bucket_bits))
 
     def add_service_prefix(
-        self, prefix: Prefix, origins: AsSet, zone: str, exported: bool, thresholds: Thresholds | None = None
+        self, prefix: Prefix, origins: AsSet, zone: str, exported: bool, thresholds: WithdrawalThresholds | None = None
     ) -> WatchedPrefix:
         """Track a prefix that serves a nameserver; exported only when the zone asks for it.
 
-        Empty ``origins`` means "learn them from the data" (see ``Monitor``).
+        Empty ``origins`` means "learn them from the data" (see ``routewatch.core.nameservers``).
         """
         existing = self.get(prefix)
         if existing is not None:
@@ -157,7 +129,7 @@ class WatchSet:
             self._covering_addresses.add((address.version, masked, length))
 
     @property
-    def default_thresholds(self) -> Thresholds:
+    def default_thresholds(self) -> WithdrawalThresholds:
         return self._asn_thresholds
 
     @property

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from routewatch.core.detection import DetectionChange
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.core.watch import WatchSet
 from routewatch.errors import RipestatError
 from routewatch.model import Prefix, RouteAnnouncement
@@ -93,7 +93,7 @@ async def looking_glass_snapshot(glass: LookingGlass, watch: WatchSet, collector
                     frozenset(confirmed), failed)
 
 
-def apply_snapshot(monitor: Monitor, snapshot: Snapshot) -> list[DetectionChange]:
+def apply_snapshot(monitor: Engine, snapshot: Snapshot) -> list[DetectionChange]:
     """Make the state of the snapshot's collectors equal the snapshot, at its time or later."""
     routes: list[RouteAnnouncement] = list(snapshot.routes)
     if snapshot.confirmed is not None:
@@ -101,7 +101,7 @@ def apply_snapshot(monitor: Monitor, snapshot: Snapshot) -> list[DetectionChange
     return monitor.reconcile(routes, set(snapshot.collectors), max(monitor.now, snapshot.time))
 
 
-def _unconfirmed_routes(monitor: Monitor, snapshot: Snapshot) -> list[RouteAnnouncement]:
+def _unconfirmed_routes(monitor: Engine, snapshot: Snapshot) -> list[RouteAnnouncement]:
     """The live state's routes for prefixes the snapshot did not speak for: kept as they are."""
     confirmed = snapshot.confirmed or frozenset()
     kept = []
@@ -115,7 +115,7 @@ def _unconfirmed_routes(monitor: Monitor, snapshot: Snapshot) -> list[RouteAnnou
     return kept
 
 
-def bootstrap_from_mrt(monitor: Monitor, files: Sequence[str]) -> ReplayReport:
+def bootstrap_from_mrt(monitor: Engine, files: Sequence[str]) -> ReplayReport:
     """Replay a RIB dump and the update files since it into ``monitor`` (blocking).
 
     Damaged files make a degraded bootstrap, never a failed start: their good

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from routewatch.core.detection import Detection, DetectionKind
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.core.table import key_path_id, key_peer, key_safi, route_key
 from routewatch.core.visibility import ESTABLISHED
 from routewatch.core.watch import WatchedPrefix
@@ -47,7 +47,7 @@ def _detection_in(raw: dict[str, Any]) -> Detection:
                      raw["start"], description=raw.get("description", ""), evidence=raw.get("evidence", {}))
 
 
-def dump_state(monitor: Monitor) -> dict[str, Any]:
+def dump_state(monitor: Engine) -> dict[str, Any]:
     """The monitor's state as plain data."""
     table = monitor.table
     routes = {
@@ -91,7 +91,7 @@ def dump_state(monitor: Monitor) -> dict[str, Any]:
     }
 
 
-def load_state(monitor: Monitor, state: dict[str, Any], *, wall_clock: float | None = None,
+def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | None = None,
                validate: bool = True) -> None:
     """Restore ``state`` into a freshly built monitor (same config) without raising detections again.
 
@@ -145,7 +145,7 @@ def load_state(monitor: Monitor, state: dict[str, Any], *, wall_clock: float | N
     monitor.restore_anomalies([_detection_in(raw) for raw in state["anomalies"]])
 
 
-def encode_state(monitor: Monitor) -> bytes:
+def encode_state(monitor: Engine) -> bytes:
     """The state as the bytes of a state file."""
     return orjson.dumps(dump_state(monitor))
 
@@ -166,12 +166,12 @@ def write_state(path: str | Path, data: bytes) -> None:
         raise
 
 
-def save_state(monitor: Monitor, path: str | Path) -> None:
+def save_state(monitor: Engine, path: str | Path) -> None:
     """Encode and write the state at once (shutdown, tests)."""
     write_state(path, encode_state(monitor))
 
 
-def restore_state(monitor: Monitor, path: str | Path, *, wall_clock: float | None = None) -> bool:
+def restore_state(monitor: Engine, path: str | Path, *, wall_clock: float | None = None) -> bool:
     """Load a saved state if the file exists; returns whether it did.
 
     Raises StateError (the monitor untouched) when the file is not JSON or

@@ -11,7 +11,7 @@ moment; if the first attempt fails, it goes on without waiting), loads the
 initial state from a snapshot (``bgp.bootstrap.mrt_files``, else RIPEstat's
 looking glass when ``ripestat`` is given and ``bgp.bootstrap.ripestat`` is on),
 then applies the buffered and live messages.
-Construct the Monitor with ``bootstrapped=False`` unless its state was
+Construct the Engine with ``bootstrapped=False`` unless its state was
 restored: without a snapshot a stable prefix's visibility stays unknown, and
 ``run`` marks the monitor bootstrapped once a snapshot is in.
 
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from routewatch.config.schema import Config, RisLiveSource
 from routewatch.core.detection import DetectionChange
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.daemon.bootstrap import LookingGlass, apply_snapshot, bootstrap_from_mrt, looking_glass_snapshot
 from routewatch.errors import ConfigError
 from routewatch.model import Address, Prefix, SourceStatus
@@ -96,12 +96,12 @@ class SourceHealth:
 
 
 class LiveBgp:
-    """Drives a Monitor from RIS Live; see the module docstring."""
+    """Drives a Engine from RIS Live; see the module docstring."""
 
     def __init__(
         self,
         config: Config,
-        monitor: Monitor,
+        monitor: Engine,
         *,
         source: RisLiveSource | None = None,
         clock: Callable[[], float] = time.time,

@@ -1,6 +1,6 @@
 """``routewatch run``: one asyncio process wiring the BGP sources, the DNS probes, the core and the exporter.
 
-Shape: the core (a ``Monitor``) lives in the event loop thread and is only
+Shape: the core (a ``Engine``) lives in the event loop thread and is only
 touched there. Sources and the DNS prober are supervised components of a
 *generation* (one per loaded config); the exporter serves from its own thread
 and reads only the snapshots the publisher swaps in every second. SIGTERM and
@@ -28,7 +28,7 @@ from routewatch.daemon.logs import DetectionLog, configure_logging
 from routewatch.daemon.persist import encode_state, restore_state, save_state, set_aside, write_state
 from routewatch.daemon.sharding import LocalShard, own_part
 from routewatch.daemon.supervise import Supervisor
-from routewatch.daemon.tapped import TappedMonitor, build_monitor, carry_over
+from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
 from routewatch.daemon.wiring import SnapshotRoutes, bgpstream_work, is_live, live_bgp_work
 from routewatch.dns.service import DnsMonitor
 from routewatch.errors import RoutewatchError, StateError
@@ -131,9 +131,9 @@ class Daemon:
 
     # -- the core -------------------------------------------------------------------
 
-    async def _start_core(self, config: Config) -> TappedMonitor:
+    async def _start_core(self, config: Config) -> TappedEngine:
         needs_snapshot = any(is_live(s) and s.type != "mrt" for s in config.sources)
-        monitor = build_monitor(config, bootstrapped=not needs_snapshot)
+        monitor = build_tapped(config, bootstrapped=not needs_snapshot)
         monitor.sink = self.detections.write
         restored = False
         if config.state.path is not None:
@@ -142,7 +142,7 @@ class Daemon:
             except (OSError, RoutewatchError, ValueError, KeyError, TypeError) as exc:
                 # validated before use, so the monitor is untouched unless loading itself failed: rebuild anyway
                 self._reject_state(config.state.path, exc)
-                monitor = build_monitor(config, bootstrapped=not needs_snapshot)
+                monitor = build_tapped(config, bootstrapped=not needs_snapshot)
                 monitor.sink = self.detections.write
             if restored:
                 monitor.bootstrapped = True
@@ -157,7 +157,7 @@ class Daemon:
             log.info("bootstrapped from %d MRT files (%d events)", len(files), report.events)
         return monitor
 
-    def _restore(self, monitor: TappedMonitor, config: Config) -> bool:
+    def _restore(self, monitor: TappedEngine, config: Config) -> bool:
         """Restore the saved state; a live daemon refuses one whose data time is ahead of the wall clock."""
         assert config.state.path is not None
         live = any(is_live(s) for s in config.sources)

@@ -1,8 +1,8 @@
 """The core as the daemon drives it: every detection change reaches the detection log, whoever applied the event.
 
-Several parts feed one ``Monitor`` (MRT files, the live feed, reconciliation,
+Several parts feed one ``Engine`` (MRT files, the live feed, reconciliation,
 the clock). Rather than trusting each to forward what ``apply`` returned,
-:class:`TappedMonitor` hands every change to a sink at the outermost call, so
+:class:`TappedEngine` hands every change to a sink at the outermost call, so
 a change is logged exactly once and none is lost. State transfer on reload
 (:func:`carry_over`) keeps routes, baselines and open detections across a
 config change.
@@ -16,16 +16,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from routewatch.config.schema import Config
+from routewatch.config.to_core import build_engine
 from routewatch.core.detection import DetectionChange
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.daemon.persist import dump_state, load_state
 from routewatch.model import Event, RouteAnnouncement
 
 Sink = Callable[[list[DetectionChange]], None]
 
 
-class TappedMonitor(Monitor):
-    """A ``Monitor`` whose changes also go to ``sink`` (set after construction)."""
+class TappedEngine(Engine):
+    """A ``Engine`` whose changes also go to ``sink`` (set after construction)."""
 
     sink: Sink = staticmethod(lambda changes: None)  # type: ignore[assignment]
     _depth: int = 0
@@ -70,15 +71,13 @@ class TappedMonitor(Monitor):
         return self._tap(changes)
 
 
-def build_monitor(config: Config, *, bootstrapped: bool) -> TappedMonitor:
-    monitor = TappedMonitor.from_config(config, bootstrapped=bootstrapped)
-    assert isinstance(monitor, TappedMonitor)
-    return monitor
+def build_tapped(config: Config, *, bootstrapped: bool) -> TappedEngine:
+    return build_engine(config, bootstrapped=bootstrapped, kind=TappedEngine)
 
 
-def carry_over(old: Monitor, config: Config) -> TappedMonitor:
+def carry_over(old: Engine, config: Config) -> TappedEngine:
     """A monitor for ``config`` holding ``old``'s state, minus the prefixes the new config no longer watches."""
-    new = build_monitor(config, bootstrapped=old.bootstrapped)
+    new = build_tapped(config, bootstrapped=old.bootstrapped)
     state = dump_state(old)
     asns = {f"asn:{a.asn}" for a in config.asns}
     zones = {f"zone:{z.zone}" for z in config.zones}
@@ -95,7 +94,7 @@ def carry_over(old: Monitor, config: Config) -> TappedMonitor:
     return new
 
 
-def _still_watched(prefix: str, raw: dict[str, Any], new: Monitor, asns: set[str], zones: set[str]) -> bool:
+def _still_watched(prefix: str, raw: dict[str, Any], new: Engine, asns: set[str], zones: set[str]) -> bool:
     source = raw["source"]
     if source == "config":
         return new.watch.get(ipaddress.ip_network(prefix)) is not None

@@ -17,7 +17,7 @@ from typing import Any
 from routewatch.config.schema import BgpStreamSource as BgpStreamSettings
 from routewatch.config.schema import Config, SourceConfig
 from routewatch.config.schema import RisLiveSource as RisLiveSettings
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.core.routes import RouteView
 from routewatch.core.watch import WatchSet
 from routewatch.exporter.state import SnapshotBox
@@ -97,7 +97,7 @@ def bgpstream_work(settings: BgpStreamSettings, deliver: Callable[[list[Event]],
     return work
 
 
-def live_bgp_work(config: Config, settings: RisLiveSettings, monitor: Callable[[], Monitor],
+def live_bgp_work(config: Config, settings: RisLiveSettings, monitor: Callable[[], Engine],
                   health: HealthProviders, stop: asyncio.Event, clock: Callable[[], float] = time.time) -> Work:
     """One RIS Live source (``routewatch.daemon.ris_live.LiveBgp``), which drives the core itself.
 

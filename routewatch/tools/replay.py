@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from routewatch.core.detection import DetectionChange
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.errors import MrtDecodeError, SourceError
 from routewatch.model import Event
 from routewatch.sources.mrt.framing import first_header, open_mrt
@@ -124,7 +124,7 @@ def merged_events(
 
 
 def replay_events(
-    monitor: Monitor,
+    monitor: Engine,
     events: Iterable[tuple[Event, bool]],
     report: ReplayReport,
     *,
@@ -164,13 +164,13 @@ def replay_events(
     return report
 
 
-def _sample(monitor: Monitor, at: float) -> Sample:
+def _sample(monitor: Engine, at: float) -> Sample:
     snap = monitor.snapshot()
     return at, {str(s.prefix): (s.visible_peers, s.baseline_peers) for s in snap.prefixes if s.exported}
 
 
 def replay_files(
-    monitor: Monitor,
+    monitor: Engine,
     paths: Iterable[str],
     *,
     collector: str | None = None,

@@ -1,7 +1,7 @@
 """One-off answers to "is this prefix (or this AS's prefixes) visible, and from where?".
 
 The answer is read from the same pure core the daemon runs: events (an MRT
-replay, a RIPEstat looking glass, BGPStream) go into a :class:`Monitor`, and the
+replay, a RIPEstat looking glass, BGPStream) go into a :class:`Engine`, and the
 report reads its snapshot and route table. So ``check prefix`` on an archive
 and the metrics of a replay of the same archive cannot disagree.
 
@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from routewatch.config.schema import Thresholds
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.snapshot import CoreSnapshot
 from routewatch.core.table import RouteTable
 from routewatch.core.watch import WatchedPrefix, WatchSet
@@ -123,19 +123,19 @@ class AsnReport:
 class Observation:
     """A core fed with events, plus the peers that carried each relevant prefix in the data."""
 
-    monitor: Monitor
+    monitor: Engine
     carried: dict[Prefix, set[Peer]] = field(default_factory=dict)
     originated: dict[Prefix, set[int]] = field(default_factory=dict)
     time: float | None = None
 
     @classmethod
     def of_prefix(cls, prefix: Prefix, expected: Iterable[int]) -> Observation:
-        return cls(Monitor(WatchSet([WatchedPrefix(prefix, frozenset(expected), Thresholds())])))
+        return cls(Engine(WatchSet([WatchedPrefix(prefix, frozenset(expected), WithdrawalThresholds())])))
 
     @classmethod
     def of_asns(cls, asns: Iterable[int], max_prefixes: int) -> Observation:
         """Watch every prefix the ASes are seen originating, up to ``max_prefixes`` each."""
-        return cls(Monitor(WatchSet(asns={asn: max_prefixes for asn in asns})))
+        return cls(Engine(WatchSet(asns={asn: max_prefixes for asn in asns})))
 
     @property
     def watch(self) -> WatchSet:

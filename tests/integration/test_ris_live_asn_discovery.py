@@ -5,7 +5,7 @@ A withdrawal carries no AS path, so only the prefix subscription can deliver it.
 
 from __future__ import annotations
 
-from routewatch.core.engine import Monitor
+from routewatch.config.to_core import build_engine
 from routewatch.model import parse_prefix
 from tests.integration.test_ris_live_replay import COLLECTOR, FILE
 from tests.support.bgpdump import bgpdump_lines
@@ -22,7 +22,7 @@ async def test_discovered_prefix_is_subscribed_and_its_withdrawals_arrive() -> N
     messages = ris_messages_from_bgpdump(bgpdump_lines(require_data(mrt_path(FILE))), COLLECTOR)
     async with ris_server() as server:
         config = live_config(server.url, [], asns=[{"asn": ASN, "max_prefixes": 50}])
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await server.wait_subscribed(run.live.client.subscription_count)
             await server.replay([m for m in messages if m["data"]["timestamp"] < FIRST_WITHDRAWAL])

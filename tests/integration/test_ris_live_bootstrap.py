@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routewatch.core.engine import Monitor
+from routewatch.config.to_core import build_engine
 from routewatch.core.visibility import PrefixState
 from routewatch.model import parse_prefix
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until
@@ -20,7 +20,7 @@ async def test_rib_bootstrap_then_buffered_live_messages() -> None:
     async with ris_server() as server:
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}],
                              bgp={"bootstrap": {"mrt_files": [rib], "ripestat": False}})
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await server.wait_subscribed(run.live.client.subscription_count)
             # Sent while the RIB may still be loading: it must wait in the queue, not be lost.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import heapq
 
+from routewatch.config.to_core import build_engine
 from routewatch.core.detection import ChangeKind
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.core.visibility import PrefixState
 from routewatch.model import Prefix, parse_prefix
 from tests.support.bgpdump import bgpdump_lines
@@ -51,12 +52,12 @@ def merged_messages(lines: dict[str, list[BgpdumpLine]]) -> list[Json]:
     return list(heapq.merge(*streams, key=lambda m: m["data"]["timestamp"]))
 
 
-def states(monitor: Monitor, prefixes: list[Prefix]) -> set[PrefixState]:
+def states(monitor: Engine, prefixes: list[Prefix]) -> set[PrefixState]:
     snap = monitor.snapshot()
     return {snap.status(p).state for p in prefixes}  # type: ignore[union-attr]
 
 
-def visible(monitor: Monitor, prefixes: list[Prefix]) -> set[tuple[int, int]]:
+def visible(monitor: Engine, prefixes: list[Prefix]) -> set[tuple[int, int]]:
     snap = monitor.snapshot()
     return {(snap.status(p).visible_peers, snap.status(p).baseline_peers) for p in prefixes}  # type: ignore[union-attr]
 
@@ -83,7 +84,7 @@ async def test_silent_collectors_leave_visibility_alone_then_all_together_become
     async with ris_server(keepalive_interval=0.005) as server:
         config = live_config(server.url, [{"prefix": p, "asn": a} for p, a in watched], bgp=bgp,
                              source={"collector_stale_after": STALE_AFTER})
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await server.wait_subscribed(run.live.client.subscription_count)
             messages = merged_messages(lines)

@@ -7,8 +7,8 @@ import json
 import time
 from collections.abc import Callable
 
+from routewatch.config.to_core import build_engine
 from routewatch.core.detection import DetectionChange
-from routewatch.core.engine import Monitor
 from routewatch.core.visibility import PrefixState
 from routewatch.model import Event, parse_prefix
 from tests.support.live_harness import LiveRun, live_config, ris_server, running_live, wait_until
@@ -32,7 +32,7 @@ async def connected(run: LiveRun, server: RisLiveServer, connections: int) -> No
 async def test_real_sample_lines_garbage_and_invalid_prefixes_are_counted_not_fatal() -> None:
     async with ris_server() as server:
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}])
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await connected(run, server, 1)
             for line in real_stream_lines():  # UPDATE, RIS_PEER_STATE, ris_error, OPEN, NOTIFICATION, 2 KEEPALIVE
@@ -65,7 +65,7 @@ async def test_real_sample_lines_garbage_and_invalid_prefixes_are_counted_not_fa
 async def test_oversize_message_1011_and_dropped_tcp_each_reconnect_and_resubscribe() -> None:
     async with ris_server() as server:
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}])
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             live = run.live
             await connected(run, server, 1)
@@ -90,7 +90,7 @@ async def test_oversize_message_1011_and_dropped_tcp_each_reconnect_and_resubscr
 async def test_fragmented_messages_are_joined_and_a_peer_that_stops_answering_pings_is_left() -> None:
     async with ris_server() as server:
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}], source={"ping_interval": 0.5})
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await connected(run, server, 1)
             await server.send_fragmented(json.dumps(update([PREFIX])), pieces=7)
@@ -116,7 +116,7 @@ async def test_a_server_that_refuses_the_websocket_handshake_is_retried_and_neve
     port = server.sockets[0].getsockname()[1]
     async with server:
         config = live_config(f"ws://127.0.0.1:{port}/v1/ws/", [{"prefix": PREFIX, "asn": ORIGIN}])
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await wait_until(lambda: len(handshakes) >= 3, "three attempts, with backoff")
             health = run.live.health()
@@ -128,7 +128,7 @@ async def test_a_server_that_refuses_the_websocket_handshake_is_retried_and_neve
 async def test_a_full_queue_drops_and_counts_instead_of_blocking_the_socket() -> None:
     async with ris_server() as server:
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}], source={"queue_size": 100})
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await connected(run, server, 1)
             run.live.monitor.apply = _slow(run.live.monitor.apply)  # type: ignore[method-assign]

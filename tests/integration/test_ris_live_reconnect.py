@@ -8,8 +8,8 @@ never hears them: only the reconcile from the looking glass can tell.
 
 from __future__ import annotations
 
+from routewatch.config.to_core import build_engine
 from routewatch.core.detection import ChangeKind, DetectionKind
-from routewatch.core.engine import Monitor
 from routewatch.core.visibility import PrefixState
 from routewatch.model import parse_prefix
 from routewatch.tools.replay import replay_files
@@ -42,7 +42,7 @@ async def test_kill_and_restart_reconciles_without_false_withdrawals() -> None:
                              source={"reconcile": "ripestat"})
         config = config.model_copy(update={"bgp": config.bgp.model_copy(
             update={"bootstrap": config.bgp.bootstrap.model_copy(update={"ripestat": True})})})
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         glass = WorldLookingGlass(server)
         async with running_live(config, monitor, glass=glass) as run:
             live = run.live
@@ -91,7 +91,7 @@ async def test_kill_and_restart_reconciles_without_false_withdrawals() -> None:
 
     # Every other withdrawal is one an uninterrupted replay sees too, and nothing is counted twice:
     # each prefix ends with exactly the peers that really hold it.
-    reference = Monitor.from_config(config, bootstrapped=False)
+    reference = build_engine(config, bootstrapped=False)
     expected = replay_files(reference, [str(path)], collector=COLLECTOR)
     really_withdrawn = {c.detection.prefix for c in expected.changes
                         if c.change is ChangeKind.OPENED and c.detection.kind is DetectionKind.WITHDRAWAL}

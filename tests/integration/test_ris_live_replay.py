@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from routewatch.core.engine import Monitor
+from routewatch.config.to_core import build_engine
 from routewatch.tools.replay import replay_files
 from tests.support.bgpdump import bgpdump_lines
 from tests.support.bgpdump_format import BgpdumpLine
@@ -48,7 +48,7 @@ async def test_live_replay_gives_the_same_state_and_detections_as_replay() -> No
            "peer_settle": 60.0}
     config = live_config("ws://unused", watched_prefixes(lines), bgp=bgp)
 
-    reference = Monitor.from_config(config, bootstrapped=False)
+    reference = build_engine(config, bootstrapped=False)
     expected = replay_files(reference, [str(path)], collector=COLLECTOR)
     assert any(c.detection.kind == "withdrawal" for c in expected.changes)
     assert any(c.detection.kind == "origin" for c in expected.changes)
@@ -56,7 +56,7 @@ async def test_live_replay_gives_the_same_state_and_detections_as_replay() -> No
     messages = ris_messages_from_bgpdump(lines, COLLECTOR)
     async with ris_server() as server:
         config = live_config(server.url, watched_prefixes(lines), bgp=bgp)
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             subscriptions = run.live.client.subscription_count
             await server.wait_subscribed(subscriptions)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from routewatch.core.engine import Monitor
+from routewatch.config.to_core import build_engine
 from tests.integration.test_ris_live_misbehaving_server import ORIGIN, PREFIX, connected, update
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until
 from tests.support.pki import make_pki
@@ -30,7 +30,7 @@ async def test_wss_with_a_trusted_certificate_subscribes_and_delivers(pki: Path,
     async with ris_server(tls=server_tls(pki)) as server:
         assert server.url.startswith("wss://")
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}])
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await connected(run, server, 1)
             await server.publish(update([PREFIX]))
@@ -44,7 +44,7 @@ async def test_wss_with_an_unknown_certificate_authority_never_connects(pki: Pat
                                                                        ) -> None:
     async with ris_server(tls=server_tls(pki)) as server:
         config = live_config(server.url, [{"prefix": PREFIX, "asn": ORIGIN}])
-        monitor = Monitor.from_config(config, bootstrapped=False)
+        monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await wait_until(lambda: "CERTIFICATE_VERIFY_FAILED" in caplog.text, "a certificate failure reported")
             health = run.live.health()

@@ -70,12 +70,13 @@ def test_every_prefix_of_an_update_file_equals_bgpdump() -> None:
             origin = line.as_path.split()[-1]
             counts[origin] = counts.get(origin, 0) + 1
     expected = {p: int(max(c, key=c.__getitem__)) for p, c in origins.items()}
-    from routewatch.config.schema import Thresholds
-    from routewatch.core.engine import Monitor
+    from routewatch.core.engine import Engine
+    from routewatch.core.settings import WithdrawalThresholds
     from routewatch.core.watch import WatchedPrefix, WatchSet
 
-    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset((a,)), Thresholds()) for p, a in expected.items()])
-    observation = Observation(Monitor(watch))
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset((a,)), WithdrawalThresholds())
+                      for p, a in expected.items()])
+    observation = Observation(Engine(watch))
     observation.apply_all(read_mrt(UPDATES_2010, prefix_filter=watch.relevant))
     mismatches: list[tuple[str, object, object]] = []
     snapshot = observation.monitor.snapshot()

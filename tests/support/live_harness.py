@@ -10,7 +10,7 @@ from typing import Any
 
 from routewatch.config.schema import Config, parse_config
 from routewatch.core.detection import DetectionChange
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.daemon.bootstrap import LookingGlass
 from routewatch.daemon.ris_live import Batch, LiveBgp
 from routewatch.sources.ris_live.client import Backoff
@@ -57,7 +57,7 @@ async def wait_until(condition: Callable[[], bool], what: str | Callable[[], str
 @dataclass
 class LiveRun:
     live: LiveBgp
-    monitor: Monitor
+    monitor: Engine
     clock: FakeClock
     changes: list[DetectionChange] = field(default_factory=list)
     messages: int = 0
@@ -70,7 +70,7 @@ class LiveRun:
 
 
 @asynccontextmanager
-async def running_live(config: Config, monitor: Monitor, *, clock: FakeClock | None = None,
+async def running_live(config: Config, monitor: Engine, *, clock: FakeClock | None = None,
                        glass: LookingGlass | None = None, tick: float = 0.01) -> AsyncIterator[LiveRun]:
     """LiveBgp running in a task for the duration of the block; stopped and checked afterwards."""
     clock = clock or FakeClock()

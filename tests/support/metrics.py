@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from routewatch.config.schema import Thresholds
-from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.engine import Engine
+from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
 from routewatch.dns.signatures import AddressDnssec, SigningStatus
@@ -47,9 +47,9 @@ def scrape(state: ExportState) -> bytes:
     return Exposition(SnapshotBox(state))("")[0]
 
 
-def watched_monitor(*prefixes: str) -> Monitor:
-    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), Thresholds()) for p in prefixes])
-    return Monitor(watch, CoreSettings(baseline_min_hold=1.0))
+def watched_monitor(*prefixes: str) -> Engine:
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds()) for p in prefixes])
+    return Engine(watch, CoreSettings(baseline_min_hold=1.0))
 
 
 ADDRESS = "192.0.2.53"

@@ -7,8 +7,8 @@ from dataclasses import astuple
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routewatch.config.schema import Thresholds
-from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.engine import Engine
+from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import Event, FeedState, Peer, Prefix, parse_prefix
 from tests.support.events import announce, collector_state, peer, session_down, session_up, withdraw
@@ -41,9 +41,9 @@ def make_event(kind: str, t: float, who: Peer, prefix: str) -> Event:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(step, min_size=1, max_size=60))
 def test_incremental_counts_equal_a_full_recount(steps: list[tuple[str, int, int, float]]) -> None:
-    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), Thresholds(min_baseline_peers=2))
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds(min_baseline_peers=2))
                       for p in PREFIXES])
-    m = Monitor(watch, CoreSettings(baseline_min_hold=100, baseline_window=2000, peer_settle=300))
+    m = Engine(watch, CoreSettings(baseline_min_hold=100, baseline_window=2000, peer_settle=300))
     t = 0.0
     for kind, n, index, dt in steps:
         t += dt
@@ -61,7 +61,7 @@ def test_incremental_counts_equal_a_full_recount(steps: list[tuple[str, int, int
             assert m.detectors["origin"].peers(watched.prefix) == brute_force_unexpected(m, watched.prefix)
 
 
-def brute_force_unexpected(m: Monitor, watched: Prefix) -> int:
+def brute_force_unexpected(m: Engine, watched: Prefix) -> int:
     """Distinct fresh peers with a route whose origin the most specific covering watch does not expect."""
     peers = set()
     for prefix in m.table.prefixes():

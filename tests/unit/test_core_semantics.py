@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from routewatch.config.schema import Thresholds
 from routewatch.core.detection import ChangeKind, DetectionKind
-from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.engine import Engine
+from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.visibility import PrefixState
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import FeedState, parse_prefix
@@ -16,16 +16,16 @@ P = "129.134.30.0/23"
 ORIGIN = 32934
 
 
-def monitor(*prefixes: str, ignore_ms: bool = False, **settings: float) -> Monitor:
+def monitor(*prefixes: str, ignore_ms: bool = False, **settings: float) -> Engine:
     watch = WatchSet([
-        WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), Thresholds(), description=f"watch {p}",
+        WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds(), description=f"watch {p}",
                       ignore_more_specifics=ignore_ms)
         for p in prefixes
     ])
-    return Monitor(watch, CoreSettings(**settings))  # type: ignore[arg-type]
+    return Engine(watch, CoreSettings(**settings))  # type: ignore[arg-type]
 
 
-def establish(m: Monitor, n: int = 10, prefix: str = P, t: float = 0.0) -> list:
+def establish(m: Engine, n: int = 10, prefix: str = P, t: float = 0.0) -> list:
     return m.apply_all(announce(t, peer(i), prefix, (64500 + i, 3356, ORIGIN)) for i in range(n))
 
 
@@ -206,10 +206,10 @@ def test_non_unicast_routes_do_not_count() -> None:
 
 
 def test_nameserver_address_falling_back_to_an_aggregate_is_at_risk() -> None:
-    watch = WatchSet([WatchedPrefix(parse_prefix(P), frozenset({ORIGIN}), Thresholds())])
+    watch = WatchSet([WatchedPrefix(parse_prefix(P), frozenset({ORIGIN}), WithdrawalThresholds())])
     address = ipaddress.ip_address("129.134.30.12")
     watch.add_address(address)
-    m = Monitor(watch, service_prefixes={address: (parse_prefix(P),)})
+    m = Engine(watch, service_prefixes={address: (parse_prefix(P),)})
     establish(m)
     establish(m, prefix="129.134.0.0/17")
     m.advance(1000)
@@ -226,7 +226,7 @@ def test_learned_service_prefix_and_hijacker_more_specific_over_the_address() ->
     watch = WatchSet()
     address = ipaddress.ip_address("129.134.30.12")
     watch.add_address(address)
-    m = Monitor(watch)
+    m = Engine(watch)
     establish(m, prefix="129.134.0.0/17")
     establish(m, prefix=P)
     m.advance(1000)
@@ -263,7 +263,7 @@ def test_reconcile_confirming_everything_changes_nothing() -> None:
 
 
 def test_watched_asn_prefixes_are_found_in_the_data_up_to_the_cap() -> None:
-    m = Monitor(WatchSet(asns={ORIGIN: 2}))
+    m = Engine(WatchSet(asns={ORIGIN: 2}))
     for n, prefix in enumerate(["157.240.0.0/17", "31.13.24.0/21", "69.171.224.0/19"]):
         m.apply_all(announce(n, peer(i), prefix, (64500 + i, 3356, ORIGIN)) for i in range(5))
     m.apply_all([announce(10, peer(1), "8.8.8.0/24", (64501, 15169))])

@@ -7,8 +7,9 @@ import ipaddress
 import pytest
 
 from routewatch.config.schema import parse_config
+from routewatch.config.to_core import build_engine
 from routewatch.core.detection import ChangeKind, DetectionKind
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.core.visibility import PrefixState
 from routewatch.model import parse_prefix
 from routewatch.tools.replay import ReplayReport, replay_events
@@ -31,9 +32,9 @@ def config() -> dict:
 
 
 @pytest.fixture(scope="module")
-def replayed() -> tuple[outage.Outage, Monitor, ReplayReport, dict]:
+def replayed() -> tuple[outage.Outage, Engine, ReplayReport, dict]:
     scenario = outage.build()
-    monitor = Monitor.from_config(parse_config(config()))
+    monitor = build_engine(parse_config(config()))
     risk_at_1600: dict = {}
     report = ReplayReport()
     events = iter((e, False) for e in scenario.events)

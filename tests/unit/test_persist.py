@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from routewatch.config.schema import Thresholds
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.visibility import PrefixState
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.daemon.persist import restore_state, save_state
@@ -13,8 +13,8 @@ from tests.support.events import announce, peer, withdraw
 P = "129.134.30.0/23"
 
 
-def fresh() -> Monitor:
-    return Monitor(WatchSet([WatchedPrefix(parse_prefix(P), frozenset({32934}), Thresholds())]))
+def fresh() -> Engine:
+    return Engine(WatchSet([WatchedPrefix(parse_prefix(P), frozenset({32934}), WithdrawalThresholds())]))
 
 
 def test_open_withdrawal_and_hijack_survive_a_restart(tmp_path) -> None:

@@ -19,7 +19,8 @@ import yaml
 from click.testing import CliRunner
 
 from routewatch.cli import main
-from routewatch.core.engine import Monitor
+from routewatch.config.to_core import build_engine
+from routewatch.core.engine import Engine
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from routewatch.tools.replay import replay_files
 from tests.support.tools import MRT_DIR, require_data
@@ -48,10 +49,10 @@ def flipped(tmp_path: Path, name: str, position: int, bit: int) -> Path:
     return path
 
 
-def monitor(tmp_path: Path) -> Monitor:
+def monitor(tmp_path: Path) -> Engine:
     from routewatch.config.schema import load_config
 
-    return Monitor.from_config(load_config(config(tmp_path)))
+    return build_engine(load_config(config(tmp_path)))
 
 
 def test_bit_flips_in_the_first_kilobytes_never_escape_and_the_good_file_keeps_its_results(tmp_path: Path) -> None:

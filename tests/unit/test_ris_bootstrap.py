@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from routewatch.config.schema import Thresholds
-from routewatch.core.engine import CoreSettings, Monitor
+from routewatch.core.engine import Engine
+from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.visibility import PrefixState
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.daemon.bootstrap import apply_snapshot, looking_glass_snapshot
@@ -29,9 +29,10 @@ class CannedGlass:
         return self.answers[resource]
 
 
-def monitor() -> Monitor:
-    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), Thresholds()) for p in (WATCHED, OTHER)])
-    return Monitor(watch, CoreSettings(), bootstrapped=False)
+def monitor() -> Engine:
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds())
+                      for p in (WATCHED, OTHER)])
+    return Engine(watch, CoreSettings(), bootstrapped=False)
 
 
 async def test_bootstrap_snapshot_makes_visibility_known_at_once() -> None:

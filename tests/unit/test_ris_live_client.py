@@ -5,14 +5,14 @@ from __future__ import annotations
 import ipaddress
 import random
 
-from routewatch.config.schema import Thresholds
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import parse_prefix
 from routewatch.sources.ris_live.client import Backoff, initial_subscriptions, subscription_key
 
 
 def test_one_subscription_per_prefix_and_address_and_path_only_for_asn_discovery() -> None:
-    watch = WatchSet([WatchedPrefix(parse_prefix("129.134.30.0/23"), frozenset({32934}), Thresholds())],
+    watch = WatchSet([WatchedPrefix(parse_prefix("129.134.30.0/23"), frozenset({32934}), WithdrawalThresholds())],
                      asns={32934: 50})
     watch.add_address(ipaddress.ip_address("2a03:2880:f0fc:c:face:b00c:0:35"))
     subs = initial_subscriptions(watch, "rrc21")

@@ -1,6 +1,6 @@
 """The series routewatch exports over time, recorded as promtool ``input_series``.
 
-Scenarios are driven through the real core (``Monitor``) and the real
+Scenarios are driven through the real core (``Engine``) and the real
 exporter (``BgpCollector`` rendered to the text format and parsed back, as
 Prometheus would scrape it), one scrape every ``interval`` seconds of data
 time. Nothing here knows what the rules expect: the rule tests only see what
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from routewatch.core.engine import Monitor
+from routewatch.core.engine import Engine
 from routewatch.exporter.bgp import BgpCollector
 from routewatch.exporter.text import render
 from routewatch.model import Event
@@ -118,7 +118,7 @@ def compress(values: list[float | None]) -> str:
     return " ".join(tokens)
 
 
-def record(monitor: Monitor, events: Iterable[tuple[Event, bool]], start: float, end: float,
+def record(monitor: Engine, events: Iterable[tuple[Event, bool]], start: float, end: float,
            interval: int = 30, extra: Iterable[Collector] = ()) -> Recording:
     """Drive ``monitor`` with (event, from_snapshot) pairs in time order, scraping at start, start+interval, ...
 

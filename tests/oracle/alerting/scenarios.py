@@ -20,7 +20,8 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from routewatch.config.schema import parse_config
-from routewatch.core.engine import Monitor
+from routewatch.config.to_core import build_engine
+from routewatch.core.engine import Engine
 from routewatch.dns.snapshot import TargetSnapshot
 from routewatch.dns.targets import Target
 from routewatch.exporter.dns import target_families
@@ -58,7 +59,7 @@ class NameserverRisk(Collector):
     """routewatch's per-nameserver DNS series over the replayed core (no DNS probe is replayed, so
     only what the routes say is exported: peers at risk and their baseline)."""
 
-    def __init__(self, monitor: Monitor) -> None:
+    def __init__(self, monitor: Engine) -> None:
         self._monitor = monitor
         self._targets = tuple(
             TargetSnapshot(Target(ZONE, name, address), None, None, None, None, MappingProxyType({}), 0)
@@ -85,7 +86,7 @@ class Replayed:
 
 def replay_outage() -> Replayed:
     scenario = outage.build()
-    monitor = Monitor.from_config(parse_config(config()))
+    monitor = build_engine(parse_config(config()))
     recording = record(monitor, ((e, False) for e in scenario.events), outage.START, outage.END, SCRAPE_INTERVAL,
                        extra=[NameserverRisk(monitor)])
     return Replayed(recording, outage.START, scenario)
@@ -105,7 +106,7 @@ def _with_stale_feeds(events: list[Event]) -> list[Event]:
 
 def replay_stale_feeds() -> Replayed:
     scenario = outage.build()
-    monitor = Monitor.from_config(parse_config(config()))
+    monitor = build_engine(parse_config(config()))
     events = _with_stale_feeds(scenario.events)
     recording = record(monitor, ((e, False) for e in events), outage.START, QUIET_END, SCRAPE_INTERVAL)
     return Replayed(recording, outage.START, scenario)

@@ -1,7 +1,7 @@
 """The rules against the series routewatch itself exports while replaying scenarios through its core.
 
 Nothing here is hand-written input: the outage and the stale feeds are driven
-through ``Monitor`` and scraped from ``BgpCollector`` (see ``exported.py``).
+through ``Engine`` and scraped from ``BgpCollector`` (see ``exported.py``).
 Each scenario runs once with one replica and once with two scraped side by
 side, which must page exactly as often.
 """

@@ -1,0 +1,88 @@
+"""The core built from a configuration: the one place that turns the schema into the core's plain values.
+
+The core (``routewatch.core``) never imports the configuration schema, so it
+can be driven by tests, tools and the daemon alike from frozen dataclasses;
+this module is the bridge the daemon, the CLI and the tools go through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TypeVar, overload
+
+from routewatch.config.schema import Config, Thresholds
+from routewatch.core.engine import Engine
+from routewatch.core.settings import CoreSettings, WithdrawalThresholds
+from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.model import Address, Prefix
+
+EngineT = TypeVar("EngineT", bound=Engine)
+
+
+def withdrawal_thresholds(thresholds: Thresholds) -> WithdrawalThresholds:
+    return WithdrawalThresholds(
+        withdrawn_ratio=thresholds.withdrawn_ratio,
+        recovered_ratio=thresholds.recovered_ratio,
+        hold_down=thresholds.hold_down,
+        min_baseline_peers=thresholds.min_baseline_peers,
+    )
+
+
+def core_settings(config: Config) -> CoreSettings:
+    bgp = config.bgp
+    return CoreSettings(
+        baseline_window=bgp.baseline_window,
+        baseline_min_hold=bgp.baseline_min_hold,
+        peer_settle=bgp.peer_settle,
+        anomaly_min_peers=bgp.anomaly_min_peers,
+    )
+
+
+def watch_set(config: Config) -> WatchSet:
+    """The configured prefixes, watched ASNs and the zones' nameserver addresses and service prefixes."""
+    default = withdrawal_thresholds(config.bgp.thresholds)
+    watches = [
+        WatchedPrefix(
+            prefix=p.prefix,
+            origins=frozenset(p.asn),
+            thresholds=withdrawal_thresholds(config.thresholds_for(p)),
+            description=p.description,
+            group=p.group,
+            ignore_more_specifics=p.ignore_more_specifics,
+        )
+        for p in config.prefixes
+    ]
+    watch = WatchSet(
+        watches,
+        asns={a.asn: a.max_prefixes for a in config.asns},
+        asn_thresholds=default,
+        asn_ignore_more_specifics=frozenset(a.asn for a in config.asns if a.ignore_more_specifics),
+    )
+    for zone in config.zones:
+        for address, service in zone.service_prefixes.items():
+            watch.add_address(ipaddress.ip_address(address))
+            for prefix in service:
+                watch.add_service_prefix(prefix, frozenset(), zone.zone, zone.watch_nameserver_prefixes, default)
+    return watch
+
+
+def service_prefixes(config: Config) -> dict[Address, tuple[Prefix, ...]]:
+    """The service prefixes each configured nameserver address is designated."""
+    return {
+        ipaddress.ip_address(address): tuple(prefixes)
+        for zone in config.zones for address, prefixes in zone.service_prefixes.items()
+    }
+
+
+@overload
+def build_engine(config: Config, *, bootstrapped: bool = True) -> Engine: ...
+
+
+@overload
+def build_engine(config: Config, *, bootstrapped: bool = True, kind: type[EngineT]) -> EngineT: ...
+
+
+def build_engine(config: Config, *, bootstrapped: bool = True, kind: type[Engine] = Engine) -> Engine:
+    """An engine (or a subclass of it, ``kind``) watching what ``config`` says, with its settings."""
+    return kind(watch_set(config), core_settings(config), bootstrapped=bootstrapped,
+                service_prefixes=service_prefixes(config))

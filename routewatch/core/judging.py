@@ -1,0 +1,63 @@
+"""Which prefixes and peers the detectors must judge, and asking them in registry order.
+
+Route changes mark (prefix, peer) pairs as they are applied; at the end of a
+data-time tick every marked prefix is judged once by each ``Scope.ROUTES``
+detector, with only the peers whose routes changed (or all of them after a
+change that affects everyone). ``Scope.VISIBILITY`` detectors are asked per
+watched prefix whose counts may have changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from routewatch.core.detection import DetectionChange
+from routewatch.core.detectors.base import Detector
+from routewatch.core.detectors.view import CoreView, Scope
+from routewatch.core.places import PlaceCache
+from routewatch.core.status import StatusCache
+from routewatch.core.watch import WatchedPrefix
+from routewatch.model import Prefix
+
+
+class Judging:
+    """The registered detectors split by scope, and the prefixes (with their changed peers) to judge."""
+
+    def __init__(self, detectors: Mapping[str, Detector]) -> None:
+        self.route_judges = [d for d in detectors.values() if d.scope is Scope.ROUTES]
+        self.visibility_judges = [d for d in detectors.values() if d.scope is Scope.VISIBILITY]
+        self._pending: dict[Prefix, set[int] | None] = {}  # None: judge every peer
+
+    def mark(self, prefix: Prefix, peer: int | None) -> None:
+        """Judge ``peer`` (None: every peer) at ``prefix`` at the next flush."""
+        if peer is None:
+            self._pending[prefix] = None
+            return
+        peers = self._pending.setdefault(prefix, set())
+        if peers is not None:
+            peers.add(peer)
+
+    def mark_all(self, prefixes: Iterable[Prefix]) -> None:
+        for prefix in prefixes:
+            self._pending[prefix] = None
+
+    def judge_routes(self, places: PlaceCache, statuses: StatusCache, view: CoreView) -> list[DetectionChange]:
+        # The pending map is swapped for a fresh one rather than popped empty: a map that once held
+        # every watched prefix keeps its large table, and popping scans it from the start.
+        changes: list[DetectionChange] = []
+        while self._pending:
+            pending, self._pending = self._pending, {}
+            for prefix, peers in pending.items():
+                place = places.of(prefix)
+                watched = place.watched
+                if watched is not None:
+                    statuses.touch(watched.prefix)
+                    for detector in self.route_judges:
+                        changes.extend(detector.judge(prefix, watched, place.exact, peers, view))
+        return changes
+
+    def judge_visibility(self, watched: WatchedPrefix, view: CoreView) -> list[DetectionChange]:
+        changes: list[DetectionChange] = []
+        for detector in self.visibility_judges:
+            changes.extend(detector.judge(watched.prefix, watched, True, None, view))
+        return changes
