@@ -111,17 +111,22 @@ def live_bgp_work(config: Config, settings: RisLiveSettings, monitor: Callable[[
 
         async with RipestatClient(config.ripestat) as ripestat:
             live = LiveBgp(config, monitor(), source=settings, clock=clock, ripestat=ripestat)
-            health[settings.name] = lambda: live_health(live.health())
+            health[settings.name] = lambda: live_health(live.health(), clock())
             await live.run(stop)
 
     return work
 
 
-def live_health(health: Any) -> SourceHealth:
-    """The live feed's own health record, in the exporter's terms (data times, lag, fresh collectors)."""
+def live_health(health: Any, now: float) -> SourceHealth:
+    """The live feed's own health record, in the exporter's terms (data times, lag, fresh collectors).
+
+    The lag is wall clock ``now`` minus the newest data time, so that a feed
+    which stops delivering shows a lag growing with the wall clock rather
+    than the last message's lag frozen in place.
+    """
     lag = None
-    if health.last_message is not None and health.last_data_time is not None:
-        lag = max(0.0, health.last_message - health.last_data_time)
+    if health.last_data_time is not None:
+        lag = max(0.0, now - health.last_data_time)
     collectors = tuple(
         CollectorHealth(c.name, c.state == FeedState.UP, c.last_data_time,
                         max(0.0, c.lag) if c.lag is not None else None)

@@ -25,7 +25,7 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
     last = GaugeMetricFamily("routewatch_source_last_message_timestamp_seconds",
                              "Data timestamp of the newest message the feed delivered.", labels=["source"])
     lag = GaugeMetricFamily("routewatch_source_lag_seconds",
-                            "Wall clock minus the data timestamp of the newest message, when it arrived.",
+                            "Wall clock minus the data timestamp of the newest message (live feeds: now).",
                             labels=["source"])
     reconnects = CounterMetricFamily("routewatch_source_reconnects", "Reconnections of the feed.", labels=["source"])
     messages = CounterMetricFamily("routewatch_source_messages", "Messages received from the feed.",

@@ -14,6 +14,15 @@ RIS closes consumers that fall behind, so the socket reader never waits for the
 core: every socket read goes into a bounded :class:`Inbox` as raw messages, and
 what does not fit is counted. Parsing happens on the consumer side.
 Reconnection uses exponential backoff with jitter and resubscribes everything.
+
+An open socket is not a live feed: a server can answer websocket pings and
+send nothing. So the feed is ``up`` only once a connection has delivered a
+message, and RIS Live's own ``ping`` is sent every ``ping_interval``; a ping
+interval that brings nothing at all (not even the ``pong``) closes the
+connection as silent, and the client reconnects with backoff. A connection
+that ends within ``STABLE_AFTER`` seconds counts as a failed attempt even if
+it delivered something, so a server that sends one message and hangs up is
+backed off like one that refuses.
 """
 
 from __future__ import annotations
@@ -46,6 +55,10 @@ MAX_MESSAGE_BYTES = 1 << 20
 _KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1006, 1008, 1009, 1011, 1012, 1013})
 
 SubscriptionKey = tuple[str | None, str | None, str | None]
+STABLE_AFTER = 60.0
+"""Seconds a connection must last to reset the backoff: a shorter one is a failed attempt."""
+SILENT_CLOSE_CODE = 4000
+"""Close code sent when the feed delivered nothing for a whole ping interval (the private-use range)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +125,10 @@ class ClientStats:
     dropped: int = 0
     oversize: int = 0
     up: bool = False
+    """Connected and delivering: set by the first message of a connection, cleared when it ends or falls silent."""
+    connected: bool = False
+    silent: int = 0
+    """Connections closed because a whole ping interval brought nothing."""
     last_message: float | None = None
     closes: Counter[str] = field(default_factory=Counter)
     acknowledged: int = 0
@@ -148,6 +165,8 @@ class RisLiveClient:
         self._subscriptions: dict[SubscriptionKey, dict[str, Any]] = {}
         self._pending: set[SubscriptionKey] = set()
         self._ws: BatchingConnection | None = None
+        #: Connections in a row that failed or did not last STABLE_AFTER: the backoff exponent.
+        self.failed_attempts = 0
         #: Set once the first connection attempt has subscribed or failed: a snapshot
         #: taken after it misses nothing, because messages are buffered from then on.
         self.first_attempt = asyncio.Event()
@@ -191,13 +210,14 @@ class RisLiveClient:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, read, reconnect with backoff, until ``stop`` is set."""
-        attempt = 0
         while not stop.is_set():
+            started = asyncio.get_running_loop().time()
             detail, productive = await self._connection(stop)
             if stop.is_set():
                 break
-            attempt = 0 if productive else attempt + 1
-            delay = self.backoff.delay(attempt, self.rng)
+            stable = asyncio.get_running_loop().time() - started >= STABLE_AFTER
+            self.failed_attempts = 0 if productive and stable else self.failed_attempts + 1
+            delay = self.backoff.delay(self.failed_attempts, self.rng)
             log.warning("%s: %s; reconnecting in %.1fs", self.settings.name, detail, delay)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
@@ -226,15 +246,16 @@ class RisLiveClient:
             return f"cannot connect to {self.settings.url}: {exc or type(exc).__name__}", False
         finally:
             self.first_attempt.set()
-            if self.stats.up:
-                self.stats.up = False
+            self.stats.up = False
+            if self.stats.connected:
+                self.stats.connected = False
                 self._ws = None
                 self.on_disconnect("disconnected")
 
     async def _serve(self, ws: BatchingConnection, stop: asyncio.Event) -> None:
         """Subscribe, then read until the connection closes (raises ConnectionClosed) or ``stop``."""
         self._ws = ws
-        self.stats.up = True
+        self.stats.connected = True
         self.stats.connects += 1
         if self.stats.connects > 1:
             self.stats.reconnects += 1
@@ -267,16 +288,32 @@ class RisLiveClient:
         now = self.clock()
         stats.received += len(messages)
         stats.last_message = now
+        stats.up = stats.connected
         stats.dropped += self.inbox.put(time.perf_counter(), now, messages)
 
     async def _ping(self, ws: BatchingConnection) -> None:
-        """RIS Live's own ping (answered by ``pong``); the websocket layer pings too, for dead TCP."""
+        """RIS Live's own ping (answered by ``pong``), and the end of a connection that falls silent.
+
+        The websocket layer pings too, but only proves the TCP connection: a
+        server can answer those and deliver nothing. A ping interval in which
+        not one message arrived (the previous ``pong`` included) closes the
+        connection, so that the feed is reported down and reconnected.
+        """
+        received = self.stats.received
         while True:
-            await asyncio.sleep(self.settings.ping_interval)
             try:
                 await ws.send('{"type": "ping"}')
             except ConnectionClosed:
                 return
+            await asyncio.sleep(self.settings.ping_interval)
+            if self.stats.received == received:
+                self.stats.up = False
+                self.stats.silent += 1
+                log.warning("%s: nothing received for %.0fs, not even the answer to a ping; reconnecting",
+                            self.settings.name, self.settings.ping_interval)
+                await ws.close(SILENT_CLOSE_CODE, "silent")
+                return
+            received = self.stats.received
 
     def _closed(self, exc: ConnectionClosed) -> str:
         code = exc.rcvd.code if exc.rcvd is not None else 1006
