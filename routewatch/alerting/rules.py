@@ -261,6 +261,48 @@ def _dns_rules() -> list[Rule]:
             ),
             runbook="dns-discovery-failing",
         ),
+        *_dnssec_rules(),
+    ]
+
+
+def _dnssec_rules() -> list[Rule]:
+    """Bogus is as bad as unreachable (validating resolvers answer SERVFAIL); expiring is a day's work."""
+    return [
+        Rule(
+            name="RoutewatchDnssecBogus",
+            group=Group.DNS,
+            expr=_expr("""
+                min without (instance) (routewatch_dns_dnssec_state{state="bogus"}) == 1
+            """),
+            for_="5m",
+            keep_firing_for=PAGE_KEEP_FIRING,
+            severity=Severity.PAGE,
+            summary="DNSSEC of {{ $labels.zone }} is bogus",
+            description=(
+                "{{ $labels.zone }} fails DNSSEC validation (a DS matching no key, an expired or failing "
+                "signature, or an address serving it unsigned): validating resolvers answer SERVFAIL."
+            ),
+            runbook="dnssec-bogus",
+        ),
+        Rule(
+            name="RoutewatchDnssecExpiring",
+            group=Group.DNS,
+            expr=_expr("""
+                min by (job, zone) (
+                  min without (instance) (routewatch_dns_dnssec_signature_expiry_timestamp_seconds)
+                ) - time()
+                and on (job, zone)
+                min without (instance) (routewatch_dns_dnssec_state{state="expiring"}) == 1
+            """),
+            for_="10m",
+            severity=Severity.WARNING,
+            summary="DNSSEC signatures of {{ $labels.zone }} expire soon",
+            description=(
+                "The earliest RRSIG that a nameserver of {{ $labels.zone }} serves expires in "
+                "{{ $value | humanizeDuration }}; re-sign the zone before then."
+            ),
+            runbook="dnssec-expiring",
+        ),
     ]
 
 
