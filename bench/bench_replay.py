@@ -117,7 +117,7 @@ def replay_in_process(config_path: Path, files: list[Path], profile: bool) -> tu
     return report.elements, report.seconds, table
 
 
-CORE_FILES = ("table.py", "visibility.py", "monitor.py", "anomaly.py", "watch.py", "dnsrisk.py")
+CORE_DIR = "/routewatch/core/"  # every module of the core, the detectors included
 
 
 def memory_per_route(config_path: Path, rib: Path) -> tuple[int, float, float]:
@@ -138,7 +138,7 @@ def memory_per_route(config_path: Path, rib: Path) -> tuple[int, float, float]:
     core = reader = 0
     for stat in after.compare_to(before, "filename"):
         name = stat.traceback[0].filename
-        if name.endswith(CORE_FILES) and "/routewatch/" in name:
+        if CORE_DIR in name:
             core += stat.size_diff
         elif "/routewatch/sources/" in name:
             reader += stat.size_diff
@@ -175,7 +175,7 @@ def memory_dense(prefixes: int = 2_000, peers: int = 200) -> tuple[int, float]:
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     core = sum(s.size_diff for s in after.compare_to(before, "filename")
-               if s.traceback[0].filename.endswith(CORE_FILES))
+               if CORE_DIR in s.traceback[0].filename)
     routes = monitor.table.route_count()
     return routes, core / routes
 

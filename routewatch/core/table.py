@@ -24,6 +24,9 @@ from routewatch.model import AsPath, Peer, Prefix, RouteAnnouncement, RouteWithd
 _PATH_ID_BITS = 32
 _SAFI_BITS = 8
 _PACKED = 1 << 62
+#: Most distinct AS paths kept for sharing; past it sharing starts again (a feed of ever new paths
+#: cannot grow the table's memory beyond its routes').
+_PATHS_LIMIT = 1 << 20
 
 
 def route_key(peer_index: int, safi: int, path_id: int) -> int:
@@ -80,7 +83,13 @@ class RouteTable:
         return index
 
     def intern_path(self, path: AsPath) -> AsPath:
-        return self._paths.setdefault(path, path)
+        """One tuple per distinct path, shared by every route with it (bounded: see ``_PATHS_LIMIT``)."""
+        found = self._paths.get(path)
+        if found is None:
+            if len(self._paths) >= _PATHS_LIMIT:
+                self._paths.clear()
+            found = self._paths[path] = path
+        return found
 
     # -- updates ------------------------------------------------------------------
 
