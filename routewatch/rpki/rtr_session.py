@@ -15,8 +15,9 @@ is here, so it is tested without a socket:
   closed (5.11, 8);
 - a cache that speaks only version 0 answers with an Unsupported Protocol
   Version error, and the router reconnects speaking version 0 (7);
-- a Cache Response or End of Data under another session id means the cache
-  restarted: the connection is closed and the next one starts with a Reset Query.
+- a Cache Response under another session id, or an Error Report answering a
+  Serial Query (StayRTR's "session id mismatch"), means the cache restarted or
+  lost track: the connection is closed and the next one starts with a Reset Query.
 
 Through all of it the last committed set is kept: a failed or aborted transaction
 never empties it. It becomes ``stale`` once the expire interval passes without
@@ -282,4 +283,7 @@ class RtrSession:
         if pdu.code == RtrErrorCode.UNSUPPORTED_PROTOCOL_VERSION and self.version > 0 and not self._negotiated:
             self.version -= 1
             return RtrStep(b"", True, f"the cache does not speak RTR version {self.version + 1}: {pdu.text}", True)
+        # A cache that restarted answers our Serial Query with Corrupt Data ("session id mismatch", as
+        # StayRTR does): whatever the error, the next connection starts over with a Reset Query.
+        self._resetting = True
         return self._fail(f"the cache reported error {pdu.code}: {pdu.text}")

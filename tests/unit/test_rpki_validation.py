@@ -93,3 +93,7 @@ def test_trie_agrees_with_a_scan(
     index = VrpIndex(vrps)
     for prefix, origin in routes:
         assert index.validate(prefix, origin).state is scan(vrps, prefix, origin)
+
+
+def test_vrp_identity_ignores_metadata() -> None:
+    assert Vrp(NET("10.0.0.0/8"), 8, 1, "a", 5.0).identity == Vrp(NET("10.0.0.0/8"), 8, 1).identity

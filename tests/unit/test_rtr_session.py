@@ -150,6 +150,8 @@ def test_a_received_error_report_closes_and_keeps_the_set() -> None:
     step = session.receive(wire(ErrorReport(1, RtrErrorCode.INTERNAL_ERROR, b"", "oops")), 5.0)
     assert step.close and "oops" in step.reason and step.send == b""
     assert session.vrps == {A, B} and session.counters.errors_received == 1
+    session.disconnected()
+    assert sent(session.connected(6.0)) == [ResetQuery(1)]
 
 
 def test_no_data_available_waits_the_retry_interval() -> None:
