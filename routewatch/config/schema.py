@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from routewatch.config.messages import describe, problem_lines
+from routewatch.config.rpki import JsonVrpSourceConfig, RpkiSettings, RtrVrpSource
 from routewatch.config.shards import asn_key, owner, prefix_key, zone_key
 from routewatch.config.sources import (
     DEFAULT_RIS_LIVE_URL,
@@ -47,7 +48,7 @@ from routewatch.errors import ConfigError
 
 __all__ = [
     "DEFAULT_RIS_LIVE_URL", "SOURCE_TYPES", "BgpStreamSource", "MrtSource", "RisLiveSource", "Section",
-    "SourceConfig", "Config", "load_config", "parse_config",
+    "SourceConfig", "Config", "load_config", "parse_config", "JsonVrpSourceConfig", "RpkiSettings", "RtrVrpSource",
 ]
 
 DEFAULT_EXPORTER_PORT = 9724
@@ -313,6 +314,7 @@ class Config(Section):
     logging: LoggingSettings = Field(default=LoggingSettings(), description="Logs.")
     ripestat: RipestatSettings = Field(default=RipestatSettings(), description="RIPEstat access.")
     sharding: ShardingSettings = Field(default=ShardingSettings(), description="Dividing the work between processes.")
+    rpki: RpkiSettings = Field(default=RpkiSettings(), description="RPKI route origin validation.")
 
     def part(self, shard: int) -> Config:
         """What shard ``shard`` of ``sharding.shards`` watches: its prefixes, ASNs and zones (caps count its part)."""

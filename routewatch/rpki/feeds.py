@@ -12,6 +12,9 @@ import asyncio
 import contextlib
 from typing import Protocol
 
+from routewatch.config.rpki import RpkiSettings, RtrVrpSource
+from routewatch.rpki.json_source import JsonVrpSource
+from routewatch.rpki.rtr_client import RtrClient
 from routewatch.rpki.validation import VrpIndex
 from routewatch.rpki.vrp import Vrp, VrpSourceStatus, merge_vrps
 
@@ -76,3 +79,14 @@ class VrpFeeds:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         return self.index()
+
+
+def build_vrp_feeds(settings: RpkiSettings) -> VrpFeeds:
+    """The configured sources, each refreshed every ``settings.refresh`` until a cache says otherwise."""
+    feeds: list[VrpFeed] = []
+    for source in settings.sources:
+        if isinstance(source, RtrVrpSource):
+            feeds.append(RtrClient(source.name, source.host, source.port, refresh=settings.refresh))
+        else:
+            feeds.append(JsonVrpSource(source.name, source.path, refresh=settings.refresh))
+    return VrpFeeds(feeds)

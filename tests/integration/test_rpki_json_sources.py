@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from routewatch.config.schema import parse_config
+from routewatch.rpki.feeds import build_vrp_feeds
 from routewatch.rpki.json_source import JsonVrpSource
 from tests.support.daemon import wait_for
 from tests.support.dns_servers import free_port
@@ -91,3 +93,20 @@ def test_a_url_is_reloaded_only_when_last_modified_changes(web: tuple[Path, int]
     asyncio.run(scenario())
     log = (directory / "http.log").read_text()
     assert '"GET /vrps.json HTTP/1.1" 304' in log
+
+
+def test_configured_sources_merge_and_a_failed_one_keeps_its_set(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    write_vrp_file(first, ROWS[:1])
+    write_vrp_file(second, ROWS[1:])
+    settings = parse_config({"rpki": {"refresh": 0.05, "sources": [
+        {"type": "json", "name": "a", "path": str(first)}, {"type": "json", "name": "b", "path": str(second)},
+    ]}}).rpki
+    feeds = build_vrp_feeds(settings)
+    index = asyncio.run(feeds.first_load(15.0))
+    assert index is not None and {(str(v.prefix), v.max_length, v.asn) for v in index.vrps} == set(ROWS)
+    second.write_text("[not an export")
+    assert asyncio.run(feeds.feeds[1].poll()) is False  # type: ignore[attr-defined]
+    statuses = {status.name: status for status in feeds.statuses()}
+    assert statuses["b"].stale and not statuses["a"].stale and len(statuses["b"].vrps) == 1
+    assert feeds.merged() == index.vrps
