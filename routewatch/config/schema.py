@@ -12,6 +12,7 @@ documentation (``docs/configuration.md`` is generated from it).
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -106,6 +107,31 @@ class ThresholdOverrides(Section):
         return Thresholds(**merged)
 
 
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+    return value
+
+
+class PathRuleSettings(Section):
+    """A rule over the AS path (BGPalerter's `path`): a route triggers it when its path matches `match`, does
+    not match `not_match`, and, where a length bound is given, breaks it."""
+
+    match: str | None = Field(
+        default=None, description="Regular expression over the path as AS numbers, `1 2 3` (or `1,2,3` when the "
+        "expression has commas, as BGPalerter writes them)."
+    )
+    not_match: str | None = Field(default=None, description="Regular expression the path must not match.")
+    min_length: Annotated[int, Field(ge=1)] | None = Field(default=None, description="Shorter paths trigger.")
+    max_length: Annotated[int, Field(ge=1)] | None = Field(default=None, description="Longer paths trigger.")
+    description: str = Field(default="", description="What a triggered rule means, shown in the detection.")
+
+    _check_match = field_validator("match", "not_match")(_regex)
+
+
 class PrefixWatch(Section):
     """A prefix to watch and the origin AS(es) expected to announce it."""
 
@@ -122,6 +148,12 @@ class PrefixWatch(Section):
     thresholds: ThresholdOverrides = Field(
         default=ThresholdOverrides(), description="Per-prefix overrides of `bgp.thresholds`."
     )
+    upstreams: AsnListField | None = Field(
+        default=None, description="ASes allowed directly left of the origin; another is a `neighbor` detection "
+        "(a forged origin, a new upstream). Unset = not checked; `[]` = none allowed."
+    )
+    path: list[PathRuleSettings] = Field(default=[], description="Path rules; a route triggering one is a `path` "
+                                         "detection.")
 
 
 class AsnWatch(Section):
@@ -135,6 +167,19 @@ class AsnWatch(Section):
     )
     ignore_more_specifics: bool = Field(
         default=False, description="Do not report more-specifics of discovered prefixes originated by this AS."
+    )
+    upstreams: AsnListField | None = Field(
+        default=None, description="ASes allowed directly left of this AS wherever it appears in a path of a "
+        "watched prefix; another is a `neighbor` detection. Unset = not checked; `[]` = none allowed."
+    )
+    downstreams: AsnListField | None = Field(
+        default=None, description="ASes allowed directly right of this AS in a path of a watched prefix (its "
+        "customers); another is a `neighbor` detection (a leak through an undeclared customer). Unset = not "
+        "checked; `[]` = none allowed (a stub network)."
+    )
+    new_prefixes: bool = Field(
+        default=False, description="A prefix this AS originates that no `prefixes[]` entry lists is a `new-prefix` "
+        "detection (BGPalerter's monitorASns), not only watched."
     )
 
 

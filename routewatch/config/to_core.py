@@ -8,10 +8,12 @@ this module is the bridge the daemon, the CLI and the tools go through.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import TypeVar, overload
 
-from routewatch.config.schema import Config, Thresholds
+from routewatch.config.schema import Config, PathRuleSettings, Thresholds
 from routewatch.core.engine import Engine
+from routewatch.core.path_policy import PathPolicies, PathPolicy, PathRule
 from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import Address, Prefix
@@ -35,7 +37,33 @@ def core_settings(config: Config) -> CoreSettings:
         baseline_min_hold=bgp.baseline_min_hold,
         peer_settle=bgp.peer_settle,
         anomaly_min_peers=bgp.anomaly_min_peers,
+        paths=path_policies(config),
     )
+
+
+def _optional(asns: tuple[int, ...] | None) -> frozenset[int] | None:
+    return None if asns is None else frozenset(asns)
+
+
+def path_rule(rule: PathRuleSettings) -> PathRule:
+    return PathRule(
+        match=re.compile(rule.match) if rule.match is not None else None,
+        not_match=re.compile(rule.not_match) if rule.not_match is not None else None,
+        min_length=rule.min_length, max_length=rule.max_length, description=rule.description,
+    )
+
+
+def path_policies(config: Config) -> PathPolicies:
+    """The neighbour and path policies of the configured prefixes and watched ASes (only those that set one)."""
+    by_prefix = {
+        p.prefix: PathPolicy(_optional(p.upstreams), rules=tuple(map(path_rule, p.path)))
+        for p in config.prefixes if p.upstreams is not None or p.path
+    }
+    by_asn = {
+        a.asn: PathPolicy(_optional(a.upstreams), _optional(a.downstreams), new_prefixes=a.new_prefixes)
+        for a in config.asns if a.upstreams is not None or a.downstreams is not None or a.new_prefixes
+    }
+    return PathPolicies(by_prefix, by_asn)
 
 
 def watch_set(config: Config) -> WatchSet:

@@ -19,6 +19,9 @@ class DetectionKind(enum.StrEnum):
     WITHDRAWAL = "withdrawal"
     ORIGIN = "origin"
     MORE_SPECIFIC = "more-specific"
+    NEIGHBOR = "neighbor"
+    PATH = "path"
+    NEW_PREFIX = "new-prefix"
 
 
 class ChangeKind(enum.StrEnum):

@@ -7,7 +7,9 @@ build them directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from routewatch.core.path_policy import PathPolicies
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,7 @@ class CoreSettings:
     peer_settle: float = 900.0
     anomaly_min_peers: int = 2
     sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
+    paths: PathPolicies = field(default_factory=PathPolicies)
 
 
 @dataclass(frozen=True, slots=True)

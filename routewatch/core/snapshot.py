@@ -34,6 +34,9 @@ class PrefixStatus:
     # what the detectors add (see Detector.status): a detector left out of the registry leaves its default
     unexpected_origin_peers: int = 0
     more_specific_peers: int = 0
+    unexpected_neighbor_peers: int | None = None  # None: no neighbour policy applies (not exported)
+    path_rule_peers: int | None = None  # None: no path rule applies (not exported)
+    visible_peers_by_upstream: tuple[tuple[int, int], ...] = ()  # (declared upstream, peers through it)
     withdrawn_since: float | None = None
 
     @property

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
+from routewatch.core.detection import DetectionKind
 from routewatch.core.snapshot import CoreSnapshot, PrefixStatus
 from routewatch.core.visibility import PrefixState
 
@@ -62,6 +63,14 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
                           "Smallest baseline with which a withdrawal can be judged.")
     hold_down = _gauge("routewatch_bgp_prefix_hold_down_seconds",
                        "Seconds of data time the ratio must stay low before a withdrawal opens.")
+    neighbor = _gauge("routewatch_bgp_prefix_unexpected_neighbor_peers",
+                      "Peers whose path has an AS the declared upstreams or downstreams do not allow (forged origin, "
+                      "leak); only where a neighbour policy applies.")
+    path_rule = _gauge("routewatch_bgp_prefix_path_rule_peers",
+                       "Peers whose path triggers one of the prefix's path rules; only where it has some.")
+    by_upstream = _gauge("routewatch_bgp_prefix_visible_peers_by_upstream",
+                         "Visible peers whose path reaches the origin through this declared upstream.",
+                         ["prefix", "upstream"])
     info = InfoMetricFamily("routewatch_bgp_prefix", "What each watched prefix is and why it is watched.",
                             labels=["prefix"])
     for status in statuses:
@@ -78,6 +87,12 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
             state.add_metric([*label, name], 1.0 if status.state.value == name else 0.0)
         unexpected.add_metric(label, status.unexpected_origin_peers)
         more_specific.add_metric(label, status.more_specific_peers)
+        if status.unexpected_neighbor_peers is not None:
+            neighbor.add_metric(label, status.unexpected_neighbor_peers)
+        if status.path_rule_peers is not None:
+            path_rule.add_metric(label, status.path_rule_peers)
+        for upstream, peers in status.visible_peers_by_upstream:
+            by_upstream.add_metric([*label, f"AS{upstream}"], peers)
         t = status.thresholds
         withdrawn_at.add_metric(label, t.withdrawn_ratio)
         recovered_at.add_metric(label, t.recovered_ratio)
@@ -89,15 +104,15 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
             "source": status.source,
             "origins": " ".join(f"AS{asn}" for asn in status.origins),
         })
-    yield from (visible, asns, baseline, ratio, withdrawn, state, unexpected, more_specific,
-                withdrawn_at, recovered_at, min_baseline, hold_down, info)
+    yield from (visible, asns, baseline, ratio, withdrawn, state, unexpected, more_specific, neighbor, path_rule,
+                by_upstream, withdrawn_at, recovered_at, min_baseline, hold_down, info)
 
 
 def core_families(snap: CoreSnapshot) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
     detections = _gauge("routewatch_bgp_detections_open", "Detections open now, by kind.", ["kind"])
     by_kind = Counter(d.kind.value for d in snap.open_detections)
-    for kind in ("withdrawal", "origin", "more-specific"):
-        detections.add_metric([kind], by_kind.get(kind, 0))
+    for detection_kind in DetectionKind:
+        detections.add_metric([detection_kind.value], by_kind.get(detection_kind.value, 0))
     yield detections
     routes = _gauge("routewatch_bgp_tracked_routes", "(prefix, peer, path id) routes held in the route table.", [])
     routes.add_metric([], snap.tracked_routes)

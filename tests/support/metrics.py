@@ -8,6 +8,7 @@ from types import MappingProxyType
 from prometheus_client.parser import text_string_to_metric_families
 
 from routewatch.core.engine import Engine
+from routewatch.core.path_policy import PathPolicies, PathPolicy, PathRule
 from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
@@ -47,16 +48,17 @@ def scrape(state: ExportState) -> bytes:
     return Exposition(SnapshotBox(state))("")[0]
 
 
-def watched_monitor(*prefixes: str) -> Engine:
+def watched_monitor(*prefixes: str, paths: PathPolicies | None = None) -> Engine:
     watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds()) for p in prefixes])
-    return Engine(watch, CoreSettings(baseline_min_hold=1.0))
+    return Engine(watch, CoreSettings(baseline_min_hold=1.0, paths=paths or PathPolicies()))
 
 
 ADDRESS = "192.0.2.53"
 
 
 def full_state() -> ExportState:
-    m = watched_monitor("192.0.2.0/24")
+    policy = PathPolicy(upstreams=frozenset({174}), rules=(PathRule(max_length=8),))
+    m = watched_monitor("192.0.2.0/24", paths=PathPolicies(by_prefix={parse_prefix("192.0.2.0/24"): policy}))
     m.watch.asn_over_cap[ORIGIN] = 1
     m.add_address(ipaddress.ip_address(ADDRESS), [parse_prefix("192.0.2.0/24")], "example.com.", True)
     m.apply_all(announce(0, peer(i), "192.0.2.0/24", (64500 + i, ORIGIN)) for i in range(4))

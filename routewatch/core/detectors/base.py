@@ -49,7 +49,10 @@ from typing import Any, Protocol
 
 from routewatch.core.detection import Detection, DetectionChange, DetectionKind
 from routewatch.core.detectors.more_specific import MoreSpecificDetector
+from routewatch.core.detectors.neighbor import NeighborDetector
+from routewatch.core.detectors.new_prefix import NewPrefixDetector
 from routewatch.core.detectors.origin import OriginDetector
+from routewatch.core.detectors.path import PathRuleDetector
 from routewatch.core.detectors.view import CoreView, Scope
 from routewatch.core.detectors.withdrawal import WithdrawalDetector
 from routewatch.core.settings import CoreSettings
@@ -81,4 +84,7 @@ DETECTORS: dict[str, Callable[[CoreSettings], Detector]] = {
     "withdrawal": WithdrawalDetector,
     "origin": OriginDetector,
     "more-specific": MoreSpecificDetector,
+    "neighbor": NeighborDetector,
+    "path": PathRuleDetector,
+    "new-prefix": NewPrefixDetector,
 }

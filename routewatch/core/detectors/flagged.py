@@ -62,6 +62,14 @@ class FlaggingDetector:
         """Is a peer with these unicast paths flagged?"""
         raise NotImplementedError
 
+    def evidence(self, watched: WatchedPrefix, suspect: list[AsPath]) -> dict[str, object]:
+        """What an opened detection says, from the suspect paths of the flagged peers."""
+        return {
+            "origins": sorted({asn for path in suspect for asn in origin_asns(path)}),
+            "expected_origins": sorted(watched.origins),
+            "sample_paths": sample_paths(suspect),
+        }
+
     # -- the detector ---------------------------------------------------------------
 
     @property
@@ -132,12 +140,7 @@ class FlaggingDetector:
         if current is None and len(sub.peers) >= self.min_peers:
             everyone = view.table.unicast_paths_by_peer(prefix)
             paths = [path for peer in sub.peers for path in everyone.get(peer, []) if self.suspect(watched, path)]
-            evidence = {
-                "peers": len(sub.peers),
-                "origins": sorted({asn for path in paths for asn in origin_asns(path)}),
-                "expected_origins": sorted(watched.origins),
-                "sample_paths": sample_paths(paths),
-            }
+            evidence = {"peers": len(sub.peers), **self.evidence(watched, paths)}
             sub.detection = Detection(self.kind, prefix, watched.prefix, start=now, description=watched.description,
                                       evidence=evidence)
             return [DetectionChange(ChangeKind.OPENED, sub.detection, now)]
