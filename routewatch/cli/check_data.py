@@ -46,6 +46,9 @@ def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: b
     for event, established in merged_events(paths, report, reader=read):
         observation.apply(event, established=established)
     observation.monitor.flush()
+    # the answer holds as of the end of the data read, not the last change of the prefix asked about
+    ends = [t for t in (observation.time, *(stats.last_time for stats in report.stats.values())) if t is not None]
+    observation.time = max(ends, default=None)
     if report.errors:
         raise report.errors[0]
 
@@ -68,7 +71,7 @@ async def replay_bgpstream(observation: Observation, prefixes: Sequence[Prefix],
 
 
 async def ripestat_prefix(settings: RipestatSettings, prefix: Prefix, expected: Sequence[int],
-                          min_visibility: float) -> PrefixReport:
+                          min_visibility: float, withdrawn_ratio: float) -> PrefixReport:
     async with RipestatClient(settings) as client:
         # both calls run at once; when both fail, report routing-status's error, whichever came back first
         status, routes = await asyncio.gather(client.routing_status(str(prefix)), client.looking_glass(str(prefix)),
@@ -77,7 +80,7 @@ async def ripestat_prefix(settings: RipestatSettings, prefix: Prefix, expected: 
             if isinstance(answer, BaseException):
                 raise answer
         assert not isinstance(status, BaseException) and not isinstance(routes, BaseException)
-    return ripestat_prefix_report(status, routes, prefix, expected, min_visibility)
+    return ripestat_prefix_report(status, routes, prefix, expected, min_visibility, withdrawn_ratio)
 
 
 async def ripestat_asn(settings: RipestatSettings, asn: int, min_visibility: float, max_prefixes: int) -> AsnReport:

@@ -1,7 +1,8 @@
 """``routewatch check prefix`` and ``routewatch check asn``: one-off visibility answers.
 
 Exit codes are for scripts: 0 visible as expected, 1 degraded (visibility below
-``--min-visibility``), 2 not visible or originated by an unexpected AS, 3 the
+``--min-visibility``), 2 withdrawn (below the withdrawn ratio, the config's or
+0.5), not visible or originated by an unexpected AS, 3 the
 check could not be run (unreachable RIPEstat, unreadable file, bad argument);
 a failure is one line on stderr, never a traceback.
 """
@@ -21,7 +22,15 @@ from routewatch.cli.check_render import asn_text, prefix_text, to_json
 from routewatch.config.schema import Config, RipestatSettings, load_config
 from routewatch.errors import ConfigError, RoutewatchError
 from routewatch.model import Prefix, parse_asn, parse_prefix
-from routewatch.tools.reports import EXIT_UNCHECKED, AsnReport, Observation, PrefixReport, asn_report, prefix_report
+from routewatch.tools.reports import (
+    DEFAULT_WITHDRAWN_RATIO,
+    EXIT_UNCHECKED,
+    AsnReport,
+    Observation,
+    PrefixReport,
+    asn_report,
+    prefix_report,
+)
 
 DEFAULT_MIN_VISIBILITY = 0.5
 
@@ -90,6 +99,16 @@ def _expected(prefix: Prefix, origins: Sequence[str], config: Config | None) -> 
     return ()
 
 
+def _withdrawn_ratio(prefix: Prefix, config: Config | None) -> float:
+    """The prefix's withdrawn ratio in the config (its own, else the config's default), else the default."""
+    if config is None:
+        return DEFAULT_WITHDRAWN_RATIO
+    for watch in config.prefixes:
+        if watch.prefix == prefix:
+            return config.thresholds_for(watch).withdrawn_ratio
+    return config.bgp.thresholds.withdrawn_ratio
+
+
 def _settings(config: Config | None) -> RipestatSettings:
     return config.ripestat if config else RipestatSettings()
 
@@ -125,6 +144,7 @@ def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], 
         config = _config(config_path)
         expected = _expected(network, origins, config)
         threshold = _ratio(min_visibility)
+        withdrawn = _withdrawn_ratio(network, config)
         paths = _files(mrt, files)
         if paths or bgpstream:
             observation = Observation.of_prefix(network, expected)
@@ -133,9 +153,9 @@ def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], 
             else:
                 asyncio.run(replay_bgpstream(observation, [network], project=project, collectors=collectors))
             report = prefix_report(observation, network, expected, threshold,
-                                   source="bgpstream" if bgpstream else "mrt")
+                                   source="bgpstream" if bgpstream else "mrt", withdrawn_ratio=withdrawn)
         else:
-            report = asyncio.run(ripestat_prefix(_settings(config), network, expected, threshold))
+            report = asyncio.run(ripestat_prefix(_settings(config), network, expected, threshold, withdrawn))
     except (RoutewatchError, OSError) as exc:
         fail(str(exc), as_json)
     _emit(report, as_json)

@@ -100,7 +100,8 @@ def prefix_text(report: PrefixReport) -> list[str]:
         f"  source: {report.source}, data time {when(report.time)}",
         f"  expected origin: {expected}",
         f"  visible peers: {report.visible_peers}{asns}",
-        f"  visibility: {ratio} ({report.ratio_basis}); degraded below {report.min_visibility:.2f}",
+        f"  visibility: {ratio} ({report.ratio_basis}); withdrawn below {report.withdrawn_ratio:.2f}, "
+        f"degraded below {report.min_visibility:.2f}",
         "",
     ]
     views = ([report.exact] if report.exact else []) + list(report.more_specifics)

@@ -1,32 +1,29 @@
 """``routewatch check zone ZONE``: ask every nameserver address of a zone, print a verdict.
 
 Exit codes are for scripts: 0 healthy, 1 degraded, 2 down, 3 could not check
-(including bad arguments, so that a typo never reads as "down"). When BGP data
-is at hand, a :class:`~routewatch.core.routes.RouteLookup` placed in the click
-context object fills the prefix and visibility columns.
+(including bad arguments, so that a typo never reads as "down"). With ``--mrt``
+each address also shows the routes under it (service prefix, baseline peers,
+peers at risk and what they fell back to), and they join the verdict.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
 
 from routewatch.config.schema import Config, DnsSettings, load_config
-from routewatch.core.dns_risk import TableRoutes
-from routewatch.core.engine import Engine
-from routewatch.core.routes import RouteLookup, RouteView
-from routewatch.core.watch import WatchSet
-from routewatch.dns.check import CheckRequest, CheckResult, check_config, run_check
+from routewatch.core.dns_risk import AddressRisk, Fallback, FallbackKind
+from routewatch.dns.check import CheckRequest, CheckResult, RouteSource, check_config, run_check
 from routewatch.dns.snapshot import TargetSnapshot, ZoneSnapshot
 from routewatch.dns.targets import Transport
 from routewatch.errors import RoutewatchError
 from routewatch.model import canonical_address
-from routewatch.tools.replay import replay_files
+from routewatch.tools.zone_routes import archive_risks
 
 COULD_NOT_CHECK = 3
 
@@ -68,7 +65,7 @@ def _address(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
               help="Take DNS settings and the zone's entry from this config file.")
 @click.option("--mrt", "mrt_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
-              help="MRT archives (a RIB plus updates): show the route under each address (repeatable).")
+              help="MRT archives (a RIB plus updates): judge the routes under each address too (repeatable).")
 @click.pass_context
 def check_zone(
     ctx: click.Context,
@@ -85,14 +82,8 @@ def check_zone(
     try:
         base = load_config(config_path) if config_path else Config()
         config = check_config(base, CheckRequest(zone, servers, parents, port, timeout))
-        routes = ctx.find_object(RouteLookup)  # type: ignore[type-abstract]
-        result = asyncio.run(run_check(config, servers, routes))
-        if mrt_files:
-            # the addresses are known only once the zone has been asked: read the archives for
-            # them, then judge again with the routes at hand (diversity needs them too)
-            routes = _archive_routes(mrt_files, [t.address for t in result.targets])
-            result = asyncio.run(run_check(config, servers, routes))
-    except (RoutewatchError, ValueError) as exc:
+        result = asyncio.run(run_check(config, servers, _archives(config, mrt_files) if mrt_files else None))
+    except (RoutewatchError, OSError, ValueError) as exc:
         click.echo(f"routewatch: cannot check {zone}: {exc}", err=True)
         ctx.exit(COULD_NOT_CHECK)
     click.echo(json.dumps(to_json(result), indent=2) if as_json else render(result))
@@ -104,15 +95,11 @@ def exit_code(zone: ZoneSnapshot) -> int:
     return max(zone.verdict.exit_code, zone.dnssec.state.exit_code)
 
 
-def _archive_routes(files: tuple[str, ...], addresses: list[str]) -> RouteLookup:
-    """Replay ``files`` following the routes under ``addresses``; damage is reported, not fatal."""
-    monitor = Engine(WatchSet())
-    for address in addresses:
-        monitor.add_address(ipaddress.ip_address(address))
-    report = replay_files(monitor, files)
-    for error in report.errors:
-        click.echo(f"routewatch: warning: {error}", err=True)
-    return TableRoutes(monitor.table, monitor.addresses)
+def _archives(config: Config, files: Sequence[str]) -> RouteSource:
+    async def routes(addresses: Sequence[str]) -> Mapping[str, AddressRisk]:
+        return await asyncio.to_thread(archive_risks, config, files, addresses)
+
+    return routes
 
 
 def _status(target: TargetSnapshot) -> str:
@@ -130,16 +117,23 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
 
-def _route_cells(view: RouteView | None) -> tuple[str, str]:
-    if view is None:
-        return "-", "-"
-    seen = "yes" if view.visible else "no"
-    return str(view.prefix), seen if view.peers is None else f"{seen} ({view.peers} peers)"
+def _fallback(fallback: Fallback) -> str:
+    if fallback.kind is FallbackKind.NOTHING:
+        return f"nothing ({fallback.peers})"
+    origins = "".join(f" AS{asn}" for asn in fallback.origins) if fallback.kind is FallbackKind.MORE_SPECIFIC else ""
+    return f"{fallback.prefix} {fallback.kind}{origins} ({fallback.peers})"
 
 
-def _row(target: TargetSnapshot, routes: dict[str, RouteView | None]) -> list[str]:
+def _route_cells(risk: AddressRisk | None) -> list[str]:
+    if risk is None:
+        return ["-", "-", "-", "-"]
+    service = ",".join(str(p) for p in risk.service_prefixes) or "(none found)"
+    at_risk = f"{risk.peers_at_risk}" + (" AT RISK" if risk.at_risk else "")
+    return [service, str(risk.baseline_peers), at_risk, ", ".join(_fallback(f) for f in risk.fallbacks) or "-"]
+
+
+def _row(target: TargetSnapshot, risks: dict[str, AddressRisk]) -> list[str]:
     aa = target.authoritative
-    prefix, visible = _route_cells(routes.get(target.address))
     return [
         target.nameserver,
         target.address,
@@ -148,19 +142,33 @@ def _row(target: TargetSnapshot, routes: dict[str, RouteView | None]) -> list[st
         "-" if target.serial is None else str(target.serial),
         "-" if aa is None else ("yes" if aa else "no"),
         target.nsid or "-",
-        prefix,
-        visible,
+        *_route_cells(risks.get(target.address)),
     ]
+
+
+HEADER = ["NAMESERVER", "ADDRESS", "STATUS", "RTT ms UDP/TCP", "SERIAL", "AA", "NSID", "SERVICE PREFIX", "BASELINE",
+          "AT RISK", "FELL BACK TO"]
 
 
 def render(result: CheckResult) -> str:
     """The human table: one row per nameserver address, then the zone's findings and verdict."""
-    header = ["NAMESERVER", "ADDRESS", "STATUS", "RTT ms UDP/TCP", "SERIAL", "AA", "NSID", "PREFIX", "VISIBLE"]
-    rows = [header] + [_row(t, result.routes) for t in result.targets]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    rows = [HEADER] + [_row(t, result.risks) for t in result.targets]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in rows]
-    return "\n".join([*lines, "", *_findings(result.zone)])
+    return "\n".join([*lines, "", *_risk_findings(result.risks), *_findings(result.zone)])
+
+
+def _risk_findings(risks: dict[str, AddressRisk]) -> list[str]:
+    lines = []
+    for address, risk in risks.items():
+        if risk.at_risk:
+            service = ",".join(str(p) for p in risk.service_prefixes)
+            lines.append(f"risk: {address} has lost {service} at {risk.peers_at_risk} of {risk.baseline_peers} "
+                         f"baseline peers (fell back to: {', '.join(_fallback(f) for f in risk.fallbacks)})")
+        elif not risk.service_prefixes:
+            lines.append(f"routes: no service prefix found for {address} in the data (no baseline to judge)")
+    return lines
 
 
 def _findings(zone: ZoneSnapshot) -> list[str]:
@@ -221,7 +229,6 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     zone = result.zone
     targets = []
     for t in result.targets:
-        view = result.routes.get(t.address)
         targets.append({
             "nameserver": t.nameserver,
             "address": t.address,
@@ -233,9 +240,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             "aa": t.authoritative,
             "nsid": t.nsid,
             "detail": {p.transport: p.detail for p in (t.udp, t.tcp) if p is not None},
-            "prefix": str(view.prefix) if view else None,
-            "visible": view.visible if view else None,
-            "visible_peers": view.peers if view else None,
+            "routes": _risk_json(result.risks.get(t.address)),
         })
     return {
         "zone": zone.zone,
@@ -265,4 +270,19 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "resolvers": [{"resolver": r.resolver, "ok": r.ok, "reason": r.failure, "rtt": r.rtt}
                       for r in zone.resolvers],
         "targets": targets,
+    }
+
+
+def _risk_json(risk: AddressRisk | None) -> dict[str, Any] | None:
+    if risk is None:
+        return None
+    return {
+        "service_prefixes": [str(p) for p in risk.service_prefixes],
+        "baseline_peers": risk.baseline_peers,
+        "peers_on_service": risk.peers_on_service,
+        "peers_at_risk": risk.peers_at_risk,
+        "at_risk": risk.at_risk,
+        "fallbacks": [{"kind": f.kind.value, "prefix": str(f.prefix) if f.prefix else None, "peers": f.peers,
+                       "origins": list(f.origins)} for f in risk.fallbacks],
+        "longest_match": str(risk.common_match) if risk.common_match else None,
     }

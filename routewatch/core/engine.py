@@ -160,7 +160,7 @@ class Engine:
                 self._update_holding(place.tracker, peer, established)
             self.judging.mark(prefix, peer)
         if place.covers_address:
-            self.nameservers.touch_under(prefix)
+            self.nameservers.touch_under(prefix, established)
 
     def _update_holding(self, tracker: VisibilityTracker, peer: int, established: bool) -> None:
         paths = self.table.peer_unicast_paths(tracker.watched.prefix, peer)

@@ -2,19 +2,22 @@
 
 Each address has an :class:`AddressTracker` (``dns_risk``), judged again
 whenever a route covering it changes, a peer's standing changes, or a sweep
-passes. Its service prefixes are tracked like watched prefixes (exported
+passes. Its service prefixes (designated, else taken from the baselines
+as they stand, else learned) are tracked like watched prefixes (exported
 only when the zone asks), and those designated without origins take the
-origin most peers see. The engine owns the routes and visibility; this
-module only decides what to judge and feeds the trackers.
+origin most peers see; :func:`~routewatch.core.dns_risk.assess` judges it.
+The engine owns the routes and visibility; this module only decides what to
+judge and feeds the trackers.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Protocol
 
-from routewatch.core.dns_risk import AddressTracker
+from routewatch.core.dns_risk import AddressTracker, assess, longest_matches, service_from_baselines
 from routewatch.core.settings import CoreSettings
 from routewatch.core.table import RouteTable
 from routewatch.core.visibility import Exclusion, VisibilityTracker
@@ -60,9 +63,12 @@ class Nameservers:
             owner.track(owner.watch.add_service_prefix(prefix, frozenset(), zone, exported))
         self._dirty.add(address)
 
-    def touch_under(self, prefix: Prefix) -> None:
-        """A route for ``prefix`` changed: judge the addresses it covers again."""
-        self._dirty.update(a for a in self.trackers if a.version == prefix.version and a in prefix)
+    def touch_under(self, prefix: Prefix, established: bool = False) -> None:
+        """A route for ``prefix`` changed (from a snapshot when ``established``): judge the addresses it covers."""
+        for address, tracker in self.trackers.items():
+            if address.version == prefix.version and address in prefix:
+                self._dirty.add(address)
+                tracker.from_snapshot = established
 
     def touch_all(self) -> None:
         self._dirty.update(self.trackers)
@@ -76,20 +82,42 @@ class Nameservers:
     def _evaluate(self, address: Address) -> None:
         owner = self._owner
         tracker, table = self.trackers[address], owner.table
-        lpm = tracker.longest_matches(tracker.covering_in(table), table)
+        lpm = longest_matches(tracker.covering_in(table), table)
         if tracker.learning:
-            learned = tracker.learn_service(lpm, table, owner.settings.anomaly_min_peers, owner.now,
-                                            owner.settings.baseline_min_hold)
-            if learned is not None:
-                owner.track(owner.watch.add_service_prefix(learned, tracker.origins, tracker.zone, tracker.exported))
+            self._find_service(tracker, lpm)
         for prefix in tracker.service:
             self._learn_origins(prefix)
         members: set[int] = set()
-        for prefix in tracker.service:
+        thresholds = owner.watch.default_thresholds
+        for prefix in sorted(tracker.service, key=lambda p: p.prefixlen):
             vis = owner.visibility.get(prefix)
             if vis is not None:
                 members |= vis.members(owner.now, owner.exclusion)
-        tracker.update(lpm, members, owner.stale)
+                thresholds = vis.thresholds  # the most specific service prefix's
+        counted = [p for p in members if not owner.stale(p)]
+        tracker.update(assess(address, table, lpm, tracker.service, counted, thresholds))
+
+    def _find_service(self, tracker: AddressTracker, lpm: dict[int, Prefix]) -> None:
+        """Service prefixes from the baselines as they stand, else learned from a stable longest match."""
+        owner = self._owner
+        if not tracker.service:
+            common = Counter(lpm.values()).most_common(1)
+            baselines = ((p, len(owner.visibility[p].members(owner.now, owner.exclusion)))
+                         for p in tracker.covering if p in owner.visibility)
+
+            def deaggregated(found: Prefix) -> bool:
+                more = common[0][0] if common else None
+                return (more is not None and more.prefixlen > found.prefixlen
+                        and bool(owner.table.origin_counts(more).keys() & owner.visibility[found].watched.origins))
+
+            adopted = service_from_baselines(baselines, owner.settings.anomaly_min_peers, deaggregated)
+            if adopted is not None:
+                tracker.adopt(adopted, owner.visibility[adopted].watched.origins)
+                return
+        learned = tracker.learn_service(lpm, owner.table, owner.settings.anomaly_min_peers, owner.now,
+                                        owner.settings.baseline_min_hold)
+        if learned is not None:
+            owner.track(owner.watch.add_service_prefix(learned, tracker.origins, tracker.zone, tracker.exported))
 
     def _learn_origins(self, prefix: Prefix) -> None:
         """A service prefix designated without origins takes the origin most peers see."""

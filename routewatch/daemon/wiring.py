@@ -49,11 +49,7 @@ class SnapshotRoutes:
         if core is None:
             return None
         risk = core.addresses.get(ipaddress.ip_address(address))
-        if risk is None or risk.common_match is None:
-            return None
-        status = core.status(risk.common_match)
-        origin = status.origins[0] if status is not None and len(status.origins) == 1 else None
-        return RouteView(risk.common_match, risk.peers_on_service > 0 or status is None, origin)
+        return risk.route_view() if risk is not None else None
 
 
 def bgpstream_work(settings: BgpStreamSettings, deliver: Callable[[list[Event]], None], health: HealthProviders,

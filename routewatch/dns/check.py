@@ -1,20 +1,31 @@
 """One-off check of a zone: one discovery, one probe per address and transport, a verdict.
 
 It runs the same :class:`DnsMonitor` the daemon runs, once, so that the
-terminal and the metrics can never disagree about what "healthy" means.
+terminal and the metrics can never disagree about what "healthy" means. When
+BGP data is at hand, the routes under each nameserver address (see
+:mod:`routewatch.core.dns_risk`) join the verdict: degraded when any address
+has lost its service prefix at more peers than the withdrawn ratio allows,
+down when every address has (DNS answering from loopback proves nothing about
+whether the world can reach it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import ipaddress
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from routewatch.config.schema import Config, ZoneWatch
 from routewatch.config.values import parse_zone_name
-from routewatch.core.routes import RouteLookup, RouteView
+from routewatch.core.dns_risk import AddressRisk
+from routewatch.core.routes import RouteView
+from routewatch.dns.health import ZoneVerdict
 from routewatch.dns.service import DnsMonitor
 from routewatch.dns.snapshot import TargetSnapshot, ZoneSnapshot
 from routewatch.model import canonical_address
+
+#: Given the addresses the zone's check found, the routes under each (keyed by canonical address text).
+RouteSource = Callable[[Sequence[str]], Awaitable[Mapping[str, AddressRisk]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +41,26 @@ class CheckRequest:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """The zone's snapshot, its targets, and the route behind each address when known."""
+    """The zone's snapshot (its verdict joined with the routes), its targets, and the routes under each address."""
 
     zone: ZoneSnapshot
     targets: tuple[TargetSnapshot, ...]
-    routes: dict[str, RouteView | None]
+    risks: dict[str, AddressRisk]
+
+    @property
+    def routes(self) -> dict[str, RouteView | None]:
+        return {address: risk.route_view() for address, risk in self.risks.items()}
+
+
+class _RiskRoutes:
+    """The DNS side's route lookup over the assessed addresses (filled once the routes are read)."""
+
+    def __init__(self) -> None:
+        self.risks: Mapping[str, AddressRisk] = {}
+
+    def route_for(self, address: str) -> RouteView | None:
+        risk = self.risks.get(canonical_address(address))
+        return risk.route_view() if risk is not None else None
 
 
 def check_config(base: Config, request: CheckRequest) -> Config:
@@ -51,12 +77,34 @@ def check_config(base: Config, request: CheckRequest) -> Config:
     return base.model_copy(update={"zones": [watch], "dns": base.dns.model_copy(update=updates)})
 
 
-async def run_check(config: Config, servers: Sequence[str] = (), routes: RouteLookup | None = None) -> CheckResult:
-    """Check the single zone in ``config``; ``servers`` pins the addresses to ask instead of discovering."""
+def routes_verdict(dns: ZoneVerdict, risks: Mapping[str, AddressRisk]) -> ZoneVerdict:
+    """The DNS verdict, made worse by the routes: degraded when any address is at risk, down when all are."""
+    if dns is ZoneVerdict.UNKNOWN or not risks:
+        return dns
+    at_risk = sum(1 for risk in risks.values() if risk.at_risk)
+    if at_risk == len(risks):
+        return ZoneVerdict.DOWN
+    if at_risk and dns is ZoneVerdict.HEALTHY:
+        return ZoneVerdict.DEGRADED
+    return dns
+
+
+async def run_check(config: Config, servers: Sequence[str] = (), routes: RouteSource | None = None) -> CheckResult:
+    """Check the single zone in ``config``; ``servers`` pins the addresses to ask instead of discovering.
+
+    The routes are read once the addresses are known (they come from the
+    zone), then the zone is judged again without asking it twice.
+    """
     zone = config.zones[0].zone
     pinned = {zone: [canonical_address(s) for s in servers]} if servers else None
-    monitor = DnsMonitor(config, routes=routes, pinned=pinned, stagger=False)
+    lookup = _RiskRoutes()
+    monitor = DnsMonitor(config, routes=lookup, pinned=pinned, stagger=False)
     snapshot = await monitor.run_once()
     targets = snapshot.targets_of(zone)
-    views = {t.address: routes.route_for(t.address) for t in targets} if routes is not None else {}
-    return CheckResult(snapshot.zone(zone), targets, views)
+    if routes is None:
+        return CheckResult(snapshot.zone(zone), targets, {})
+    addresses = sorted({t.address for t in targets}, key=lambda a: (ipaddress.ip_address(a).version, a))
+    lookup.risks = dict(await routes(addresses))
+    judged = monitor.snapshot().zone(zone)
+    return CheckResult(replace(judged, verdict=routes_verdict(judged.verdict, lookup.risks)), targets,
+                       dict(lookup.risks))

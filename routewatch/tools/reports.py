@@ -40,11 +40,14 @@ from routewatch.sources.ripestat import RoutingStatus
 #: Exit code of a check that could not be run (no data, RIPEstat unreachable, ...).
 EXIT_UNCHECKED = 3
 SAMPLE_PATHS = 3
+#: The withdrawn ratio when neither the config nor the caller gives one.
+DEFAULT_WITHDRAWN_RATIO = WithdrawalThresholds().withdrawn_ratio
 
 
 class Verdict(StrEnum):
     VISIBLE = "visible"
-    DEGRADED = "degraded"
+    DEGRADED = "degraded"  # below --min-visibility: fewer peers than usual, a partial loss
+    WITHDRAWN = "withdrawn"  # below the withdrawn ratio (a one-off answer has no hold-down)
     NOT_VISIBLE = "not-visible"
     UNEXPECTED_ORIGIN = "unexpected-origin"
 
@@ -91,6 +94,7 @@ class PrefixReport:
     exact: PrefixView | None
     more_specifics: tuple[PrefixView, ...] = ()
     unexpected: tuple[str, ...] = ()
+    withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO
 
     @property
     def exit_code(self) -> int:
@@ -111,7 +115,7 @@ class AsnReport:
         """The worst of the prefixes; an AS seen originating nothing is not visible."""
         if not self.prefixes:
             return Verdict.NOT_VISIBLE
-        order = [Verdict.VISIBLE, Verdict.DEGRADED, Verdict.NOT_VISIBLE, Verdict.UNEXPECTED_ORIGIN]
+        order = [Verdict.VISIBLE, Verdict.DEGRADED, Verdict.WITHDRAWN, Verdict.NOT_VISIBLE, Verdict.UNEXPECTED_ORIGIN]
         return max((p.verdict for p in self.prefixes), key=order.index)
 
     @property
@@ -214,11 +218,15 @@ def unexpected_origins(views: Iterable[PrefixView]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def judge(visible: int, ratio: float | None, min_visibility: float, unexpected: tuple[str, ...]) -> Verdict:
+def judge(visible: int, ratio: float | None, min_visibility: float, unexpected: tuple[str, ...],
+          withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO) -> Verdict:
+    """Unexpected origin, not visible, withdrawn (below the withdrawn ratio), degraded, or visible."""
     if unexpected:
         return Verdict.UNEXPECTED_ORIGIN
     if visible == 0:
         return Verdict.NOT_VISIBLE
+    if ratio is not None and ratio < withdrawn_ratio:
+        return Verdict.WITHDRAWN
     if ratio is not None and ratio < min_visibility:
         return Verdict.DEGRADED
     return Verdict.VISIBLE
@@ -226,7 +234,7 @@ def judge(visible: int, ratio: float | None, min_visibility: float, unexpected: 
 
 def prefix_report(
     observation: Observation, prefix: Prefix, expected: Iterable[int], min_visibility: float, *, source: str,
-    snapshot: CoreSnapshot | None = None,
+    snapshot: CoreSnapshot | None = None, withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO,
 ) -> PrefixReport:
     """The report of ``prefix`` and its more-specifics from what ``observation`` was fed.
 
@@ -255,10 +263,11 @@ def prefix_report(
         ratio=ratio,
         ratio_basis=f"{visible} of the {carried} peers that carried it in the data",
         min_visibility=min_visibility,
-        verdict=judge(visible, ratio, min_visibility, unexpected),
+        verdict=judge(visible, ratio, min_visibility, unexpected, withdrawn_ratio),
         exact=exact,
         more_specifics=tuple(v for v in views if v.prefix != prefix),
         unexpected=unexpected,
+        withdrawn_ratio=withdrawn_ratio,
     )
 
 
@@ -325,7 +334,7 @@ def _listed_view(prefix: Prefix, origins: Iterable[int], expected: frozenset[int
 
 def ripestat_prefix_report(
     status: RoutingStatus, routes: Iterable[RouteAnnouncement], prefix: Prefix, expected: Iterable[int],
-    min_visibility: float,
+    min_visibility: float, withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO,
 ) -> PrefixReport:
     """``check prefix`` from RIPEstat: the looking glass's peers, judged against RIPEstat's visibility.
 
@@ -337,7 +346,8 @@ def ripestat_prefix_report(
     expected_set = frozenset(expected)
     observation = Observation.of_prefix(prefix, expected_set)
     observation.apply_all(routes, established=True)
-    report = prefix_report(observation, prefix, expected_set, min_visibility, source="ripestat")
+    report = prefix_report(observation, prefix, expected_set, min_visibility, source="ripestat",
+                           withdrawn_ratio=withdrawn_ratio)
     shown = {v.prefix for v in report.more_specifics}
     listed: dict[Prefix, set[int]] = {}
     for related in status.more_specifics:
@@ -360,7 +370,7 @@ def ripestat_prefix_report(
         ratio_basis=basis,
         more_specifics=report.more_specifics + extra,
         unexpected=unexpected,
-        verdict=judge(report.visible_peers, ratio, min_visibility, unexpected),
+        verdict=judge(report.visible_peers, ratio, min_visibility, unexpected, withdrawn_ratio),
     )
 
 

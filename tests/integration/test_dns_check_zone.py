@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from routewatch.cli import main
-from routewatch.core.routes import RouteView, StaticRoutes
 from tests.support.dns_servers import Lab, facebook_lab
 
 pytestmark = pytest.mark.integration
@@ -36,30 +35,11 @@ def test_healthy_zone_table(lab: Lab) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["NAMESERVER", "ADDRESS", "STATUS", "RTT", "ms", "UDP/TCP", "SERIAL", "AA",
-                                "NSID", "PREFIX", "VISIBLE"]
+                                "NSID", "SERVICE", "PREFIX", "BASELINE", "AT", "RISK", "FELL", "BACK", "TO"]
     row = next(line.split() for line in lines if line.startswith("b.ns.facebook.com."))
-    assert row[1:3] == [lab.address("b"), "up"] and row[4:] == ["2021100401", "yes", "b-site", "-", "-"]
+    assert row[1:3] == [lab.address("b"), "up"] and row[4:] == ["2021100401", "yes", "b-site", "-", "-", "-", "-"]
     assert any(line.split()[:3] == ["a.ns.facebook.com.", "::1", "up"] for line in lines)
     assert "verdict: facebook.com. is healthy (exit 0)" in result.output
-
-
-def test_json_and_route_columns_from_a_route_lookup(lab: Lab) -> None:
-    a = ipaddress.ip_network(lab.address("a") + "/32")
-    routes = StaticRoutes([RouteView(ipaddress.ip_network(lab.block + "0/24"), True, 32934),
-                           RouteView(a, False, 32934)])
-    result = CliRunner().invoke(main, args(lab, "--json"), obj=routes)
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
-    assert report["verdict"] == "healthy" and report["exit_code"] == 0
-    assert report["nameservers_up"] == report["nameservers_total"] == 4
-    assert report["ns_sets"]["state"] == "agree" and report["serials"]["newest"] == 2021100401
-    by_address = {t["address"]: t for t in report["targets"]}
-    assert by_address[lab.address("a")]["prefix"] == f"{lab.address('a')}/32"
-    assert by_address[lab.address("a")]["visible"] is False
-    assert by_address[lab.address("b")]["prefix"] == lab.block + "0/24"
-    assert by_address["::1"]["prefix"] is None
-    assert report["diversity"]["single_origin"] is None  # ::1 has no route
-    assert by_address[lab.address("c")]["nsid"] == "c-site" and by_address[lab.address("c")]["aa"] is True
 
 
 def test_pinned_servers_and_degraded_exit(lab: Lab) -> None:
@@ -108,8 +88,8 @@ def test_real_process(lab: Lab, tmp_path: Path) -> None:
     assert [(t["nameserver"], t["reason"]) for t in down] == [("c.ns.facebook.com.", "timeout")]
 
 
-def test_routes_from_archives_fill_prefix_and_visibility(lab: Lab, tmp_path: Path) -> None:
-    """``--mrt``: each address's most common longest match across the archive's peers."""
+def test_routes_from_archives_fill_the_route_columns(lab: Lab, tmp_path: Path) -> None:
+    """``--mrt``: the longest match most peers held a while serves the addresses; nothing is at risk."""
     from tests.support.mrt_writer import StateChange, Update, write_updates
 
     block = ipaddress.ip_network(lab.block + "0/24")
@@ -121,14 +101,18 @@ def test_routes_from_archives_fill_prefix_and_visibility(lab: Lab, tmp_path: Pat
         updates.append(Update(1633348800, peer, asn, ["127.0.0.0/8", str(block)], [asn, 3356, 32934]))
         if n <= 4:
             updates.append(Update(1633348800, peer, asn, [a_slash_25], [asn, 3356, 32934]))
+    updates.append(Update(1633349400, "192.0.2.1", 64501, ["198.51.100.0/24"], [64501, 64999]))  # time moves on
     archive = write_updates(tmp_path / "rrc00.updates.mrt", updates)
     result = CliRunner().invoke(main, args(lab, "--json", "--mrt", str(archive)))
     assert result.exit_code == 0, result.output
-    by_address = {t["address"]: t for t in json.loads(result.output)["targets"]}
-    assert (by_address[a]["prefix"], by_address[a]["visible_peers"]) == (a_slash_25, 4)
-    b = lab.address("b")
-    if ipaddress.ip_address(b) not in ipaddress.ip_network(a_slash_25):
-        assert (by_address[b]["prefix"], by_address[b]["visible_peers"]) == (str(block), 6)
-    assert by_address["::1"]["prefix"] is None
+    report = json.loads(result.output)
+    by_address = {t["address"]: t["routes"] for t in report["targets"]}
+    assert by_address[a] == {"service_prefixes": [a_slash_25], "baseline_peers": 4, "peers_on_service": 4,
+                             "peers_at_risk": 0, "at_risk": False, "fallbacks": [], "longest_match": a_slash_25}
+    assert by_address["::1"]["service_prefixes"] == [] and by_address["::1"]["longest_match"] is None
+    assert report["diversity"]["single_origin"] is None  # ::1 has no route
     table = CliRunner().invoke(main, args(lab, "--mrt", str(archive)))
-    assert f"{a_slash_25}" in table.output and "yes (4 peers)" in table.output
+    row = next(line.split() for line in table.output.splitlines() if line.startswith("a.ns.facebook.com.")
+               and a in line)
+    assert row[7:] == [a_slash_25, "4", "0", "-"]
+    assert "routes: no service prefix found for ::1 in the data (no baseline to judge)" in table.output

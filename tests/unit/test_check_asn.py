@@ -62,7 +62,7 @@ def test_ripestat_bulk(ripestat: tuple[rs.RipestatServer, Path]) -> None:
     result = run("AS3333", "-c", str(config), "--json")
     report = json.loads(result.stdout)
     verdicts = {p["prefix"]: p["verdict"] for p in report["prefixes"]}
-    assert verdicts == {"193.0.0.0/21": "visible", "193.0.10.0/23": "degraded", "2001:67c:2e8::/48": "not-visible"}
+    assert verdicts == {"193.0.0.0/21": "visible", "193.0.10.0/23": "withdrawn", "2001:67c:2e8::/48": "not-visible"}
     assert result.exit_code == 2
     assert [r.call for r in server.requests].count("announced-prefixes") == 1
     assert server.max_in_flight <= 2

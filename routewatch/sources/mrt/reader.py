@@ -81,11 +81,14 @@ def read_mrt(
         _ATTRIBUTES,
     )
     counter = [0]
+    last = -1
     with open_mrt(name) as stream:
         try:
             for offset, data, start, end, ts, mrt_type, subtype in iter_records(stream, name, counter):
                 stats.records += 1
                 elements, filtered = stats.elements, stats.filtered
+                if ts > last:
+                    last = ts
                 try:
                     events = decoder.decode(data, start, end, ts, mrt_type, subtype)
                 except _CONTENT_ERRORS as exc:
@@ -96,6 +99,8 @@ def read_mrt(
                 yield from events
         finally:
             stats.bytes_read += counter[0]
+            if last >= 0:
+                stats.last_time = float(last) if stats.last_time is None else max(stats.last_time, float(last))
             if stats.malformed > MALFORMED_LOGGED:
                 log.warning("%s: %d malformed records skipped in all", name, stats.malformed)
 

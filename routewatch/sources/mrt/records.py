@@ -84,6 +84,7 @@ class MrtStats:
     unsupported: dict[str, int] = field(default_factory=dict)
     malformed: int = 0
     bytes_read: int = 0
+    last_time: float | None = None  # the newest record timestamp read: where the data ends, filtered or not
 
     def skip(self, table: dict[str, int], key: str) -> None:
         table[key] = table.get(key, 0) + 1
