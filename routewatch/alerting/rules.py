@@ -176,6 +176,48 @@ def _bgp_rules() -> list[Rule]:
             ),
             runbook="prefix-unexpected-more-specific",
         ),
+        Rule(
+            name="RoutewatchPrefixUnexpectedNeighbor",
+            group=Group.BGP,
+            expr=_expr("""
+                min without (instance) (routewatch_bgp_prefix_unexpected_neighbor_peers) > 0
+            """),
+            for_="2m",
+            severity=Severity.PAGE,
+            summary="{{ $labels.prefix }} is seen through an AS its declared neighbours do not allow",
+            description=(
+                "{{ $value }} collector peers see {{ $labels.prefix }} with an AS left of its origin that is not "
+                "a declared upstream, or right of a watched AS that is not a declared downstream: a forged "
+                "origin, a new upstream, or a leak through an undeclared customer."
+            ),
+            runbook="prefix-unexpected-neighbor",
+        ),
+        Rule(
+            name="RoutewatchPrefixPathRule",
+            group=Group.BGP,
+            expr=_expr("""
+                min without (instance) (routewatch_bgp_prefix_path_rule_peers) > 0
+            """),
+            for_="5m",
+            severity=Severity.WARNING,
+            summary="{{ $labels.prefix }} is seen with a path its rules flag",
+            description="{{ $value }} collector peers see {{ $labels.prefix }} with a path that triggers one of its "
+                        "path rules.",
+            runbook="prefix-path-rule",
+        ),
+        Rule(
+            name="RoutewatchPrefixNew",
+            group=Group.BGP,
+            expr=_expr("""
+                min without (instance) (routewatch_bgp_prefix_unlisted_peers) > 0
+            """),
+            for_="10m",
+            severity=Severity.TICKET,
+            summary="A watched AS announces {{ $labels.prefix }}, which nobody listed",
+            description="{{ $value }} collector peers see {{ $labels.prefix }}, originated by a watched AS whose "
+                        "prefixes should all be listed.",
+            runbook="prefix-new",
+        ),
     ]
 
 

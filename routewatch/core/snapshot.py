@@ -36,6 +36,7 @@ class PrefixStatus:
     more_specific_peers: int = 0
     unexpected_neighbor_peers: int | None = None  # None: no neighbour policy applies (not exported)
     path_rule_peers: int | None = None  # None: no path rule applies (not exported)
+    unlisted_peers: int | None = None  # None: not a prefix found for a watched AS that alerts on new ones
     visible_peers_by_upstream: tuple[tuple[int, int], ...] = ()  # (declared upstream, peers through it)
     withdrawn_since: float | None = None
 

@@ -68,6 +68,8 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
                       "leak); only where a neighbour policy applies.")
     path_rule = _gauge("routewatch_bgp_prefix_path_rule_peers",
                        "Peers whose path triggers one of the prefix's path rules; only where it has some.")
+    unlisted = _gauge("routewatch_bgp_prefix_unlisted_peers",
+                      "Peers carrying this prefix, found for a watched AS with new_prefixes and listed nowhere.")
     by_upstream = _gauge("routewatch_bgp_prefix_visible_peers_by_upstream",
                          "Visible peers whose path reaches the origin through this declared upstream.",
                          ["prefix", "upstream"])
@@ -91,6 +93,8 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
             neighbor.add_metric(label, status.unexpected_neighbor_peers)
         if status.path_rule_peers is not None:
             path_rule.add_metric(label, status.path_rule_peers)
+        if status.unlisted_peers is not None:
+            unlisted.add_metric(label, status.unlisted_peers)
         for upstream, peers in status.visible_peers_by_upstream:
             by_upstream.add_metric([*label, f"AS{upstream}"], peers)
         t = status.thresholds
@@ -105,7 +109,7 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
             "origins": " ".join(f"AS{asn}" for asn in status.origins),
         })
     yield from (visible, asns, baseline, ratio, withdrawn, state, unexpected, more_specific, neighbor, path_rule,
-                by_upstream, withdrawn_at, recovered_at, min_baseline, hold_down, info)
+                unlisted, by_upstream, withdrawn_at, recovered_at, min_baseline, hold_down, info)
 
 
 def core_families(snap: CoreSnapshot) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:

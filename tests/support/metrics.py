@@ -48,20 +48,26 @@ def scrape(state: ExportState) -> bytes:
     return Exposition(SnapshotBox(state))("")[0]
 
 
-def watched_monitor(*prefixes: str, paths: PathPolicies | None = None) -> Engine:
-    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds()) for p in prefixes])
+def watched_monitor(*prefixes: str, paths: PathPolicies | None = None, asns: dict[int, int] | None = None) -> Engine:
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds()) for p in prefixes],
+                     asns=asns)
     return Engine(watch, CoreSettings(baseline_min_hold=1.0, paths=paths or PathPolicies()))
 
 
 ADDRESS = "192.0.2.53"
+UNLISTING = 64499
+"""A watched AS that alerts on new prefixes: the one it is seen originating is an unlisted prefix."""
 
 
 def full_state() -> ExportState:
     policy = PathPolicy(upstreams=frozenset({174}), rules=(PathRule(max_length=8),))
-    m = watched_monitor("192.0.2.0/24", paths=PathPolicies(by_prefix={parse_prefix("192.0.2.0/24"): policy}))
+    paths = PathPolicies(by_prefix={parse_prefix("192.0.2.0/24"): policy},
+                         by_asn={UNLISTING: PathPolicy(new_prefixes=True)})
+    m = watched_monitor("192.0.2.0/24", paths=paths, asns={UNLISTING: 1})
     m.watch.asn_over_cap[ORIGIN] = 1
     m.add_address(ipaddress.ip_address(ADDRESS), [parse_prefix("192.0.2.0/24")], "example.com.", True)
     m.apply_all(announce(0, peer(i), "192.0.2.0/24", (64500 + i, ORIGIN)) for i in range(4))
+    m.apply_all(announce(0, peer(i), "198.51.100.0/24", (64500 + i, UNLISTING)) for i in range(2))
     m.advance(10)
     failures = MappingProxyType(dict.fromkeys(ProbeFailure, 0))
     probe = {t: TransportSnapshot(t, 9.0, None, 0.01, 5, True, "site", "") for t in Transport}

@@ -40,4 +40,7 @@ class NewPrefixDetector(FlaggingDetector):
         return any(map(watched.path_expected, paths))
 
     def status(self, watched: Prefix, view: CoreView) -> dict[str, Any]:
-        return {}
+        tracker = view.visibility.get(watched)
+        if tracker is None or not self.applies(tracker.watched, True):
+            return {}
+        return {"unlisted_peers": self.peers(watched)}
