@@ -3,7 +3,7 @@
     python bench/bench_ris_live.py [--quick]
 
 The local RIS Live server (tests/support/ris_live_server.py) runs in its own
-process pinned to the second CPU; the client (LiveBgp: socket reader, bounded
+process pinned to the second CPU; the client (RisLiveFeed: socket reader, bounded
 queue, parser, core) runs in this process pinned to the first, so the client's
 figures are one core's. 10,000 watched prefixes are taken from the shared RIB
 dump (``bgpdump -m`` text); the messages are real RIB routes of those
@@ -48,8 +48,10 @@ sys.path.insert(0, str(ROOT))
 from routewatch.config.schema import Config, parse_config  # noqa: E402
 from routewatch.config.to_core import build_engine  # noqa: E402
 from routewatch.core.engine import Engine  # noqa: E402
-from routewatch.daemon.ris_live import Batch, LiveBgp  # noqa: E402
-from routewatch.sources.ris_live.client import Backoff  # noqa: E402
+from routewatch.daemon.core_sink import CoreDriver  # noqa: E402
+from routewatch.sources.base import SourceContext  # noqa: E402
+from routewatch.sources.ris_live.client import ReconnectBackoff  # noqa: E402
+from routewatch.sources.ris_live.feed import Batch, RisLiveFeed  # noqa: E402
 from routewatch.sources.ris_live.parse import RisParser  # noqa: E402
 from tests.support.bgpdump import bgpdump_lines  # noqa: E402
 from tests.support.ris_live_server import RisLiveServer, mrt_path, ris_messages_from_bgpdump  # noqa: E402
@@ -169,9 +171,10 @@ async def run_client(watch: list[dict[str, Any]], job: dict[str, Any], *, latenc
             now = time.perf_counter()
             latencies.extend(now - t for t in batch.receipts)
 
-    live = LiveBgp(config, monitor, source=source, on_batch=on_batch, backoff=Backoff(0.05, 0.2), tick=0.05)
+    live = RisLiveFeed(source, SourceContext(config), on_batch=on_batch, backoff=ReconnectBackoff(0.05, 0.2),
+                       tick=0.05)
     stop = asyncio.Event()
-    task = asyncio.create_task(live.run(stop))
+    task = asyncio.create_task(live.run(CoreDriver(monitor), stop))
     acks = len(watch) + 2
     while live.client.stats.acknowledged < acks:
         await asyncio.sleep(0.01)
@@ -221,7 +224,7 @@ def parse_rates(texts: list[str]) -> dict[str, float]:
 
 
 def in_process_rate(watch: list[dict[str, Any]], texts: list[str]) -> float:
-    """Parser and core alone, batched as LiveBgp batches them: the socket's share is what the live rate lacks."""
+    """Parser and core alone, batched as RisLiveFeed batches them: the socket's share is what the live rate lacks."""
     monitor = watched_core(watch)[1]
     monitor.flush()
     decode, apply = RisParser().decode, monitor.apply

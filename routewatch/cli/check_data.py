@@ -56,10 +56,10 @@ def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: b
 async def replay_bgpstream(observation: Observation, prefixes: Sequence[Prefix], *, project: str,
                            collectors: Sequence[str], now: float | None = None) -> None:
     """Feed the latest RIB dumps of a BGPStream project (needs pybgpstream)."""
-    from routewatch.sources.bgpstream import BgpStreamSource, bgpstream_filter
+    from routewatch.sources.bgpstream import BgpStreamReader, bgpstream_filter
 
     end = int(now if now is not None else time.time())
-    source = BgpStreamSource(project=project, collectors=collectors, record_type="ribs",
+    source = BgpStreamReader(project=project, collectors=collectors, record_type="ribs",
                              from_time=end - RIB_INTERVAL, until_time=end,
                              filter=bgpstream_filter(prefixes) if prefixes else None)
     try:

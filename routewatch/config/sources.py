@@ -59,6 +59,16 @@ class RisLiveSource(Section):
         default="ripestat", description="Where reconciliation snapshots come from (`ripestat` or `none`)."
     )
 
+    @property
+    def follows_present(self) -> bool:
+        """A live feed: the core's clock then follows the wall clock."""
+        return True
+
+    @property
+    def needs_snapshot(self) -> bool:
+        """It sends only changes, so stable prefixes stay unknown until a snapshot is loaded."""
+        return True
+
 
 class BgpStreamSource(Section):
     """CAIDA BGPStream (needs the optional ``pybgpstream`` package)."""
@@ -70,6 +80,14 @@ class BgpStreamSource(Section):
     from_time: float | None = Field(default=None, description="Start, epoch seconds; unset = live.")
     until_time: float | None = Field(default=None, description="End, epoch seconds; unset = keep following.")
     record_type: Literal["updates", "ribs"] = Field(default="updates", description="`updates` or `ribs`.")
+
+    @property
+    def follows_present(self) -> bool:
+        return self.until_time is None
+
+    @property
+    def needs_snapshot(self) -> bool:
+        return self.until_time is None
 
 
 class MrtSource(Section):
@@ -88,7 +106,17 @@ class MrtSource(Section):
     )
     poll_interval: Seconds = Field(default=5.0, description="Seconds between looks for new files when following.")
 
+    @property
+    def follows_present(self) -> bool:
+        return self.follow
 
+    @property
+    def needs_snapshot(self) -> bool:
+        """The files are their own snapshot (a RIB dump and the updates since)."""
+        return False
+
+
+#: Config ``type`` -> its settings (``routewatch.sources.base.SOURCES`` has the source built for it).
 SOURCE_TYPES: dict[str, type[RisLiveSource | BgpStreamSource | MrtSource]] = {
     "ris-live": RisLiveSource,
     "bgpstream": BgpStreamSource,

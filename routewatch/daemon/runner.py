@@ -24,20 +24,22 @@ from pathlib import Path
 from routewatch import __version__
 from routewatch.config.schema import Config, load_config
 from routewatch.daemon.bootstrap import bootstrap_from_mrt
+from routewatch.daemon.core_sink import CoreDriver
 from routewatch.daemon.logs import DetectionLog, configure_logging
+from routewatch.daemon.nameserver_routes import SnapshotRoutes
 from routewatch.daemon.persist import encode_state, restore_state, save_state, set_aside, write_state
 from routewatch.daemon.sharding import LocalShard, own_part
 from routewatch.daemon.supervise import Supervisor
 from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
-from routewatch.daemon.wiring import SnapshotRoutes, bgpstream_work, is_live, live_bgp_work
 from routewatch.dns.service import DnsMonitor
 from routewatch.errors import RoutewatchError, StateError
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
 from routewatch.exporter.webconfig import WebConfig, load_web_config
+from routewatch.sources.base import Source, SourceContext, build_source
 from routewatch.sources.health import SourceHealth
-from routewatch.sources.mrt.feed import MrtFeed
+from routewatch.sources.ripestat import RipestatClient
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class Generation:
     config: Config
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    health: dict[str, Callable[[], SourceHealth | tuple[SourceHealth, ...]]] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
     dns: DnsMonitor | None = None
     registered: set[str] = field(default_factory=set)
 
@@ -132,7 +134,7 @@ class Daemon:
     # -- the core -------------------------------------------------------------------
 
     async def _start_core(self, config: Config) -> TappedEngine:
-        needs_snapshot = any(is_live(s) and s.type != "mrt" for s in config.sources)
+        needs_snapshot = any(s.needs_snapshot for s in config.sources)
         monitor = build_tapped(config, bootstrapped=not needs_snapshot)
         monitor.sink = self.detections.write
         restored = False
@@ -160,7 +162,7 @@ class Daemon:
     def _restore(self, monitor: TappedEngine, config: Config) -> bool:
         """Restore the saved state; a live daemon refuses one whose data time is ahead of the wall clock."""
         assert config.state.path is not None
-        live = any(is_live(s) for s in config.sources)
+        live = any(s.follows_present for s in config.sources)
         return restore_state(monitor, config.state.path, wall_clock=self._clock() if live else None)
 
     def _reject_state(self, path: str, exc: Exception) -> None:
@@ -177,27 +179,16 @@ class Daemon:
         log.error("state file %s rejected, kept as %s; starting without it (prefixes unknown until data "
                   "arrives): %d problem(s): %s", path, aside, len(problems), "; ".join(problems[:20]))
 
-    def deliver(self, events: list) -> None:  # type: ignore[type-arg]
-        """Where sources hand their events (in the event loop thread)."""
-        self.monitor.apply_all(events)
-
     # -- generations: sources and DNS -----------------------------------------------
 
     def _start_generation(self, config: Config) -> Generation:
         gen = Generation(config)
-        for source in config.sources:
-            name = f"source:{source.name}"
-            if source.type == "mrt":
-                feed = MrtFeed(source, self.deliver, clock=self._clock,
-                               done=self._replayed.setdefault(source.name, set()))
-                gen.health[source.name] = feed.health
-                self._spawn(gen, name, lambda f=feed: f.run(gen.stop))  # type: ignore[misc]
-            elif source.type == "bgpstream":
-                self._spawn(gen, name, bgpstream_work(source, self.deliver, gen.health, gen.stop, self._clock,
-                                                      self.monitor.watch))
-            else:
-                self._spawn(gen, name, live_bgp_work(config, source, lambda: self.monitor, gen.health, gen.stop,
-                                                     self._clock))
+        sink = CoreDriver(self.monitor)  # this generation's core: a reload starts a new generation
+        for settings in config.sources:
+            context = SourceContext(config, self._clock, self._replayed.setdefault(settings.name, set()),
+                                    looking_glass=lambda: RipestatClient(config.ripestat))
+            source = gen.sources[settings.name] = build_source(settings, context)
+            self._spawn(gen, f"source:{settings.name}", lambda s=source: s.run(sink, gen.stop))  # type: ignore[misc]
         if config.zones:
             gen.dns = DnsMonitor(config, routes=SnapshotRoutes(self.box))
             dns = gen.dns
@@ -261,14 +252,11 @@ class Daemon:
         """Swap in fresh snapshots (and move a live core's clock to now)."""
         gen = self.generation
         self._register_dns_targets(gen)
-        if any(is_live(s) for s in gen.config.sources):
+        if any(s.follows_present for s in gen.config.sources):
             self.monitor.advance(self._clock())
-        sources: list[SourceHealth] = []
-        for provider in gen.health.values():
-            health = provider()
-            sources.extend(health if isinstance(health, tuple) else (health,))
+        sources: tuple[SourceHealth, ...] = tuple(source.health() for source in gen.sources.values())
         self.box.update(core=self.monitor.snapshot(), dns=gen.dns.snapshot() if gen.dns else None,
-                        sources=tuple(sources), max_collectors=gen.config.limits.max_collectors)
+                        sources=sources, max_collectors=gen.config.limits.max_collectors)
 
     def _publish_process(self) -> None:
         self.box.update(process=ProcessStatus(__version__, self._reload_ok, self._reload_time,

@@ -26,7 +26,7 @@ Work = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
-class Backoff:
+class RestartBackoff:
     initial: float = 1.0
     maximum: float = 60.0
     factor: float = 2.0
@@ -44,13 +44,13 @@ class Supervisor:
     def __init__(
         self,
         *,
-        backoff: Backoff | None = None,
+        backoff: RestartBackoff | None = None,
         on_change: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         pause: Callable[[asyncio.Event, float], Awaitable[None]] | None = None,
     ) -> None:
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or RestartBackoff()
         self._on_change = on_change
         self._clock = clock
         self._rng = rng or random.Random()

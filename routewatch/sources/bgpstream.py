@@ -6,18 +6,22 @@ both when it is missing; the rest of routewatch never needs it.
 
 The only logic is :func:`elem_to_events`, one pure function shared by the file
 reader and the live source and tested against elems built from ``bgpdump -m``
-text of the shared MRT files. BGPStream elems carry neither SAFI nor ADD-PATH
+text of the shared MRT files. :class:`BgpStreamReader` is the stream as an async
+iterator of events; :class:`BgpStreamFeed` is the configured source the daemon
+runs. BGPStream elems carry neither SAFI nor ADD-PATH
 path id, so their events are unicast with path id 0.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from routewatch.config.schema import BgpStreamSource
 from routewatch.errors import DependencyError
 from routewatch.model import (
     Event,
@@ -30,6 +34,8 @@ from routewatch.model import (
     parse_as_path,
     parse_prefix,
 )
+from routewatch.sources.base import CoreSink, SourceContext
+from routewatch.sources.health import FeedCounters, SourceHealth
 from routewatch.sources.mrt.reader import MrtStats
 
 INSTALL_HINT = (
@@ -49,6 +55,8 @@ FSM_STATES = {
     "clearing": 7,
     "deleted": 8,
 }
+STALE_AFTER = 900.0
+"""A followed collector that sent nothing for this long is reported stale."""
 _WELL_KNOWN = {"no-export": (0xFFFF, 0xFF01), "no-advertise": (0xFFFF, 0xFF02), "local-as": (0xFFFF, 0xFF03)}
 
 
@@ -170,7 +178,7 @@ def _convert(elems: Iterable[BgpElem], collector: str, stats: MrtStats) -> Itera
 _END = object()
 
 
-class BgpStreamSource:
+class BgpStreamReader:
     """A live project (``ris-live``, ``routeviews-stream``) or historical window, as an async iterator.
 
     pybgpstream blocks, so it runs in a thread that hands events to a bounded
@@ -210,7 +218,7 @@ class BgpStreamSource:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
-    def __aiter__(self) -> BgpStreamSource:
+    def __aiter__(self) -> BgpStreamReader:
         return self
 
     async def __anext__(self) -> Event:
@@ -242,3 +250,47 @@ class BgpStreamSource:
             put(exc)
             return
         put(_END)
+
+
+class BgpStreamFeed:
+    """One configured ``bgpstream`` source: elems through the core as they come.
+
+    The stream is filtered to the watched prefixes and their more-specifics,
+    so the whole project's feed is not handed over element by element; with
+    watched ASNs every prefix may matter, so there is no filter then.
+    """
+
+    def __init__(self, settings: BgpStreamSource, context: SourceContext) -> None:
+        self.settings = settings
+        self._clock = context.clock
+        self.counters = FeedCounters(settings.name)
+
+    def health(self) -> SourceHealth:
+        return self.counters.snapshot(self._clock(), STALE_AFTER)
+
+    async def run(self, sink: CoreSink, stop: asyncio.Event) -> None:
+        settings, counters, clock = self.settings, self.counters, self._clock
+        targets = sink.targets()
+        wanted: list[Prefix] = []
+        if not targets.asns:
+            wanted = [*targets.prefixes, *(ipaddress.ip_network(a) for a in targets.addresses)]
+        stream = BgpStreamReader(project=settings.project, collectors=settings.collectors,
+                                 record_type=settings.record_type,
+                                 from_time=int(settings.from_time) if settings.from_time is not None else None,
+                                 until_time=int(settings.until_time) if settings.until_time is not None else None,
+                                 filter=bgpstream_filter(wanted) if wanted else None)
+        counters.up = True
+        try:
+            async for event in stream:
+                counters.message(event.time, clock(), getattr(getattr(event, "peer", None), "collector", None))
+                sink.apply([event])
+                sink.flush()
+                if stop.is_set():
+                    break
+        except BaseException:
+            counters.up = False
+            counters.reconnects += 1
+            raise
+        finally:
+            counters.malformed = stream.stats.malformed
+            stream.close()

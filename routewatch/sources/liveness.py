@@ -34,7 +34,7 @@ class _Collector:
 
 
 @dataclass(frozen=True, slots=True)
-class CollectorHealth:
+class CollectorLiveness:
     """One collector as the exporter shows it."""
 
     name: str
@@ -129,9 +129,9 @@ class FeedHealth:
                 changes.append(self._status(name, FeedState.UP, "reconciled"))
         return changes
 
-    def collectors(self) -> tuple[CollectorHealth, ...]:
+    def collectors(self) -> tuple[CollectorLiveness, ...]:
         return tuple(
-            CollectorHealth(name, FeedState.STALE if s.stale else FeedState.UP, s.last_receipt, s.last_data, s.lag,
+            CollectorLiveness(name, FeedState.STALE if s.stale else FeedState.UP, s.last_receipt, s.last_data, s.lag,
                             s.messages)
             for name, s in sorted(self._collectors.items())
         )

@@ -31,7 +31,7 @@ async def test_discovered_prefix_is_subscribed_and_its_withdrawals_arrive() -> N
             await server.replay([m for m in messages if m["data"]["timestamp"] >= FIRST_WITHDRAWAL])
             sent = server.frames
             await wait_until(lambda: run.messages >= sent, "everything applied")
-            health = run.live.health()
+            health = run.live.details()
 
     watched = monitor.watch.get(PREFIX)
     assert watched is not None and watched.source == f"asn:{ASN}"

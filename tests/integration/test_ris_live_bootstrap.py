@@ -29,7 +29,7 @@ async def test_rib_bootstrap_then_buffered_live_messages() -> None:
                 "type": "UPDATE", "path": [1853, ORIGIN], "origin": "igp", "community": [],
                 "announcements": [{"next_hop": "193.203.0.1", "prefixes": [MORE_SPECIFIC]}]}})
             await wait_until(lambda: monitor.table.route_count() == 6, "the RIB and the live message applied")
-            health = run.live.health()
+            health = run.live.details()
 
     status = monitor.snapshot().status(parse_prefix(PREFIX))
     assert status is not None

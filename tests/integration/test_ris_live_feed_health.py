@@ -71,7 +71,7 @@ async def step(run: LiveRun, seconds: float, server: RisLiveServer, heard: set[s
     await wait_until(lambda: run.messages >= sent, "everything sent before the step applied")
     run.clock.advance(seconds)
     now = run.clock.now
-    feed = run.live.feed
+    feed = run.live.session.feed
     await wait_until(lambda: all(c.last_message == now for c in feed.collectors() if c.name in heard)
                      and feed.last_check == now, f"keepalives from {sorted(heard)} after the clock step")
 
@@ -90,7 +90,7 @@ async def test_silent_collectors_leave_visibility_alone_then_all_together_become
             messages = merged_messages(lines)
             await server.replay(messages)
             await step(run, 1.0, server, {RIS, ROUTEVIEWS})
-            assert run.live.feed.data_time == messages[-1]["data"]["timestamp"]
+            assert run.live.session.feed.data_time == messages[-1]["data"]["timestamp"]
             assert states(monitor, prefixes) == {PrefixState.VISIBLE}
             assert visible(monitor, prefixes) == {(2, 2)}
             replayed = len(run.changes)
@@ -99,7 +99,7 @@ async def test_silent_collectors_leave_visibility_alone_then_all_together_become
             await step(run, STALE_AFTER * 0.6, server, {ROUTEVIEWS})
             assert not monitor.snapshot().stale_collectors
             await step(run, STALE_AFTER * 0.6, server, {ROUTEVIEWS})
-            assert monitor.snapshot().stale_collectors == {RIS}, (run.clock.now, run.live.feed.collectors())
+            assert monitor.snapshot().stale_collectors == {RIS}, (run.clock.now, run.live.session.feed.collectors())
             assert states(monitor, prefixes) == {PrefixState.VISIBLE}
             assert visible(monitor, prefixes) == {(1, 1)}  # only rrc06's peer left, and its baseline place
 
@@ -115,7 +115,7 @@ async def test_silent_collectors_leave_visibility_alone_then_all_together_become
             assert not monitor.snapshot().stale_collectors
             assert states(monitor, prefixes) == {PrefixState.VISIBLE}
             assert visible(monitor, prefixes) == {(2, 2)}
-            health = run.live.health()
+            health = run.live.details()
 
     assert [c for c in run.changes[replayed:] if c.change is ChangeKind.OPENED] == []  # silence is no withdrawal
     assert {c.name: c.state.value for c in health.collectors} == {RIS: "up", ROUTEVIEWS: "up"}

@@ -48,7 +48,7 @@ async def test_real_sample_lines_garbage_and_invalid_prefixes_are_counted_not_fa
             await server.send_raw(json.dumps(update(["2605:de00:bb:0:0:0:0:0/48"], peer="2001:db8:0::1")))
             sent = server.frames
             await wait_until(lambda: run.messages >= sent, "every message applied")
-            health = run.live.health()
+            health = run.live.details()
             snap = monitor.snapshot()
 
     assert health.reconnects == 0
@@ -77,7 +77,7 @@ async def test_oversize_message_1011_and_dropped_tcp_each_reconnect_and_resubscr
             await connected(run, server, 4)
             await server.publish(update([PREFIX]))
             await wait_until(lambda: monitor.table.route_count() == 1, "an update after three reconnections")
-            health = live.health()
+            health = live.details()
 
     assert (health.connects, health.reconnects) == (4, 3)
     assert health.up
@@ -97,7 +97,7 @@ async def test_fragmented_messages_are_joined_and_a_peer_that_stops_answering_pi
             await wait_until(lambda: monitor.table.route_count() == 1, "the fragmented update applied")
             server.stop_reading()
             await connected(run, server, 2)
-            health = run.live.health()
+            health = run.live.details()
 
     assert (health.connects, health.reconnects, health.malformed) == (2, 1, 0)
     assert run.live.client.stats.closes == {"1006": 1}  # our 1011 went out, nothing came back
@@ -119,7 +119,7 @@ async def test_a_server_that_refuses_the_websocket_handshake_is_retried_and_neve
         monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await wait_until(lambda: len(handshakes) >= 3, "three attempts, with backoff")
-            health = run.live.health()
+            health = run.live.details()
 
     assert all(h.startswith(b"GET /v1/ws/ HTTP/1.1") and b"Upgrade: websocket" in h for h in handshakes)
     assert not health.up and health.connects == 0 and health.received == 0
@@ -131,13 +131,13 @@ async def test_a_full_queue_drops_and_counts_instead_of_blocking_the_socket() ->
         monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await connected(run, server, 1)
-            run.live.monitor.apply = _slow(run.live.monitor.apply)  # type: ignore[method-assign]
+            run.monitor.apply = _slow(run.monitor.apply)  # type: ignore[method-assign]
             for i in range(2000):
                 await server.publish(update([PREFIX], timestamp=1553627990.0 + i))
             sent = server.frames
             await wait_until(lambda: run.live.client.stats.received >= sent, "every message read off the socket")
             await wait_until(lambda: run.live.inbox.empty(), "the inbox drained")
-            health = run.live.health()
+            health = run.live.details()
 
     assert health.dropped > 0
     assert health.received == health.dropped + run.messages

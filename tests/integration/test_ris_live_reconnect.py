@@ -53,7 +53,7 @@ async def test_kill_and_restart_reconciles_without_false_withdrawals() -> None:
             assert monitor.snapshot().status(GONE).state is PrefixState.MISSING  # not announced yet
             await server.replay(live_part)
             last = live_part[-1]["data"]["timestamp"]
-            await wait_until(lambda: live.feed.data_time == last and run.messages == live.client.stats.received,
+            await wait_until(lambda: live.session.feed.data_time == last and run.messages == live.client.stats.received,
                              "the first part applied")
             assert monitor.snapshot().status(GONE).state is PrefixState.VISIBLE
 
@@ -68,15 +68,15 @@ async def test_kill_and_restart_reconciles_without_false_withdrawals() -> None:
 
             await server.restart()
             await server.wait_subscribed(subscriptions, connections=2)
-            await wait_until(lambda: live.reconciles == 1, "the reconcile")
+            await wait_until(lambda: live.session.reconciles == 1, "the reconcile")
             # The gap opened nothing (closing what really went away during it is right).
             assert [c for c in run.changes[changes_before_gap:] if c.change is ChangeKind.OPENED] == []
             assert monitor.snapshot().stale_collectors == {COLLECTOR}  # until it speaks again
             await server.replay(after)
             last = after[-1]["data"]["timestamp"]
-            await wait_until(lambda: live.feed.data_time == last and run.messages == live.client.stats.received,
+            await wait_until(lambda: live.session.feed.data_time == last and run.messages == live.client.stats.received,
                              "the rest applied")
-            health = live.health()
+            health = live.details()
 
     assert not monitor.snapshot().stale_collectors
     assert (health.reconnects, server.connections, server.subscribe_messages) == (1, 2, 2 * subscriptions)

@@ -62,7 +62,7 @@ async def test_live_replay_gives_the_same_state_and_detections_as_replay() -> No
             await server.wait_subscribed(subscriptions)
             await server.replay(messages)
             await wait_until(lambda: run.messages >= server.sent + subscriptions, "every message applied")
-            health = run.live.health()
+            health = run.live.details()
 
     assert server.sent > 500
     assert (health.dropped, health.malformed, health.reconnects) == (0, 0, 0)

@@ -35,7 +35,7 @@ async def test_wss_with_a_trusted_certificate_subscribes_and_delivers(pki: Path,
             await connected(run, server, 1)
             await server.publish(update([PREFIX]))
             await wait_until(lambda: monitor.table.route_count() == 1, "the update over TLS applied")
-            health = run.live.health()
+            health = run.live.details()
 
     assert health.up and health.unacknowledged == 0 and health.malformed == 0
 
@@ -47,6 +47,6 @@ async def test_wss_with_an_unknown_certificate_authority_never_connects(pki: Pat
         monitor = build_engine(config, bootstrapped=False)
         async with running_live(config, monitor) as run:
             await wait_until(lambda: "CERTIFICATE_VERIFY_FAILED" in caplog.text, "a certificate failure reported")
-            health = run.live.health()
+            health = run.live.details()
 
     assert not health.up and health.connects == 0 and server.connections == 0

@@ -9,7 +9,7 @@ import pytest
 from routewatch.model import Event, RouteAnnouncement, RouteWithdrawal
 from routewatch.sources.bgpstream import (
     FSM_STATES,
-    BgpStreamSource,
+    BgpStreamReader,
     elem_to_events,
 )
 from routewatch.sources.mrt.reader import read_mrt
@@ -76,7 +76,7 @@ async def test_source_runs_the_stream_in_a_thread_and_keeps_order() -> None:
     elems = [elem_from_line(line, i) for i, line in enumerate(lines)]
     elems.insert(3, Elem("A", 1.0, "192.0.2.1", 1, {"prefix": "not a prefix"}))
     fake = FakeStream(elems)
-    source = BgpStreamSource(
+    source = BgpStreamReader(
         project="ris-live",
         collectors=["rrc06"],
         filter="prefix more 192.0.2.0/24",

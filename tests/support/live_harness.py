@@ -1,23 +1,24 @@
-"""Running ``LiveBgp`` against the local RIS Live server with an injected clock."""
+"""Running the RIS Live source against the local RIS Live server with an injected clock."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from routewatch.config.schema import Config, parse_config
 from routewatch.core.detection import DetectionChange
 from routewatch.core.engine import Engine
-from routewatch.daemon.bootstrap import LookingGlass
-from routewatch.daemon.ris_live import Batch, LiveBgp
-from routewatch.sources.ris_live.client import Backoff
+from routewatch.daemon.core_sink import CoreDriver
+from routewatch.sources.base import LookingGlass, SourceContext
+from routewatch.sources.ris_live.client import ReconnectBackoff
+from routewatch.sources.ris_live.feed import Batch, RisLiveFeed
 from tests.support.ris_live_server import RisLiveServer
 
 #: Reconnect fast in tests; the backoff logic itself is unit-tested.
-FAST_BACKOFF = Backoff(initial=0.02, maximum=0.1)
+FAST_BACKOFF = ReconnectBackoff(initial=0.02, maximum=0.1)
 #: Upper bound for waiting on something that should happen; never a measured time.
 PATIENCE = 20.0
 
@@ -56,7 +57,7 @@ async def wait_until(condition: Callable[[], bool], what: str | Callable[[], str
 
 @dataclass
 class LiveRun:
-    live: LiveBgp
+    live: RisLiveFeed
     monitor: Engine
     clock: FakeClock
     changes: list[DetectionChange] = field(default_factory=list)
@@ -64,21 +65,29 @@ class LiveRun:
     batches: int = 0
 
     def record(self, batch: Batch) -> None:
-        self.changes.extend(batch.changes)
         self.messages += batch.messages
         self.batches += 1
+
+    def record_changes(self, changes: list[DetectionChange]) -> None:
+        """Changes once live messages flow (batches and reconciliations), not those of bootstrap."""
+        if not self.live.session.buffering:
+            self.changes.extend(changes)
 
 
 @asynccontextmanager
 async def running_live(config: Config, monitor: Engine, *, clock: FakeClock | None = None,
                        glass: LookingGlass | None = None, tick: float = 0.01) -> AsyncIterator[LiveRun]:
-    """LiveBgp running in a task for the duration of the block; stopped and checked afterwards."""
+    """The RIS Live source running in a task for the duration of the block; stopped and checked afterwards.
+
+    The block starts once the source has its subscriptions (its first step), not once it is connected.
+    """
     clock = clock or FakeClock()
     run = LiveRun(None, monitor, clock)  # type: ignore[arg-type]
-    run.live = LiveBgp(config, monitor, clock=clock, ripestat=glass, on_batch=run.record, backoff=FAST_BACKOFF,
-                       tick=tick)
+    context = SourceContext(config, clock, looking_glass=(lambda: nullcontext(glass)) if glass is not None else None)
+    run.live = RisLiveFeed(config.sources[0], context, on_batch=run.record, backoff=FAST_BACKOFF, tick=tick)
     stop = asyncio.Event()
-    task = asyncio.create_task(run.live.run(stop))
+    task = asyncio.create_task(run.live.run(CoreDriver(monitor, run.record_changes), stop))
+    await asyncio.sleep(0)
     try:
         yield run
     finally:

@@ -13,7 +13,7 @@ import pytest
 from routewatch.errors import DependencyError
 from routewatch.model import Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
 from routewatch.sources.bgpstream import (
-    BgpStreamSource,
+    BgpStreamReader,
     bgpstream_filter,
     elem_to_events,
     parse_as_path,
@@ -93,7 +93,7 @@ def test_missing_pybgpstream_names_what_to_install(tmp_path: Path) -> None:
     assert "pip install 'routewatch[bgpstream]'" in message
     assert "https://github.com/CAIDA/libbgpstream" in message
     with pytest.raises(DependencyError):
-        BgpStreamSource(project="ris-live")
+        BgpStreamReader(project="ris-live")
 
 
 class FakeStream:
@@ -113,7 +113,7 @@ async def test_source_hands_stream_errors_to_the_consumer() -> None:
         yield Elem("W", 1.0, "192.0.2.1", 1, {"prefix": "192.0.2.0/24"})
         raise RuntimeError("broker unreachable")
 
-    source = BgpStreamSource(project="routeviews-stream", stream_factory=broken)
+    source = BgpStreamReader(project="routeviews-stream", stream_factory=broken)
     first = await asyncio.wait_for(source.__anext__(), 5)
     assert isinstance(first, RouteWithdrawal)
     with pytest.raises(RuntimeError, match="broker unreachable"):

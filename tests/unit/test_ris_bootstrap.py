@@ -6,9 +6,11 @@ from routewatch.core.engine import Engine
 from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.visibility import PrefixState
 from routewatch.core.watch import WatchedPrefix, WatchSet
-from routewatch.daemon.bootstrap import apply_snapshot, looking_glass_snapshot
+from routewatch.daemon.bootstrap import apply_snapshot
+from routewatch.daemon.core_sink import watch_targets
 from routewatch.errors import RipestatError
 from routewatch.model import RouteAnnouncement, parse_prefix
+from routewatch.sources.looking_glass import looking_glass_snapshot
 from tests.support.events import announce, peer
 
 WATCHED = "129.134.30.0/23"
@@ -38,7 +40,8 @@ def monitor() -> Engine:
 async def test_bootstrap_snapshot_makes_visibility_known_at_once() -> None:
     m = monitor()
     routes = [announce(5000.0, peer(i), WATCHED, (64500 + i, ORIGIN)) for i in range(5)]
-    snapshot = await looking_glass_snapshot(CannedGlass({WATCHED: routes, OTHER: []}), m.watch, frozenset(), 0.0)
+    snapshot = await looking_glass_snapshot(CannedGlass({WATCHED: routes, OTHER: []}), watch_targets(m.watch),
+                                            frozenset(), 0.0)
     assert (snapshot.time, snapshot.collectors, snapshot.failed) == (5000.0, frozenset({"rrc00"}), 0)
     apply_snapshot(m, snapshot)
     m.bootstrapped = True
@@ -55,7 +58,7 @@ async def test_reconcile_withdraws_what_the_glass_lacks_and_keeps_what_it_cannot
     # shows the /24 under the watched /23: that route must be kept, not withdrawn on silence.
     still = [announce(200.0, peer(i), WATCHED, (64500 + i, ORIGIN)) for i in range(3)]
     glass = CannedGlass({WATCHED: still})  # the question about OTHER fails
-    snapshot = await looking_glass_snapshot(glass, m.watch, frozenset({"rrc00"}), m.now)
+    snapshot = await looking_glass_snapshot(glass, watch_targets(m.watch), frozenset({"rrc00"}), m.now)
     assert snapshot.failed == 1 and snapshot.confirmed == frozenset({parse_prefix(WATCHED)})
     apply_snapshot(m, snapshot)
     assert {r.peer for r in m.table.routes(parse_prefix(WATCHED))} == {peer(0), peer(1), peer(2)}

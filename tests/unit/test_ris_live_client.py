@@ -7,15 +7,16 @@ import random
 
 from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.daemon.core_sink import watch_targets
 from routewatch.model import parse_prefix
-from routewatch.sources.ris_live.client import Backoff, initial_subscriptions, subscription_key
+from routewatch.sources.ris_live.client import ReconnectBackoff, initial_subscriptions, subscription_key
 
 
 def test_one_subscription_per_prefix_and_address_and_path_only_for_asn_discovery() -> None:
     watch = WatchSet([WatchedPrefix(parse_prefix("129.134.30.0/23"), frozenset({32934}), WithdrawalThresholds())],
                      asns={32934: 50})
     watch.add_address(ipaddress.ip_address("2a03:2880:f0fc:c:face:b00c:0:35"))
-    subs = initial_subscriptions(watch, "rrc21")
+    subs = initial_subscriptions(watch_targets(watch), "rrc21")
     assert subs == [
         {"type": "KEEPALIVE", "host": "rrc21"},
         {"type": "RIS_PEER_STATE", "host": "rrc21"},
@@ -24,7 +25,7 @@ def test_one_subscription_per_prefix_and_address_and_path_only_for_asn_discovery
          "lessSpecific": True, "host": "rrc21"},
         {"type": "UPDATE", "path": "32934$", "host": "rrc21"},
     ]
-    assert "host" not in initial_subscriptions(watch, None)[0]
+    assert "host" not in initial_subscriptions(watch_targets(watch), None)[0]
 
 
 def test_acknowledgement_echo_matches_whatever_spelling_the_server_uses() -> None:
@@ -36,7 +37,7 @@ def test_acknowledgement_echo_matches_whatever_spelling_the_server_uses() -> Non
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    backoff = Backoff(initial=1.0, maximum=30.0, factor=2.0)
+    backoff = ReconnectBackoff(initial=1.0, maximum=30.0, factor=2.0)
     rng = random.Random(7)
     delays = [backoff.delay(attempt, rng) for attempt in range(8)]
     for attempt, delay in enumerate(delays):

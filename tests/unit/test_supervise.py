@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from routewatch.daemon.supervise import Backoff, Supervisor
+from routewatch.daemon.supervise import RestartBackoff, Supervisor
 
 
 async def test_a_failing_component_is_restarted_with_backoff_and_counted() -> None:
@@ -21,7 +21,8 @@ async def test_a_failing_component_is_restarted_with_backoff_and_counted() -> No
     async def pause(_: asyncio.Event, seconds: float) -> None:
         pauses.append(seconds)  # no sleeping: the delays are checked, not waited for
 
-    supervisor = Supervisor(backoff=Backoff(initial=1.0, maximum=4.0, jitter=0.0), on_change=changed, pause=pause)
+    supervisor = Supervisor(backoff=RestartBackoff(initial=1.0, maximum=4.0, jitter=0.0), on_change=changed,
+                            pause=pause)
 
     async def work() -> None:
         nonlocal runs

@@ -4,7 +4,7 @@ Collectors (and GoBGP or BIRD) write MRT update files every few minutes; with
 ``follow`` the source keeps looking for new files matching its patterns and
 replays each once, in name order (dump names sort by time). Decoding runs in a
 worker thread chunk by chunk, so a large file never stalls the event loop, and
-events reach the core in file order through ``deliver``.
+events reach the core's owner in file order, a chunk at a time.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from routewatch.config.schema import MrtSource
 from routewatch.errors import MrtDecodeError
 from routewatch.model import Event
+from routewatch.sources.base import CoreSink, SourceContext
 from routewatch.sources.health import FeedCounters, SourceHealth
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 
@@ -33,13 +34,11 @@ STALE_AFTER_FOLLOWING = 900.0
 class MrtFeed:
     """One configured ``mrt`` source; ``run`` may be restarted and never replays a file twice."""
 
-    def __init__(self, settings: MrtSource, deliver: Callable[[list[Event]], None], *,
-                 clock: Callable[[], float] = time.time, done: set[str] | None = None) -> None:
+    def __init__(self, settings: MrtSource, context: SourceContext) -> None:
         self.settings = settings
-        self._deliver = deliver
-        self._clock = clock
+        self._clock = context.clock
         self.counters = FeedCounters(settings.name)
-        self.done: set[str] = done if done is not None else set()
+        self.done: set[str] = context.replayed
         """Files already replayed; shared across reloads so that a reload replays nothing twice."""
 
     def health(self) -> SourceHealth:
@@ -54,7 +53,7 @@ class MrtFeed:
             found.update(os.path.abspath(m) for m in matches)
         return sorted(found - self.done, key=os.path.basename)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, sink: CoreSink, stop: asyncio.Event) -> None:
         self.counters.up = True
         while not stop.is_set():
             for path in self.pending():
@@ -62,7 +61,7 @@ class MrtFeed:
                     return
                 if self.settings.follow and not self._complete(path):
                     continue
-                await self._replay(path)
+                await self._replay(path, sink)
             if not self.settings.follow:
                 return
             try:
@@ -82,7 +81,7 @@ class MrtFeed:
             return False
         return age >= self.settings.poll_interval
 
-    async def _replay(self, path: str) -> None:
+    async def _replay(self, path: str, sink: CoreSink) -> None:
         """Replay one file; damage is logged and counted, and what came before it is kept."""
         stats = MrtStats()
         events = read_mrt(path, collector=self.settings.collector, stats=stats)
@@ -94,7 +93,8 @@ class MrtFeed:
                 if not chunk:
                     break
                 self._count(chunk)
-                self._deliver(chunk)
+                sink.apply(chunk)
+                sink.flush()
         except MrtDecodeError as exc:
             self.counters.malformed += 1
             log.error("%s: %s (the records before it were replayed)", self.settings.name, exc)

@@ -41,8 +41,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from routewatch.config.schema import RisLiveSource
-from routewatch.core.watch import WatchSet
 from routewatch.model import Address, Prefix, parse_prefix
+from routewatch.sources.base import WatchTargets
 from routewatch.sources.inbox import Inbox
 from routewatch.sources.ris_live.parse import normalise_host
 from routewatch.sources.ris_live.websocket import BatchingConnection
@@ -62,7 +62,7 @@ SILENT_CLOSE_CODE = 4000
 
 
 @dataclass(frozen=True, slots=True)
-class Backoff:
+class ReconnectBackoff:
     """Reconnection delays: ``initial * factor**attempt`` capped at ``maximum``, jittered by half."""
 
     initial: float = 1.0
@@ -74,7 +74,7 @@ class Backoff:
         return base * rng.uniform(0.5, 1.0)
 
 
-DEFAULT_BACKOFF = Backoff()
+DEFAULT_BACKOFF = ReconnectBackoff()
 
 
 def subscription_key(data: Mapping[str, Any]) -> SubscriptionKey:
@@ -100,12 +100,12 @@ def address_subscription(address: Address, host: str | None) -> dict[str, Any]:
                        "lessSpecific": True}, host)
 
 
-def initial_subscriptions(watch: WatchSet, host: str | None) -> list[dict[str, Any]]:
-    """Everything to subscribe to for a watch set, feed-health subscriptions first."""
+def initial_subscriptions(targets: WatchTargets, host: str | None) -> list[dict[str, Any]]:
+    """Everything to subscribe to for what is watched, feed-health subscriptions first."""
     subs = [_with_host({"type": "KEEPALIVE"}, host), _with_host({"type": "RIS_PEER_STATE"}, host)]
-    subs.extend(prefix_subscription(w.prefix, host) for w in watch)
-    subs.extend(address_subscription(a, host) for a in sorted(watch.addresses, key=lambda a: (a.version, a)))
-    subs.extend(_with_host({"type": "UPDATE", "path": f"{asn}$"}, host) for asn in sorted(watch.asn_caps))
+    subs.extend(prefix_subscription(p, host) for p in targets.prefixes)
+    subs.extend(address_subscription(a, host) for a in sorted(targets.addresses, key=lambda a: (a.version, a)))
+    subs.extend(_with_host({"type": "UPDATE", "path": f"{asn}$"}, host) for asn in sorted(targets.asns))
     return subs
 
 
@@ -148,7 +148,7 @@ class RisLiveClient:
         inbox: Inbox,
         *,
         clock: Callable[[], float] = time.time,
-        backoff: Backoff = DEFAULT_BACKOFF,
+        backoff: ReconnectBackoff = DEFAULT_BACKOFF,
         rng: random.Random | None = None,
         on_connect: Callable[[], None] = lambda: None,
         on_disconnect: Callable[[str], None] = lambda detail: None,
@@ -172,6 +172,11 @@ class RisLiveClient:
         self.first_attempt = asyncio.Event()
         for sub in subscriptions:
             self._subscriptions[subscription_key(sub)] = sub
+
+    def add_subscriptions(self, subscriptions: Iterable[dict[str, Any]]) -> None:
+        """Subscriptions to send on every connection (before ``run``; later ones go through ``subscribe_prefixes``)."""
+        for sub in subscriptions:
+            self._subscriptions.setdefault(subscription_key(sub), sub)
 
     @property
     def subscription_count(self) -> int:
