@@ -10,7 +10,19 @@ from routewatch.sources.session import (
     LiveSession,
     ReconcileReason,
 )
-from tests.support.live_harness import FakeClock
+
+
+class FakeClock:
+    """Wall clock moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def session(clock: FakeClock, interval: float | None = 3600.0) -> LiveSession:
