@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from routewatch.config.schema import Config
 from routewatch.config.shards import shard_from_environment
-from routewatch.daemon.supervise import Backoff
+from routewatch.daemon.supervise import RestartBackoff
 from routewatch.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def own_part(config: Config, local: LocalShard | None = None, environ: Mapping[s
     return config.part(shard)
 
 
-WORKER_BACKOFF = Backoff(initial=1.0, maximum=30.0)
+WORKER_BACKOFF = RestartBackoff(initial=1.0, maximum=30.0)
 
 
 class ShardSupervisor:
