@@ -13,12 +13,17 @@ BGPalerter                 routewatch
 ``ignoreMorespecifics``    ``prefixes[].ignore_more_specifics``
 ``group`` (str or list)    ``prefixes[].group`` (one group; extra ones are warned about)
 ``ignore: true``           not watched (warning naming the prefix)
-``options.monitorASns``    ``asns[]`` (``group`` kept)
+``path`` (one or a list)   ``prefixes[].path`` (match, not_match, description from
+                           ``matchDescription``, min_length, max_length)
+``options.monitorASns``    ``asns[]`` with ``new_prefixes: true``: BGPalerter alerts on
+                           a prefix of the AS nobody listed (``group`` kept)
+``upstreams``              ``asns[].upstreams`` (empty or null: none allowed)
+``downstreams``            ``asns[].downstreams`` (empty or null: none allowed)
 =========================  ==========================================================
 
-Everything else (``excludeMonitors``, ``includeMonitors``, ``path``, ``valid``,
-``upstreams``/``downstreams``, ``options.generate``, unknown keys) has no
-routewatch equivalent and is named in a warning. A file that is not a
+Everything else (``excludeMonitors``, ``includeMonitors``, ``valid``,
+``options.generate``, unknown keys) has no routewatch equivalent and is named
+in a warning. A file that is not a
 BGPalerter prefixes file at all is a ConfigError listing why. The conversion is
 pure: a parsed YAML document in, a config dict and warnings out.
 """
@@ -26,6 +31,7 @@ pure: a parsed YAML document in, a config dict and warnings out.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +47,6 @@ from routewatch.model import Prefix
 _NO_EQUIVALENT = {
     "excludeMonitors": "routewatch runs every detection on every watched prefix",
     "includeMonitors": "routewatch runs every detection on every watched prefix",
-    "path": "AS-path matching rules (match, notMatch, maxLength, minLength) have no routewatch equivalent",
     "valid": "the RPKI validity BGPalerter's generate recorded is not used by routewatch",
 }
 _NEIGHBOUR_KEYS = ("upstreams", "downstreams")
@@ -114,8 +119,9 @@ def _prefix_entry(key: object, entry: object, found: _Collected) -> None:
         if flag in entry and not isinstance(entry[flag], bool):
             found.problems.append(f"{name}.{flag}: expected true or false, got {describe(entry[flag])}")
     group = _parse_group(f"{name}.group", entry.get("group", "default"), found)
+    rules = _path_rules(f"{name}.path", entry.get("path"), found)
     for extra in entry:
-        if extra not in ("asn", "description", "ignoreMorespecifics", "ignore", "group"):
+        if extra not in ("asn", "description", "ignoreMorespecifics", "ignore", "group", "path"):
             found.warnings.append(_unmapped(f"{name}.{extra}", entry[extra], _NO_EQUIVALENT.get(str(extra))))
     if asns is None or group is None or found.problems:
         return
@@ -129,7 +135,51 @@ def _prefix_entry(key: object, entry: object, found: _Collected) -> None:
     if group != "default":
         watch["group"] = group
     watch["ignore_more_specifics"] = entry.get("ignoreMorespecifics", False)
+    if rules:
+        watch["path"] = rules
     found.prefixes.append(watch)
+
+
+_PATH_KEYS = {"match": "match", "notMatch": "not_match", "matchDescription": "description",
+              "minLength": "min_length", "maxLength": "max_length"}
+
+
+def _path_rules(where: str, value: object, found: _Collected) -> list[dict[str, Any]]:
+    """BGPalerter's ``path`` (one rule or a list of them) as routewatch path rules."""
+    if value is None:
+        return []
+    rules: list[dict[str, Any]] = []
+    for i, rule in enumerate(value if isinstance(value, list) else [value]):
+        at = f"{where}[{i}]" if isinstance(value, list) else where
+        if not isinstance(rule, Mapping):
+            found.problems.append(f"{at}: expected a mapping (match, notMatch, matchDescription, ...), "
+                                  f"got {describe(rule)}")
+            continue
+        converted: dict[str, Any] = {}
+        for key, setting in rule.items():
+            target = _PATH_KEYS.get(str(key))
+            if target is None:
+                found.warnings.append(_unmapped(f"{at}.{key}", setting, None))
+            elif target in ("match", "not_match") and not _is_regex(setting):
+                found.problems.append(f"{at}.{key}: not a regular expression: {describe(setting)}")
+            elif target.endswith("_length") and (not isinstance(setting, int) or isinstance(setting, bool)
+                                                 or setting < 1):
+                found.problems.append(f"{at}.{key}: expected a positive integer, got {describe(setting)}")
+            else:
+                converted[target] = str(setting) if target == "description" else setting
+        if converted:
+            rules.append(converted)
+    return rules
+
+
+def _is_regex(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        re.compile(value)
+    except re.error:
+        return False
+    return True
 
 
 def _parse_prefix(name: str, found: _Collected) -> Prefix | None:
@@ -232,10 +282,12 @@ def _monitor_asns(value: object, found: _Collected) -> None:
             continue
         settings = settings or {}
         group = _parse_group(f"{where}.group", settings.get("group", "default"), found)
+        neighbours: dict[str, list[int]] = {}
         for extra in settings:
             if extra in _NEIGHBOUR_KEYS:
-                reason = "upstream/downstream neighbour monitoring has no routewatch equivalent"
-                found.warnings.append(_unmapped(f"{where}.{extra}", settings[extra], reason))
+                listed = _neighbour_list(f"{where}.{extra}", settings[extra], found)
+                if listed is not None:
+                    neighbours[str(extra)] = listed
             elif extra != "group":
                 found.warnings.append(_unmapped(f"{where}.{extra}", settings[extra], None))
         if group is None:
@@ -246,7 +298,24 @@ def _monitor_asns(value: object, found: _Collected) -> None:
         watch: dict[str, Any] = {"asn": asn}
         if group != "default":
             watch["group"] = group
-        found.asns.append(watch)
+        found.asns.append({**watch, **neighbours, "new_prefixes": True})
+
+
+def _neighbour_list(where: str, value: object, found: _Collected) -> list[int] | None:
+    """``upstreams``/``downstreams``: a list of AS numbers; empty or null allows none (BGPalerter's meaning)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        found.problems.append(f"{where}: expected a list of AS numbers, got {describe(value)}")
+        return None
+    asns: list[int] = []
+    for item in value:
+        try:
+            asns.append(parse_config_asn(item))
+        except ValueError as exc:
+            found.problems.append(f"{where}: {exc}")
+            return None
+    return asns
 
 
 def _unmapped(where: str, value: object, reason: str | None) -> str:

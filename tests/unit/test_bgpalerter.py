@@ -17,7 +17,8 @@ from routewatch.config.yamlfile import read_yaml
 from routewatch.errors import ConfigError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bgpalerter"
-MAPPED_PREFIX_KEYS = {"asn", "description", "ignoreMorespecifics", "ignore", "group"}
+MAPPED_PREFIX_KEYS = {"asn", "description", "ignoreMorespecifics", "ignore", "group", "path"}
+MAPPED_ASN_KEYS = {"group", "upstreams", "downstreams"}
 
 
 def load(name: str) -> Any:
@@ -49,12 +50,10 @@ def test_generated_file_keeps_groups_and_monitored_asns() -> None:
     assert {p["group"] for p in prefixes} == {"noc"}
     assert {p["asn"] for p in prefixes} == {3333}
     assert prefixes[2]["description"] == "No description provided (No ROA available)"
-    assert conversion.config["asns"] == [{"asn": 3333, "group": "noc"}]
+    # monitorASns alerts on an unlisted prefix of the AS: so does the import; null downstreams allow none
+    assert conversion.config["asns"] == [{"asn": 3333, "group": "noc", "upstreams": [1299, 2914], "downstreams": [],
+                                          "new_prefixes": True}]
     assert conversion.warnings == (
-        "options.monitorASns.3333.upstreams: not imported (upstream/downstream neighbour monitoring has no "
-        "routewatch equivalent); was: [1299, 2914]",
-        "options.monitorASns.3333.downstreams: not imported (upstream/downstream neighbour monitoring has no "
-        "routewatch equivalent); was: null",
         "options.generate: not imported (these are the parameters BGPalerter's generate command used; routewatch "
         "discovers an AS's prefixes itself from asns[] entries); was: {exclude: [], excludeDelegated: false, "
         "monitoredASes: true, historical: false, group: noc, asnList: ['3333']}",
@@ -65,19 +64,20 @@ def test_every_key_file_warns_about_each_unmapped_key() -> None:
     conversion = convert(load("prefixes-every-key.yml"))
     assert conversion.config["prefixes"] == [
         {"prefix": "165.254.255.0/24", "asn": 2914, "description": "Rome peering", "group": "noc",
-         "ignore_more_specifics": False},
+         "ignore_more_specifics": False,
+         "path": [{"match": ".*2194,1234$", "not_match": ".*5054.*", "description": "detected scrubbing center",
+                   "max_length": 128, "min_length": 2}]},
         {"prefix": "192.147.168.0/24", "asn": [15562, 20940], "description": "scrubbed",
          "ignore_more_specifics": True},
         {"prefix": "94.5.4.0/22", "asn": 2914, "description": "1234", "ignore_more_specifics": False},
     ]
-    assert conversion.config["asns"] == [{"asn": 2914, "group": "noc"}, {"asn": 15562}, {"asn": 64496}]
+    assert conversion.config["asns"] == [
+        {"asn": 2914, "group": "noc", "upstreams": [174, 3356], "downstreams": [], "new_prefixes": True},
+        {"asn": 15562, "new_prefixes": True}, {"asn": 64496, "new_prefixes": True}]
     assert list(conversion.warnings) == [
         "165.254.255.0/24.group: routewatch keeps one group per entry; imported 'noc', not imported: peering",
         "165.254.255.0/24.excludeMonitors: not imported (routewatch runs every detection on every watched "
         "prefix); was: [withdrawal-detection]",
-        "165.254.255.0/24.path: not imported (AS-path matching rules (match, notMatch, maxLength, minLength) have "
-        "no routewatch equivalent); was: {match: '.*2194,1234$', notMatch: .*5054.*, matchDescription: detected "
-        "scrubbing center, maxLength: 128, minLength: 2}",
         "192.147.168.0/24.asn: AS15562 is listed twice; imported once",
         "192.147.168.0/24.includeMonitors: not imported (routewatch runs every detection on every watched "
         "prefix); was: [prefix-detection]",
@@ -85,10 +85,6 @@ def test_every_key_file_warns_about_each_unmapped_key() -> None:
         "routewatch); was: true",
         "94.5.4.3/22: host bits set; imported as 94.5.4.0/22",
         "94.5.4.3/22.colour: not imported (not a key routewatch knows how to import); was: blue",
-        "options.monitorASns.2914.upstreams: not imported (upstream/downstream neighbour monitoring has no "
-        "routewatch equivalent); was: [174, 3356]",
-        "options.monitorASns.2914.downstreams: not imported (upstream/downstream neighbour monitoring has no "
-        "routewatch equivalent); was: []",
         "options.monitorASns.64496.groupd: not imported (not a key routewatch knows how to import); was: default",
         "options.generate: not imported (these are the parameters BGPalerter's generate command used; "
         "routewatch discovers an AS's prefixes itself from asns[] entries); was: {asnList: ['2914']}",
@@ -125,7 +121,7 @@ def _assert_nothing_silently_dropped(document: dict[str, Any], warnings: tuple[s
                     continue
                 for asn, asn_settings in (value or {}).items():
                     for setting in asn_settings or {}:
-                        if setting != "group":
+                        if setting not in MAPPED_ASN_KEYS:
                             assert any(w.startswith(f"options.monitorASns.{asn}.{setting}: ") for w in warnings)
             continue
         for setting in entry:
@@ -176,7 +172,8 @@ def test_as_text_and_group_lists() -> None:
 def test_options_alone_watch_asns() -> None:
     conversion = convert({"options": {"monitorASns": {"AS32934": {"group": "fb"}, 3333: None}}})
     assert conversion.config["prefixes"] == []
-    assert conversion.config["asns"] == [{"asn": 32934, "group": "fb"}, {"asn": 3333}]
+    assert conversion.config["asns"] == [{"asn": 32934, "group": "fb", "new_prefixes": True},
+                                         {"asn": 3333, "new_prefixes": True}]
     parse_config(conversion.config)
 
 
@@ -270,3 +267,23 @@ def test_any_wellformed_file_converts_to_a_loadable_config(document: dict[str, A
     watched = {str(w.prefix) for w in config.prefixes}
     assert watched == {p for p, e in document.items() if e.get("ignore") is not True}
     _assert_nothing_silently_dropped(document, conversion.warnings)
+
+
+def test_path_rules_and_neighbour_lists_are_imported_and_checked() -> None:
+    conversion = convert({
+        "192.0.2.0/24": {"asn": 64500, "path": [{"match": "^174,", "matchDescription": "via 174"}, {"maxLength": 6}]},
+        "options": {"monitorASns": {64500: {"upstreams": [174], "downstreams": None}}},
+    })
+    assert conversion.config["prefixes"][0]["path"] == [{"match": "^174,", "description": "via 174"},
+                                                        {"max_length": 6}]
+    assert conversion.config["asns"] == [{"asn": 64500, "upstreams": [174], "downstreams": [], "new_prefixes": True}]
+    config = parse_config(conversion.config)
+    assert config.asns[0].downstreams == () and config.prefixes[0].path[1].max_length == 6
+    with pytest.raises(ConfigError) as caught:
+        convert({"192.0.2.0/24": {"asn": 64500, "path": {"match": "(", "maxLength": 0}},
+                 "options": {"monitorASns": {64500: {"upstreams": "174"}}}})
+    assert caught.value.problems == [
+        "192.0.2.0/24.path.match: not a regular expression: a string ('(')",
+        "192.0.2.0/24.path.maxLength: expected a positive integer, got an integer (0)",
+        "options.monitorASns.64500.upstreams: expected a list of AS numbers, got a string ('174')",
+    ]
