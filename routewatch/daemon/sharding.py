@@ -104,6 +104,8 @@ class ShardSupervisor:
             started = loop.time()
             process = await asyncio.create_subprocess_exec(*self.command(shard))
             self.workers[shard] = process
+            if self._stop.is_set():  # stopped while it was starting: it missed the SIGTERM sent to the others
+                process.send_signal(signal.SIGTERM)
             log.info("shard %d: worker %d started", shard, process.pid)
             code = await process.wait()
             if self._stop.is_set():

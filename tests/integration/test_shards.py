@@ -114,12 +114,12 @@ def stop(process: subprocess.Popen[bytes]) -> int:
     return process.returncode
 
 
-def worker_pid(shard: int) -> int | None:
-    """The pid of the local worker of ``shard`` (its command line says ``--shard N``)."""
+def worker_pid(config: Path, shard: int) -> int | None:
+    """The pid of the local worker of ``shard`` reading ``config`` (its command line says both)."""
     out = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         pid, _, args = line.strip().partition(" ")
-        if " run -c " in args and args.endswith(f"--shard {shard}") and f"--shards {SHARDS}" in args:
+        if f" run -c {config} " in args and args.endswith(f"--shard {shard}") and f"--shards {SHARDS}" in args:
             return int(pid)
     return None
 
@@ -136,15 +136,15 @@ def test_run_shards_starts_one_worker_per_shard_each_on_its_port_and_restarts_on
         assert [watched(p) for p in parts] == expected
         assert set().union(*expected) == set(PREFIXES) and sum(map(len, expected)) == len(PREFIXES)
 
-        victim = wait_for(lambda: worker_pid(1), DEADLINE, "the pid of shard 1's worker")
+        victim = wait_for(lambda: worker_pid(config, 1), DEADLINE, "the pid of shard 1's worker")
         os.kill(victim, signal.SIGKILL)
-        wait_for(lambda: (worker_pid(1) or victim) != victim, DEADLINE, "the parent to start shard 1 again")
+        wait_for(lambda: (worker_pid(config, 1) or victim) != victim, DEADLINE, "the parent to start shard 1 again")
         back = wait_for(lambda: scrape(base + 1), DEADLINE, "shard 1 to serve again")
         assert shard_of(back) == ("1", str(SHARDS)) and watched(back) == expected[1]
         assert parent.poll() is None
     finally:
         assert stop(parent) == 0
-    assert all(worker_pid(i) is None for i in range(SHARDS)), "a worker outlived its parent's SIGTERM"
+    assert all(worker_pid(config, i) is None for i in range(SHARDS)), "a worker outlived its parent's SIGTERM"
 
 
 @pytest.mark.timeout(150)
