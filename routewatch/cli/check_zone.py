@@ -156,7 +156,7 @@ def render(result: CheckResult) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in rows]
-    return "\n".join([*lines, "", *_risk_findings(result.risks), *_findings(result.zone)])
+    return "\n".join([*lines, "", *_risk_findings(result.risks), *_query_failures(result), *_findings(result.zone)])
 
 
 def _risk_findings(risks: dict[str, AddressRisk]) -> list[str]:
@@ -169,6 +169,12 @@ def _risk_findings(risks: dict[str, AddressRisk]) -> list[str]:
         elif not risk.service_prefixes:
             lines.append(f"routes: no service prefix found for {address} in the data (no baseline to judge)")
     return lines
+
+
+def _query_failures(result: CheckResult) -> list[str]:
+    """One line per configured query that failed at an address (``zones[].queries``)."""
+    return [f"query {q.query} at {t.address}: {q.detail}" for t in result.targets
+            for q in (t.queries.results if t.queries is not None else ()) if not q.ok]
 
 
 def _findings(zone: ZoneSnapshot) -> list[str]:
@@ -241,6 +247,8 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             "nsid": t.nsid,
             "detail": {p.transport: p.detail for p in (t.udp, t.tcp) if p is not None},
             "routes": _risk_json(result.risks.get(t.address)),
+            "queries": [{"query": q.query, "ok": q.ok, "rcode": q.rcode, "detail": q.detail}
+                        for q in (t.queries.results if t.queries is not None else ())],
         })
     return {
         "zone": zone.zone,

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
+from routewatch.config.dns_queries import MAX_QUERIES_PER_ZONE, ZoneQuery
 from routewatch.config.messages import describe, problem_lines
 from routewatch.config.rpki import JsonVrpSourceConfig, RpkiSettings, RtrVrpSource
 from routewatch.config.shards import asn_key, owner, prefix_key, zone_key
@@ -202,6 +203,20 @@ class ZoneWatch(Section):
     nameservers: list[ZoneField] = Field(
         default=[], description="Nameserver names to probe in addition to those the delegation lists."
     )
+    queries: list[ZoneQuery] = Field(
+        default=[], max_length=MAX_QUERIES_PER_ZONE,
+        description="Extra queries asked of every nameserver address (see `zones[].queries[]`); "
+        f"at most {MAX_QUERIES_PER_ZONE}, with distinct name and type.",
+    )
+
+    @field_validator("queries")
+    @classmethod
+    def _distinct_queries(cls, queries: list[ZoneQuery]) -> list[ZoneQuery]:
+        labels = [q.label for q in queries]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"each query may appear once; repeated: {', '.join(repeated)}")
+        return queries
 
 
 class BootstrapSettings(Section):

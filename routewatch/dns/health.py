@@ -162,8 +162,10 @@ def zone_verdict(
     serials: SerialState = SerialState.UNKNOWN,
     discovery_ok: bool = True,
     resolvers_failing: int = 0,
+    queries_failing: int = 0,
 ) -> ZoneVerdict:
-    """Healthy only when every address answers and nothing disagrees; down when none answers."""
+    """Healthy only when every address answers, nothing disagrees and every configured query passes
+    everywhere; down when none answers."""
     if addresses_total == 0:
         return ZoneVerdict.UNKNOWN
     if addresses_up == 0:
@@ -174,5 +176,6 @@ def zone_verdict(
         serials is SerialState.DISAGREE,
         not discovery_ok,
         resolvers_failing > 0,
+        queries_failing > 0,
     )
     return ZoneVerdict.DEGRADED if any(problems) else ZoneVerdict.HEALTHY

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from routewatch.dns.answers import QueryResults
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
 from routewatch.dns.signatures import AddressDnssec
 from routewatch.dns.targets import ProbeFailure, Target, Transport
@@ -68,6 +69,7 @@ class TargetSnapshot:
     probes: int
     retained: bool = False
     dnssec: AddressDnssec | None = None
+    queries: QueryResults | None = None
 
     @property
     def zone(self) -> str:

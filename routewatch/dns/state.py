@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from routewatch.config.schema import ZoneWatch
 from routewatch.core.routes import RouteLookup
+from routewatch.dns.answers import QueryResults
 from routewatch.dns.checks.base import CheckOutcome
 from routewatch.dns.discovery import Discovery
 from routewatch.dns.health import (
@@ -62,11 +63,15 @@ class TargetState:
     failures: dict[ProbeFailure, int] = field(default_factory=_zero_failures)
     probes: int = 0
     dnssec: AddressDnssec | None = None
+    queries: QueryResults | None = None
 
     def record(self, observation: CheckOutcome, now: float) -> None:
         """Keep a check's outcome; ``probes`` and ``failures`` count SOA probes."""
         if isinstance(observation, AddressDnssec):
             self.dnssec = observation
+            return
+        if isinstance(observation, QueryResults):
+            self.queries = observation
             return
         self.last[observation.transport] = _transport_snapshot(observation, now)
         self.probes += 1
@@ -91,6 +96,7 @@ class TargetState:
             self.probes,
             self.retained,
             self.dnssec,
+            self.queries,
         )
 
 
@@ -173,6 +179,7 @@ class ZoneState:
             serials=states,
             discovery_ok=discovery_ok is not False,
             resolvers_failing=sum(1 for r in resolvers if not r.ok),
+            queries_failing=sum(t.queries.failing for t in probed if t.queries is not None),
         )
         return ZoneSnapshot(
             zone=self.zone,

@@ -31,6 +31,19 @@ def dns_families(dns: DnsSnapshot, core: CoreSnapshot | None) -> Iterator[GaugeM
     yield from target_families(dns.targets, core)
     yield from zone_families(dns)
     yield from dnssec_families(dns)
+    yield from query_families(dns)
+
+
+def query_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
+    """The configured queries (``zones[].queries``): pass or fail per address; ``query`` is "name type"."""
+    success = _gauge("routewatch_dns_query_success",
+                     "1 when the configured query's latest answer from the address passed (rcode and expect), else 0.",
+                     [*TARGET_LABELS, "query"])
+    for target in dns.targets:
+        for result in target.queries.results if target.queries is not None else ():
+            labels = [target.zone, target.nameserver, target.address, result.query]
+            success.add_metric(labels, 1.0 if result.ok else 0.0)
+    yield success
 
 
 def dnssec_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:

@@ -11,6 +11,7 @@ from routewatch.core.engine import Engine
 from routewatch.core.path_policy import PathPolicies, PathPolicy, PathRule
 from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.dns.answers import QueryResult, QueryResults
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
 from routewatch.dns.signatures import AddressDnssec, SigningStatus
 from routewatch.dns.snapshot import (
@@ -73,7 +74,8 @@ def full_state() -> ExportState:
     probe = {t: TransportSnapshot(t, 9.0, None, 0.01, 5, True, "site", "") for t in Transport}
     target = TargetSnapshot(Target("example.com.", "a.ns.example.com.", ADDRESS), True, None,
                             probe[Transport.UDP], probe[Transport.TCP], failures, 2,
-                            dnssec=AddressDnssec(SigningStatus.SIGNED, 9.0, earliest_expiry=1e9))
+                            dnssec=AddressDnssec(SigningStatus.SIGNED, 9.0, earliest_expiry=1e9),
+                            queries=QueryResults((QueryResult("www.example.com. A", True, "NOERROR", ""),)))
     zone = ZoneSnapshot(
         zone="example.com.", verdict=ZoneVerdict.HEALTHY, nameservers_up=1, nameservers_total=1, addresses_up=1,
         addresses_total=1, addresses_over_cap=0, serials=SerialState.AGREE, serial_newest=5, lagging=(),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from routewatch.dns.checks.base import CheckJob, CheckOutcome, DnsCheck
 from routewatch.dns.checks.dnssec import DnssecCheck
+from routewatch.dns.checks.queries import QueriesCheck
 from routewatch.dns.checks.soa import SoaCheck
 
 CHECKS: dict[str, DnsCheck] = {
     "soa": SoaCheck(),
     "dnssec": DnssecCheck(),
+    "queries": QueriesCheck(),
 }
 
 __all__ = ["CHECKS", "CheckJob", "CheckOutcome", "DnsCheck"]

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from routewatch.config.schema import DnsSettings, ZoneWatch
+from routewatch.dns.answers import QueryResults
 from routewatch.dns.probe import Observation, ProbeSettings
 from routewatch.dns.signatures import AddressDnssec
 from routewatch.dns.targets import Target, Transport
 
-CheckOutcome = Observation | AddressDnssec
+CheckOutcome = Observation | AddressDnssec | QueryResults
 """What a check returns; the monitor records it on the target's state."""
 
 
