@@ -235,3 +235,34 @@ def test_replay_reports_the_withdrawal_and_the_hijack(lab_run: LabRun, tmp_path:
     visible = {s.labels["prefix"]: s.value for s in families["routewatch_bgp_prefix_visible_peers"].samples}
     oracle = visibility(read_dump(lab_run.mrt), WATCHED, [ORIGIN])
     assert visible == {WATCHED: oracle.visible} == {WATCHED: 1}
+
+
+def test_replay_reports_an_undeclared_upstream_and_a_path_rule_from_the_speakers_routes(lab_run: LabRun,
+                                                                                         tmp_path: Path) -> None:
+    """BIRD peer C (AS65003) carries the watched prefix straight from its origin, but only the GoBGP peer and
+    BIRD peer B are declared upstreams: C is a new upstream. The hijack's path is longer than the rule allows."""
+    config = tmp_path / "routewatch.yaml"
+    config.write_text(yaml.safe_dump({
+        "prefixes": [{"prefix": WATCHED, "asn": ORIGIN, "upstreams": [GOBGP_ASN, BIRD_B_ASN],
+                      "path": [{"max_length": 2, "description": "longer than any path we buy"}]}],
+        "bgp": {"baseline_min_hold": BASELINE_MIN_HOLD, "anomaly_min_peers": 1,
+                "thresholds": {"hold_down": HOLD_DOWN, "min_baseline_peers": 2}},
+    }))
+    metrics = tmp_path / "metrics.prom"
+    result = CliRunner().invoke(main, ["replay", "-c", str(config), "--json", "--metrics-out", str(metrics),
+                                       str(lab_run.mrt)])
+    assert result.exit_code == 0, result.stderr
+    changes = [json.loads(line) for line in result.stdout.splitlines()]
+    neighbor = [c for c in changes if c["kind"] == "neighbor"]
+    assert [(c["event"], c["prefix"], c["evidence"]["neighbors"]) for c in neighbor] == [
+        ("opened", WATCHED, [BIRD_C_ASN])]
+    assert neighbor[0]["time"] <= lab_run.announced  # as soon as peer C's route reached the file
+    path = [c for c in changes if c["kind"] == "path"]
+    assert [(c["event"], c["prefix"], c["evidence"]["rules"]) for c in path] == [
+        ("opened", HIJACKED, ["longer than any path we buy"])]
+    assert path[0]["time"] == lab_run.hijacked
+    families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
+    by_upstream = {s.labels["upstream"]: s.value
+                   for s in families["routewatch_bgp_prefix_visible_peers_by_upstream"].samples}
+    # at the end only BIRD peer C still holds the route, and not through a declared upstream
+    assert by_upstream == {f"AS{GOBGP_ASN}": 0, f"AS{BIRD_B_ASN}": 0}
