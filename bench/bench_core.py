@@ -26,8 +26,8 @@ from routewatch.core.settings import WithdrawalThresholds  # noqa: E402
 from routewatch.core.watch import WatchedPrefix, WatchSet  # noqa: E402
 from routewatch.exporter.bgp import BgpCollector  # noqa: E402
 from routewatch.exporter.exposition import Exposition  # noqa: E402
+from routewatch.exporter.offline import render  # noqa: E402
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox  # noqa: E402
-from routewatch.exporter.text import render  # noqa: E402
 from routewatch.model import Event, Peer, RouteAnnouncement, RouteWithdrawal, intern_prefix  # noqa: E402
 
 ORIGIN = 64_999

@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 import click
 import orjson
 
-from routewatch.cli.check_data import replay_bgpstream, replay_files, ripestat_asn, ripestat_prefix
 from routewatch.cli.check_render import asn_text, prefix_text, to_json
+from routewatch.cli.route_inputs import replay_bgpstream, replay_files, ripestat_asn, ripestat_prefix
 from routewatch.config.schema import Config, RipestatSettings, load_config
 from routewatch.errors import ConfigError, RoutewatchError
 from routewatch.model import Prefix, parse_asn, parse_prefix
@@ -26,8 +26,8 @@ from routewatch.tools.reports import (
     DEFAULT_WITHDRAWN_RATIO,
     EXIT_UNCHECKED,
     AsnReport,
-    Observation,
     PrefixReport,
+    VisibilityObservation,
     asn_report,
     prefix_report,
 )
@@ -147,7 +147,7 @@ def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], 
         withdrawn = _withdrawn_ratio(network, config)
         paths = _files(mrt, files)
         if paths or bgpstream:
-            observation = Observation.of_prefix(network, expected)
+            observation = VisibilityObservation.of_prefix(network, expected)
             if paths:
                 replay_files(observation, paths, bgpstream=bgpstream)
             else:
@@ -177,7 +177,7 @@ def check_asn(asn: str, files: tuple[str, ...], max_prefixes: int, config_path: 
         threshold = _ratio(min_visibility)
         paths = _files(mrt, files)
         if paths or bgpstream:
-            observation = Observation.of_asns([number], max_prefixes)
+            observation = VisibilityObservation.of_asns([number], max_prefixes)
             if paths:
                 replay_files(observation, paths, bgpstream=bgpstream)
             else:

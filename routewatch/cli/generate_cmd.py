@@ -22,13 +22,13 @@ import dns.exception
 import dns.rdatatype
 import dns.resolver
 
-from routewatch.cli.check_data import replay_files, ripestat_announced
+from routewatch.cli.route_inputs import replay_files, ripestat_announced
 from routewatch.config.schema import RipestatSettings, load_config, parse_config
 from routewatch.config.yamlfile import read_yaml
 from routewatch.errors import ConfigError, RoutewatchError
 from routewatch.model import Address, Prefix, parse_asn, parse_prefix
 from routewatch.tools.generate import merge, render, select, zones_served
-from routewatch.tools.reports import EXIT_UNCHECKED, Observation, originated_prefixes, seen_originating
+from routewatch.tools.reports import EXIT_UNCHECKED, VisibilityObservation, originated_prefixes, seen_originating
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ def found_in_files(asns: Sequence[int], paths: Sequence[str]
 
     The same prefixes ``check asn`` lists over the same files.
     """
-    observation = Observation.of_asns(asns, _DISCOVERY_CAP)
+    observation = VisibilityObservation.of_asns(asns, _DISCOVERY_CAP)
     replay_files(observation, paths)
     routed = originated_prefixes(observation.monitor.table, frozenset(asns))
     seen = seen_originating(observation, asns)

@@ -14,7 +14,7 @@ from routewatch.config.to_core import build_engine
 from routewatch.core.detection import DetectionChange
 from routewatch.errors import ConfigError, DependencyError
 from routewatch.exporter.bgp import BgpCollector
-from routewatch.exporter.text import render
+from routewatch.exporter.offline import render
 from routewatch.tools.replay import replay_files
 
 

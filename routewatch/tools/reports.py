@@ -44,7 +44,9 @@ SAMPLE_PATHS = 3
 DEFAULT_WITHDRAWN_RATIO = WithdrawalThresholds().withdrawn_ratio
 
 
-class Verdict(StrEnum):
+class VisibilityVerdict(StrEnum):
+    """How a check judges a prefix's visibility, best first: an AS's report takes its prefixes' worst."""
+
     VISIBLE = "visible"
     DEGRADED = "degraded"  # below --min-visibility: fewer peers than usual, a partial loss
     WITHDRAWN = "withdrawn"  # below the withdrawn ratio (a one-off answer has no hold-down)
@@ -90,7 +92,7 @@ class PrefixReport:
     ratio: float | None
     ratio_basis: str
     min_visibility: float
-    verdict: Verdict
+    verdict: VisibilityVerdict
     exact: PrefixView | None
     more_specifics: tuple[PrefixView, ...] = ()
     unexpected: tuple[str, ...] = ()
@@ -111,11 +113,11 @@ class AsnReport:
     over_cap: int = 0
 
     @property
-    def verdict(self) -> Verdict:
+    def verdict(self) -> VisibilityVerdict:
         """The worst of the prefixes; an AS seen originating nothing is not visible."""
         if not self.prefixes:
-            return Verdict.NOT_VISIBLE
-        order = [Verdict.VISIBLE, Verdict.DEGRADED, Verdict.WITHDRAWN, Verdict.NOT_VISIBLE, Verdict.UNEXPECTED_ORIGIN]
+            return VisibilityVerdict.NOT_VISIBLE
+        order = list(VisibilityVerdict)  # definition order: best to worst
         return max((p.verdict for p in self.prefixes), key=order.index)
 
     @property
@@ -124,7 +126,7 @@ class AsnReport:
 
 
 @dataclass
-class Observation:
+class VisibilityObservation:
     """A core fed with events, plus the peers that carried each relevant prefix in the data."""
 
     monitor: Engine
@@ -133,11 +135,11 @@ class Observation:
     time: float | None = None
 
     @classmethod
-    def of_prefix(cls, prefix: Prefix, expected: Iterable[int]) -> Observation:
+    def of_prefix(cls, prefix: Prefix, expected: Iterable[int]) -> VisibilityObservation:
         return cls(Engine(WatchSet([WatchedPrefix(prefix, frozenset(expected), WithdrawalThresholds())])))
 
     @classmethod
-    def of_asns(cls, asns: Iterable[int], max_prefixes: int) -> Observation:
+    def of_asns(cls, asns: Iterable[int], max_prefixes: int) -> VisibilityObservation:
         """Watch every prefix the ASes are seen originating, up to ``max_prefixes`` each."""
         return cls(Engine(WatchSet(asns={asn: max_prefixes for asn in asns})))
 
@@ -219,21 +221,21 @@ def unexpected_origins(views: Iterable[PrefixView]) -> tuple[str, ...]:
 
 
 def judge(visible: int, ratio: float | None, min_visibility: float, unexpected: tuple[str, ...],
-          withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO) -> Verdict:
+          withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO) -> VisibilityVerdict:
     """Unexpected origin, not visible, withdrawn (below the withdrawn ratio), degraded, or visible."""
     if unexpected:
-        return Verdict.UNEXPECTED_ORIGIN
+        return VisibilityVerdict.UNEXPECTED_ORIGIN
     if visible == 0:
-        return Verdict.NOT_VISIBLE
+        return VisibilityVerdict.NOT_VISIBLE
     if ratio is not None and ratio < withdrawn_ratio:
-        return Verdict.WITHDRAWN
+        return VisibilityVerdict.WITHDRAWN
     if ratio is not None and ratio < min_visibility:
-        return Verdict.DEGRADED
-    return Verdict.VISIBLE
+        return VisibilityVerdict.DEGRADED
+    return VisibilityVerdict.VISIBLE
 
 
 def prefix_report(
-    observation: Observation, prefix: Prefix, expected: Iterable[int], min_visibility: float, *, source: str,
+    observation: VisibilityObservation, prefix: Prefix, expected: Iterable[int], min_visibility: float, *, source: str,
     snapshot: CoreSnapshot | None = None, withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO,
 ) -> PrefixReport:
     """The report of ``prefix`` and its more-specifics from what ``observation`` was fed.
@@ -271,7 +273,7 @@ def prefix_report(
     )
 
 
-def asn_report(observation: Observation, asn: int, min_visibility: float, *, source: str) -> AsnReport:
+def asn_report(observation: VisibilityObservation, asn: int, min_visibility: float, *, source: str) -> AsnReport:
     """Every prefix the data showed ``asn`` originating, each judged as ``check prefix`` would.
 
     That is the prefixes the core discovered for the AS and the more-specifics
@@ -290,7 +292,7 @@ def asn_report(observation: Observation, asn: int, min_visibility: float, *, sou
     )
 
 
-def seen_originating(observation: Observation, asns: Iterable[int]) -> dict[Prefix, frozenset[int]]:
+def seen_originating(observation: VisibilityObservation, asns: Iterable[int]) -> dict[Prefix, frozenset[int]]:
     """Every prefix the data showed one of ``asns`` originating at some point, with those ASes.
 
     ``check asn`` lists these and ``generate --mrt`` starts from them, so the
@@ -344,7 +346,7 @@ def ripestat_prefix_report(
     looking glass did not return are shown with their origins and judged too.
     """
     expected_set = frozenset(expected)
-    observation = Observation.of_prefix(prefix, expected_set)
+    observation = VisibilityObservation.of_prefix(prefix, expected_set)
     observation.apply_all(routes, established=True)
     report = prefix_report(observation, prefix, expected_set, min_visibility, source="ripestat",
                            withdrawn_ratio=withdrawn_ratio)

@@ -9,7 +9,7 @@ import pytest
 
 from routewatch.model import parse_prefix
 from routewatch.sources.mrt.reader import read_mrt
-from routewatch.tools.reports import Observation, prefix_report
+from routewatch.tools.reports import VisibilityObservation, prefix_report
 from tests.support.tools import MRT_DIR, require_data
 from tests.support.visibility_oracle import cached_lines, judge, merged_lines, replay, visibility
 from tests.unit.test_check_prefix import run
@@ -76,7 +76,7 @@ def test_every_prefix_of_an_update_file_equals_bgpdump() -> None:
 
     watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset((a,)), WithdrawalThresholds())
                       for p, a in expected.items()])
-    observation = Observation(Engine(watch))
+    observation = VisibilityObservation(Engine(watch))
     observation.apply_all(read_mrt(UPDATES_2010, prefix_filter=watch.relevant))
     mismatches: list[tuple[str, object, object]] = []
     snapshot = observation.monitor.snapshot()

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from routewatch.cli import main
 from routewatch.model import Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
-from routewatch.tools.reports import Observation, Verdict, prefix_report
+from routewatch.tools.reports import VisibilityObservation, VisibilityVerdict, prefix_report
 from tests.support import ripestat_server as rs
 from tests.support.tools import MRT_DIR, require_data
 
@@ -82,7 +82,7 @@ def test_session_down_is_not_counted_as_carrying() -> None:
     """A peer whose session went down neither counts as visible nor in the ratio's denominator."""
     prefix = parse_prefix("192.0.2.0/24")
     a, b = Peer("rrc00", "198.51.100.1", 64501), Peer("rrc00", "198.51.100.2", 64502)
-    observation = Observation.of_prefix(prefix, (64500,))
+    observation = VisibilityObservation.of_prefix(prefix, (64500,))
     observation.apply_all([
         RouteAnnouncement(1.0, a, prefix, (64501, 64500)),
         RouteAnnouncement(1.0, b, prefix, (64502, 64500)),
@@ -90,7 +90,7 @@ def test_session_down_is_not_counted_as_carrying() -> None:
         RouteWithdrawal(3.0, b, prefix),
     ])
     report = prefix_report(observation, prefix, (64500,), 0.5, source="test")
-    assert (report.visible_peers, report.ratio, report.verdict) == (0, 0.0, Verdict.NOT_VISIBLE)
+    assert (report.visible_peers, report.ratio, report.verdict) == (0, 0.0, VisibilityVerdict.NOT_VISIBLE)
     assert "0 of the 1 peers" in report.ratio_basis
 
 

@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 
 from routewatch.core.engine import Engine
 from routewatch.exporter.bgp import BgpCollector
-from routewatch.exporter.text import render
+from routewatch.exporter.offline import render
 from routewatch.model import Event
 
 JOB = "routewatch"

@@ -18,13 +18,19 @@ from routewatch.model import Event, Prefix
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from routewatch.sources.ripestat import RipestatClient, RoutingStatus
 from routewatch.tools.replay import ReplayReport, merged_events
-from routewatch.tools.reports import AsnReport, Observation, PrefixReport, ripestat_asn_report, ripestat_prefix_report
+from routewatch.tools.reports import (
+    AsnReport,
+    PrefixReport,
+    VisibilityObservation,
+    ripestat_asn_report,
+    ripestat_prefix_report,
+)
 
 #: RIS writes a RIB dump every 8 hours; BGPStream is asked for the latest one.
 RIB_INTERVAL = 8 * 3600
 
 
-def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: bool = False) -> None:
+def replay_files(observation: VisibilityObservation, paths: Sequence[str], *, bgpstream: bool = False) -> None:
     """Feed MRT files into ``observation``: RIBs as established state, updates on top, in time order.
 
     A one-off check must not answer from half the data: a missing or damaged
@@ -53,7 +59,7 @@ def replay_files(observation: Observation, paths: Sequence[str], *, bgpstream: b
         raise report.errors[0]
 
 
-async def replay_bgpstream(observation: Observation, prefixes: Sequence[Prefix], *, project: str,
+async def replay_bgpstream(observation: VisibilityObservation, prefixes: Sequence[Prefix], *, project: str,
                            collectors: Sequence[str], now: float | None = None) -> None:
     """Feed the latest RIB dumps of a BGPStream project (needs pybgpstream)."""
     from routewatch.sources.bgpstream import BgpStreamReader, bgpstream_filter

@@ -1,0 +1,44 @@
+"""Every class name in routewatch is defined once, so a name in a traceback, a log or a review means one thing.
+
+Read with ``ast`` over the package's source (nested classes included), without importing it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "routewatch"
+
+#: Duplicates known today and being renamed away. The list only shrinks: remove an entry when its
+#: second definition is gone (the last test below fails until then); never add one.
+BEING_RENAMED = {
+    "Backoff": {"routewatch/daemon/supervise.py", "routewatch/sources/ris_live/client.py"},
+    "BgpStreamSource": {"routewatch/config/sources.py", "routewatch/sources/bgpstream.py"},
+    "CollectorHealth": {"routewatch/sources/health.py", "routewatch/sources/liveness.py"},
+    "SourceHealth": {"routewatch/daemon/ris_live.py", "routewatch/sources/health.py"},
+}
+
+
+def class_definitions() -> dict[str, set[str]]:
+    """Each class name and the modules (paths from the repository root) that define it."""
+    defined: defaultdict[str, set[str]] = defaultdict(set)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = path.relative_to(PACKAGE.parent).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), module)):
+            if isinstance(node, ast.ClassDef):
+                defined[node.name].add(module)
+    return defined
+
+
+def test_no_class_name_is_defined_twice() -> None:
+    duplicates = {name: modules for name, modules in class_definitions().items()
+                  if len(modules) > 1 and BEING_RENAMED.get(name) != modules}
+    assert duplicates == {}
+
+
+def test_the_list_of_duplicates_being_renamed_only_holds_what_is_still_duplicated() -> None:
+    defined = class_definitions()
+    stale = {name for name, modules in BEING_RENAMED.items() if defined.get(name) != modules}
+    assert stale == set(), "remove these from BEING_RENAMED: they are no longer defined twice"
