@@ -36,6 +36,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -206,36 +207,37 @@ async def run_client(watch: list[dict[str, Any]], job: dict[str, Any], *, latenc
 # -- parse-only ---------------------------------------------------------------------------------------------------
 
 
-def parse_rates(texts: list[str]) -> dict[str, float]:
-    """Rates over the UTF-8 bytes of each message, as they come off the socket."""
+def parse_rates(texts: list[str], clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+    """Rates over the UTF-8 bytes of each message, as they come off the socket (``clock``: process time for CPU)."""
     texts = [text.encode() for text in texts]  # type: ignore[misc]
     rates = {}
     for name, loads in (("json.loads", json.loads), ("orjson.loads", orjson.loads)):
-        started = time.perf_counter()
+        started = clock()
         for text in texts:
             loads(text)
-        rates[name] = len(texts) / (time.perf_counter() - started)
+        rates[name] = len(texts) / (clock() - started)
     parser = RisParser()
-    started = time.perf_counter()
+    started = clock()
     for text in texts:
         parser.decode(text)
-    rates["RisParser.decode (JSON to events)"] = len(texts) / (time.perf_counter() - started)
+    rates["RisParser.decode (JSON to events)"] = len(texts) / (clock() - started)
     return rates
 
 
-def in_process_rate(watch: list[dict[str, Any]], texts: list[str]) -> float:
+def in_process_rate(watch: list[dict[str, Any]], texts: list[str], clock: Callable[[], float] = time.perf_counter
+                    ) -> float:
     """Parser and core alone, batched as RisLiveFeed batches them: the socket's share is what the live rate lacks."""
     monitor = watched_core(watch)[1]
     monitor.flush()
     decode, apply = RisParser().decode, monitor.apply
     messages = [text.encode() for text in texts]
-    started = time.perf_counter()
+    started = clock()
     for start in range(0, len(messages), 1024):
         for message in messages[start:start + 1024]:
             for event in decode(message).events:
                 apply(event)
         monitor.flush()
-    return len(messages) / (time.perf_counter() - started)
+    return len(messages) / (clock() - started)
 
 
 # -- main ---------------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from enum import IntEnum, StrEnum
 from functools import lru_cache
 from typing import TypeAlias
 
-from routewatch.quick_init import quick_init
+from routewatch.slot_init import init_through_slots
 
 Prefix: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -77,7 +77,7 @@ class FeedState(StrEnum):
     DOWN = "down"
 
 
-@quick_init
+@init_through_slots
 @dataclass(frozen=True, slots=True)
 class Peer:
     """One BGP session of a route collector: the unit of visibility."""
@@ -90,7 +90,7 @@ class Peer:
         return f"{self.collector}/{self.address}/AS{self.asn}"
 
 
-@quick_init
+@init_through_slots
 @dataclass(frozen=True, slots=True)
 class RouteAnnouncement:
     """A peer announced (or replaced) its route for a prefix.
@@ -122,7 +122,7 @@ class RouteAnnouncement:
         return origin_asns(self.as_path)
 
 
-@quick_init
+@init_through_slots
 @dataclass(frozen=True, slots=True)
 class RouteWithdrawal:
     """A peer withdrew its route (one ADD-PATH path id) for a prefix."""
@@ -138,7 +138,7 @@ class RouteWithdrawal:
         return Afi.IPV4 if self.prefix.version == 4 else Afi.IPV6
 
 
-@quick_init
+@init_through_slots
 @dataclass(frozen=True, slots=True)
 class PeerStateChange:
     """A collector's BGP session with a peer changed FSM state.
@@ -157,7 +157,7 @@ class PeerStateChange:
         return self.new_state == FsmState.ESTABLISHED
 
 
-@quick_init
+@init_through_slots
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
     """Health of a feed, or of one collector within it when ``collector`` is set.

@@ -56,7 +56,7 @@ from routewatch.model import (
     parse_asn,
     parse_prefix,
 )
-from routewatch.quick_init import quick_init
+from routewatch.slot_init import init_through_slots
 
 #: Types the feed sends that routewatch deliberately does not use.
 IGNORED_TYPES = frozenset({"OPEN", "NOTIFICATION", "ris_rrc_list"})
@@ -91,7 +91,7 @@ class FrameKind(StrEnum):
     MALFORMED = "malformed"
 
 
-@quick_init
+@init_through_slots
 @dataclass(frozen=True, slots=True)
 class RisFrame:
     """One parsed message: its events and what the feed-health tracker needs.

@@ -1,4 +1,4 @@
-"""quick_init keeps everything a frozen dataclass promises but the cost of building one."""
+"""init_through_slots keeps everything a frozen dataclass promises but the cost of building one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 
 from routewatch.model import Peer, RouteAnnouncement, RouteWithdrawal, Safi
-from routewatch.quick_init import quick_init
+from routewatch.slot_init import init_through_slots
 
 PEER = Peer("rrc00", "192.0.2.1", 64496)
 PREFIX = ipaddress.ip_network("198.51.100.0/24")
@@ -55,4 +55,4 @@ def test_classes_it_cannot_speed_up_safely_are_refused() -> None:
 
     for cls in (Mutable, WithFactory, WithPostInit):
         with pytest.raises(TypeError):
-            quick_init(cls)
+            init_through_slots(cls)
