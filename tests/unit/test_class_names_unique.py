@@ -11,15 +11,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "routewatch"
 
-#: Duplicates known today and being renamed away. The list only shrinks: remove an entry when its
-#: second definition is gone (the last test below fails until then); never add one.
-BEING_RENAMED = {
-    "Backoff": {"routewatch/daemon/supervise.py", "routewatch/sources/ris_live/client.py"},
-    "BgpStreamSource": {"routewatch/config/sources.py", "routewatch/sources/bgpstream.py"},
-    "CollectorHealth": {"routewatch/sources/health.py", "routewatch/sources/liveness.py"},
-    "SourceHealth": {"routewatch/daemon/ris_live.py", "routewatch/sources/health.py"},
-}
-
 
 def class_definitions() -> dict[str, set[str]]:
     """Each class name and the modules (paths from the repository root) that define it."""
@@ -33,12 +24,5 @@ def class_definitions() -> dict[str, set[str]]:
 
 
 def test_no_class_name_is_defined_twice() -> None:
-    duplicates = {name: modules for name, modules in class_definitions().items()
-                  if len(modules) > 1 and BEING_RENAMED.get(name) != modules}
+    duplicates = {name: modules for name, modules in class_definitions().items() if len(modules) > 1}
     assert duplicates == {}
-
-
-def test_the_list_of_duplicates_being_renamed_only_holds_what_is_still_duplicated() -> None:
-    defined = class_definitions()
-    stale = {name for name, modules in BEING_RENAMED.items() if defined.get(name) != modules}
-    assert stale == set(), "remove these from BEING_RENAMED: they are no longer defined twice"
