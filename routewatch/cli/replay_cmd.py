@@ -101,6 +101,9 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
         f"{len(report.changes)} detection change(s), {len(monitor.open_detections())} open at the end",
         err=True,
     )
+    for path, count in report.outliers.items():
+        click.echo(f"{path}: {count} record(s) stamped far ahead of their neighbours were judged at the "
+                   "neighbours' data time", err=True)
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     for path in report.unreadable():

@@ -50,7 +50,8 @@ def replay_files(observation: VisibilityObservation, paths: Sequence[str], *, bg
         return read_mrt(path, prefix_filter=observation.watch.relevant, stats=file_stats)
 
     for event, established in merged_events(paths, report, reader=read):
-        observation.apply(event, established=established)
+        if not isinstance(event, float):  # the reader gives events only
+            observation.apply(event, established=established)
     observation.monitor.flush()
     # the answer holds as of the end of the data read, not the last change of the prefix asked about
     ends = [t for t in (observation.time, *(stats.last_time for stats in report.stats.values())) if t is not None]

@@ -23,8 +23,9 @@ from routewatch.core.engine import Engine
 from routewatch.errors import MrtDecodeError, SourceError
 from routewatch.model import Event
 from routewatch.sources.mrt.framing import first_header, open_mrt
-from routewatch.sources.mrt.reader import MrtStats, read_mrt
+from routewatch.sources.mrt.reader import MrtStats, read_mrt_timed
 from routewatch.sources.mrt.records import TABLE_DUMP, TABLE_DUMP_V2
+from routewatch.tools.timeline import Item, item_time, without_outliers
 
 Sample = tuple[float, dict[str, tuple[int, int]]]
 
@@ -36,6 +37,8 @@ class ReplayReport:
     changes: list[DetectionChange] = field(default_factory=list)
     stats: dict[str, MrtStats] = field(default_factory=dict)
     errors: list[SourceError] = field(default_factory=list)
+    outliers: dict[str, int] = field(default_factory=dict)
+    """Per file: records stamped far ahead of their neighbours, judged at the neighbours' time."""
     events: int = 0
     seconds: float = 0.0
     first_time: float | None = None
@@ -85,6 +88,8 @@ def is_rib_file(path: str | os.PathLike[str]) -> bool:
 
 
 Reader = Callable[[str, bool, MrtStats], Iterator[Event]]
+Timed = tuple[Item, bool]
+"""(event or bare data time, from a RIB dump): what a replay reads, in data-time order."""
 
 
 def merged_events(
@@ -94,29 +99,36 @@ def merged_events(
     prefix_filter: Callable[[int, int, int], bool] | None = None,
     collector: str | None = None,
     reader: Reader | None = None,
-) -> Iterator[tuple[Event, bool]]:
+) -> Iterator[Timed]:
     """(event, from a RIB dump) of every file, merged in data-time order, RIBs first within a second.
 
     ``reader(path, is_rib, stats)`` reads one file (default: the MRT reader with
-    ``prefix_filter``); a file that fails is recorded in ``report.errors`` after
-    its good records, and the other files go on.
+    ``prefix_filter``, which also gives the bare data time of records without
+    a watched element, so that data time moves with every record); a file
+    that fails is recorded in ``report.errors`` after its good records, and the
+    other files go on. A record stamped far ahead of its file's neighbours is
+    judged at their time and counted in ``report.outliers``.
     """
 
-    def read(path: str, rib: bool, stats: MrtStats) -> Iterator[Event]:
+    def read(path: str, rib: bool, stats: MrtStats) -> Iterable[Item]:
         if reader is not None:
             return reader(path, rib, stats)
-        return read_mrt(path, collector=collector, prefix_filter=prefix_filter, stats=stats)
+        return read_mrt_timed(path, collector=collector, prefix_filter=prefix_filter, stats=stats)
 
-    def one(path: str) -> Iterator[tuple[float, int, int, Event, bool]]:
+    def one(path: str) -> Iterator[tuple[float, int, int, Item, bool]]:
         stats = report.stats.setdefault(path, MrtStats())
+        outliers = [0]
         try:
             rib = is_rib_file(path)
-            for seq, event in enumerate(read(path, rib, stats)):
-                yield event.time, 0 if rib else 1, seq, event, rib
+            for seq, item in enumerate(without_outliers(read(path, rib, stats), outliers)):
+                yield item_time(item), 0 if rib else 1, seq, item, rib
         except SourceError as exc:
             report.errors.append(exc)
         except (OSError, EOFError) as exc:
             report.errors.append(MrtDecodeError(path, stats.bytes_read, f"cannot read: {exc}"))
+        finally:
+            if outliers[0]:
+                report.outliers[path] = outliers[0]
 
     streams = [one(os.fspath(p)) for p in paths]
     for _, _, _, event, rib in heapq.merge(*streams, key=lambda item: item[:3]):
@@ -125,7 +137,7 @@ def merged_events(
 
 def replay_events(
     monitor: Engine,
-    events: Iterable[tuple[Event, bool]],
+    events: Iterable[Timed],
     report: ReplayReport,
     *,
     on_change: Callable[[DetectionChange], None] | None = None,
@@ -142,21 +154,26 @@ def replay_events(
             if on_change is not None:
                 on_change(change)
 
-    for event, established in events:
-        report.events += 1
+    for item, established in events:
+        time = item_time(item)
         if report.first_time is None:
-            report.first_time = event.time
-        report.last_time = event.time
+            report.first_time = time
+        report.last_time = time
         if sample_every is not None:
             if next_sample is None:
-                next_sample = event.time
-            while event.time >= next_sample:
+                next_sample = time
+            while time >= next_sample:
                 emit(monitor.advance(next_sample))
                 report.samples.append(_sample(monitor, next_sample))
                 next_sample += sample_every
-        emit(monitor.apply(event, established=established))
+        if isinstance(item, float):  # a record with nothing watched: its time passes all the same
+            if time > monitor.now:
+                emit(monitor.advance(time))
+            continue
+        report.events += 1
+        emit(monitor.apply(item, established=established))
         if on_tick is not None and report.events % 4096 == 0:
-            on_tick(event.time)
+            on_tick(time)
     emit(monitor.flush())
     if sample_every is not None and report.last_time is not None:
         report.samples.append(_sample(monitor, report.last_time))

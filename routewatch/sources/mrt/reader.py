@@ -16,6 +16,7 @@ record, so every good record before it is yielded and then
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import struct
@@ -26,7 +27,7 @@ from routewatch.sources.bgpwire.attributes import AttributeDecoder, MalformedRec
 from routewatch.sources.mrt.framing import iter_records, open_mrt
 from routewatch.sources.mrt.records import MrtStats, PrefixFilter, RecordDecoder
 
-__all__ = ["MrtStats", "PrefixFilter", "collector_from_path", "read_mrt"]
+__all__ = ["MrtStats", "PrefixFilter", "collector_from_path", "read_mrt", "read_mrt_timed"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,35 @@ def read_mrt(
     counted. RIB entries carry the dump's timestamp, as ``bgpdump -m`` prints.
     Raises MrtDecodeError after the last good record of a damaged file.
     """
+    for _, events in _records(path, collector, prefix_filter, stats):
+        yield from events
+
+
+def read_mrt_timed(
+    path: str | os.PathLike[str],
+    *,
+    collector: str | None = None,
+    prefix_filter: PrefixFilter | None = None,
+    stats: MrtStats | None = None,
+    every: float = 1.0,
+) -> Iterator[Event | float]:
+    """As :func:`read_mrt`, plus the data time (a float) of records that gave no event, at most once per ``every``.
+
+    A replay's clock must move with every record read, watched or not: after
+    the last watched element a withdrawal's hold-down still has to end.
+    """
+    last = -math.inf
+    for ts, events in _records(path, collector, prefix_filter, stats):
+        if events:
+            yield from events
+        elif abs(ts - last) >= every:  # either way: one record stamped far ahead must not silence the rest
+            last = ts
+            yield float(ts)
+
+
+def _records(path: str | os.PathLike[str], collector: str | None, prefix_filter: PrefixFilter | None,
+             stats: MrtStats | None) -> Iterator[tuple[int, list[Event]]]:
+    """(timestamp, events) of every record that decodes; malformed ones are counted and skipped."""
     name = os.fspath(path)
     stats = stats if stats is not None else MrtStats()
     decoder = RecordDecoder(
@@ -96,7 +126,7 @@ def read_mrt(
                     stats.elements, stats.filtered = elements, filtered
                     _malformed(stats, name, offset, exc)
                     continue
-                yield from events
+                yield ts, events
         finally:
             stats.bytes_read += counter[0]
             if last >= 0:
