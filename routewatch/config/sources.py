@@ -49,6 +49,10 @@ class RisLiveSource(Section):
     ping_interval: Seconds = Field(
         default=30.0, description="Seconds between pings; a websocket ping unanswered for as long drops the connection."
     )
+    clock_skew_tolerance: Seconds = Field(
+        default=300.0, description="Seconds a message may be stamped ahead of the wall clock; a later one is "
+        "counted as clock skew (`malformed`, reason `clock_skew`) and judged at the wall clock."
+    )
     collector_stale_after: Seconds = Field(
         default=300.0, description="Seconds without a message after which a collector's peers stop counting."
     )

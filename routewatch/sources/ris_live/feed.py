@@ -121,7 +121,7 @@ class RisLiveFeed:
 
     def _fresh(self) -> None:
         """The parts one run uses: a restarted source starts from a new socket, inbox and session."""
-        self.parser = RisParser()
+        self.parser = RisParser(tolerance=self.settings.clock_skew_tolerance)
         self.session = LiveSession(self.settings.name, stale_after=self.settings.collector_stale_after,
                                    clock=self.clock, reconcile_interval=self._reconcile_interval)
         self.inbox = Inbox(self.settings.queue_size)
@@ -194,6 +194,7 @@ class RisLiveFeed:
         count = messages = 0
         for chunk in chunks:
             received_at = chunk.wall
+            self.parser.at_wall_clock(received_at)  # a message stamped far ahead must not move the core's clock
             messages += len(chunk.messages)
             for text in chunk.messages:
                 frame = decode(text)

@@ -69,8 +69,10 @@ _PEER_STATES = {
     "down": (FsmState.ESTABLISHED, FsmState.IDLE),
 }
 _INF = math.inf
-#: Above this an int timestamp is not exactly a float: left to the careful path.
-_EXACT_FLOAT_INT = 2**53
+#: No BGP source stamps beyond 2^32 s (MRT and BMP headers are 32-bit): a later timestamp is malformed.
+MAX_TIMESTAMP = 2**32
+CLOCK_SKEW_TOLERANCE = 300.0
+"""Seconds a live message may be stamped ahead of the wall clock before it counts as clock skew."""
 _UNICAST = Safi.UNICAST
 #: Bounds of the raw-text caches: a hostile or simply huge feed clears them rather than growing them.
 _PEER_CACHE_LIMIT = 65_536
@@ -147,12 +149,25 @@ class RisParser:
     ``2605:de00:bb::/48`` both find the one network).
     """
 
-    def __init__(self, tally: RisTally | None = None) -> None:
+    def __init__(self, tally: RisTally | None = None, *, tolerance: float = CLOCK_SKEW_TOLERANCE) -> None:
         self.tally = tally if tally is not None else RisTally()
+        self.tolerance = tolerance
+        self.wall: float | None = None
+        self._latest = float(MAX_TIMESTAMP)
         self._collectors: dict[str, str] = {}
         self._peers: dict[tuple[str, str, str], Peer] = {}
         self._next_hops: dict[str, str] = {}
         self._prefixes: dict[str, Prefix] = {}
+
+    def at_wall_clock(self, now: float) -> None:
+        """Live: messages stamped beyond ``now`` plus the tolerance are clock skew, judged at ``now``.
+
+        One message from a wrong clock (a KEEPALIVE dated ten years ahead)
+        would otherwise move the core's data time for good; counted under
+        ``malformed["clock_skew"]``, its events are kept at the wall clock.
+        """
+        self.wall = now
+        self._latest = min(now + self.tolerance, float(MAX_TIMESTAMP))
 
     def decode(self, text: str | bytes) -> RisFrame:
         """Parse one websocket text message."""
@@ -221,6 +236,9 @@ class RisParser:
 
     def _ris_message(self, data: dict[str, Any]) -> RisFrame:
         timestamp = _timestamp(data.get("timestamp"))
+        if timestamp > self._latest and self.wall is not None:
+            self.tally.malformed["clock_skew"] += 1
+            timestamp = self.wall
         host = data.get("host")
         if not isinstance(host, str) or not host.strip():
             raise _Malformed("host", f"host {host!r} is not a collector name")
@@ -357,9 +375,9 @@ class RisParser:
         """
         timestamp = data.get("timestamp")
         if type(timestamp) is float:
-            if not 0.0 <= timestamp < _INF:
+            if not 0.0 <= timestamp <= self._latest:
                 return None
-        elif type(timestamp) is int and 0 <= timestamp <= _EXACT_FLOAT_INT:
+        elif type(timestamp) is int and 0 <= timestamp <= self._latest:
             timestamp = float(timestamp)
         else:
             return None
@@ -450,8 +468,8 @@ def _u(value: object, top: int) -> int:
 
 
 def _timestamp(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise _Malformed("timestamp", f"timestamp {value!r} is not epoch seconds")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_TIMESTAMP:
+        raise _Malformed("timestamp", f"timestamp {value!r} is not epoch seconds before 2^32")
     return float(value)
 
 
