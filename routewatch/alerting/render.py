@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from routewatch.alerting import grafana, prometheus
 from routewatch.alerting.rules import DEFAULT_JOB, rules
@@ -11,7 +12,8 @@ from routewatch.alerting.yamltext import dump
 
 PROMETHEUS_RULES = Path("deploy/prometheus/routewatch-rules.yml")
 GRAFANA_RULES = Path("grafana/provisioning/alerting/routewatch-alerts.yaml")
-DEFAULT_RUNBOOK_BASE = "docs/runbooks.md"
+#: Where the runbooks of this repository are read by default; an install points ``--runbook-base`` at its own copy.
+DEFAULT_RUNBOOK_BASE = "https://github.com/routewatch/routewatch/blob/main/docs/runbooks.md"
 DEFAULT_DATASOURCE_UID = "prometheus"
 DEFAULT_FOLDER = "routewatch"
 
@@ -29,6 +31,14 @@ class RenderOptions:
     runbook_base: str = DEFAULT_RUNBOOK_BASE
     datasource_uid: str = DEFAULT_DATASOURCE_UID
     folder: str = DEFAULT_FOLDER
+
+    def __post_init__(self) -> None:
+        # A relative link in a page or a chat message leads nowhere: Alertmanager and Grafana have no base to
+        # resolve it against.
+        parsed = urlsplit(self.runbook_base)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.fragment:
+            raise ValueError(f"runbook base must be an absolute http(s) URL without a #fragment, "
+                             f"got {self.runbook_base!r}")
 
 
 def render_all(options: RenderOptions = RenderOptions()) -> dict[Path, str]:

@@ -28,14 +28,18 @@ def alerts_group() -> None:
               help="Directory under which deploy/prometheus/ and grafana/provisioning/alerting/ are written.")
 @click.option("--job", default=DEFAULT_JOB, show_default=True, help="Prometheus job that scrapes routewatch.")
 @click.option("--runbook-base", default=DEFAULT_RUNBOOK_BASE, show_default=True,
-              help="URL of the runbooks page; each alert links to an anchor in it.")
+              help="Absolute URL of the runbooks page (docs/runbooks.md as your wiki or repository browser serves it); "
+                   "each alert links to an anchor in it.")
 @click.option("--datasource-uid", default=DEFAULT_DATASOURCE_UID, show_default=True,
               help="UID of Grafana's Prometheus datasource.")
 @click.option("--folder", default=DEFAULT_FOLDER, show_default=True, help="Grafana folder of the alert rules.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file differs from a fresh rendering.")
 def render(root: Path, job: str, runbook_base: str, datasource_uid: str, folder: str, check: bool) -> None:
     """Write the Prometheus rules file and the Grafana alert provisioning."""
-    options = RenderOptions(job=job, runbook_base=runbook_base, datasource_uid=datasource_uid, folder=folder)
+    try:
+        options = RenderOptions(job=job, runbook_base=runbook_base, datasource_uid=datasource_uid, folder=folder)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--runbook-base") from error
     if check:
         stale = stale_files(root, options)
         for path in stale:

@@ -10,7 +10,7 @@ import click
 import orjson
 
 from routewatch.config.schema import load_config
-from routewatch.config.to_core import build_engine
+from routewatch.config.to_core import build_engine, withdrawal_thresholds
 from routewatch.core.detection import DetectionChange
 from routewatch.errors import ConfigError, DependencyError
 from routewatch.exporter.bgp import BgpCollector
@@ -84,7 +84,8 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
                           sample_every=60.0 if plot_out else None)
     bar.done()
     if metrics_out:
-        Path(metrics_out).write_bytes(render([BgpCollector(monitor.snapshot)]))
+        default = withdrawal_thresholds(config.bgp.thresholds)
+        Path(metrics_out).write_bytes(render([BgpCollector(monitor.snapshot, default)]))
     if plot_out:
         from routewatch.tools.plot import plot_visibility
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from routewatch import __version__
 from routewatch.config.schema import Config, load_config
+from routewatch.config.to_core import withdrawal_thresholds
 from routewatch.daemon.bootstrap import bootstrap_from_mrt
 from routewatch.daemon.core_sink import CoreDriver
 from routewatch.daemon.logs import DetectionLog, configure_logging
@@ -256,7 +257,8 @@ class Daemon:
             self.monitor.advance(self._clock())
         sources: tuple[SourceHealth, ...] = tuple(source.health() for source in gen.sources.values())
         self.box.update(core=self.monitor.snapshot(), dns=gen.dns.snapshot() if gen.dns else None,
-                        sources=sources, max_collectors=gen.config.limits.max_collectors)
+                        sources=sources, max_collectors=gen.config.limits.max_collectors,
+                        default_thresholds=withdrawal_thresholds(gen.config.bgp.thresholds))
 
     def _publish_process(self) -> None:
         self.box.update(process=ProcessStatus(__version__, self._reload_ok, self._reload_time,

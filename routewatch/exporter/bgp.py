@@ -5,6 +5,10 @@ origins are counted under the watched prefix that covers them, so a hostile
 peer announcing 100,000 more-specifics creates no new series. State that can
 be unknown is exported as a state (``routewatch_bgp_prefix_state``), never as
 NaN or a fake zero; the ratio is left out while the baseline is empty.
+
+WithdrawalThresholds are exported once as the default (``routewatch_bgp_default_*``) and
+per prefix only where a prefix overrides it, so a prefix costs ten samples
+rather than fourteen; the rules take a prefix's own threshold or else the default.
 """
 
 from __future__ import annotations
@@ -16,31 +20,39 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.registry import Collector
 
 from routewatch.core.detection import DetectionKind
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.snapshot import CoreSnapshot, PrefixStatus
 from routewatch.core.visibility import PrefixState
+from routewatch.exporter.detections import detection_families
 
 PREFIX_STATES = tuple(state.value for state in PrefixState)
+DEFAULT_THRESHOLDS = WithdrawalThresholds()
 
 
 class BgpCollector(Collector):
     """Turns the latest ``CoreSnapshot`` into metric families at scrape time."""
 
-    def __init__(self, snapshot: Callable[[], CoreSnapshot | None]) -> None:
+    def __init__(self, snapshot: Callable[[], CoreSnapshot | None],
+                 default: WithdrawalThresholds = DEFAULT_THRESHOLDS) -> None:
         self._snapshot = snapshot
+        self._default = default
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily]:
         snap = self._snapshot()
         if snap is None:
             return
-        yield from prefix_families(snap.prefixes)
-        yield from core_families(snap)
+        yield from prefix_families(snap.prefixes, self._default)
+        yield from core_families(snap, self._default)
 
 
 def _gauge(name: str, doc: str, labels: list[str] | None = None) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, doc, labels=labels if labels is not None else ["prefix"])
 
 
-def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
+def prefix_families(
+    statuses: Iterable[PrefixStatus], default: WithdrawalThresholds = DEFAULT_THRESHOLDS,
+) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
+    """The per-prefix families; thresholds only for prefixes that override ``default`` (exported once)."""
     visible = _gauge("routewatch_bgp_prefix_visible_peers",
                      "Collector peers whose latest unicast route for the exact prefix has an expected origin.")
     asns = _gauge("routewatch_bgp_prefix_visible_peer_asns", "Distinct peer ASNs among the visible peers.")
@@ -48,21 +60,12 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
                       "Peers that held the prefix within the baseline window (frozen while withdrawn).")
     ratio = _gauge("routewatch_bgp_prefix_visibility_ratio",
                    "Baseline peers still seeing the prefix / baseline peers; absent while the baseline is empty.")
-    withdrawn = _gauge("routewatch_bgp_prefix_withdrawn", "1 while a withdrawal detection is open for the prefix.")
     state = _gauge("routewatch_bgp_prefix_state", "1 for the prefix's current state, 0 for the others.",
                    ["prefix", "state"])
     unexpected = _gauge("routewatch_bgp_prefix_unexpected_origin_peers",
                         "Peers with a route at or under the prefix from an unexpected origin (hijack).")
     more_specific = _gauge("routewatch_bgp_prefix_more_specific_peers",
                            "Peers with an unconfigured more-specific of the prefix from an expected origin.")
-    withdrawn_at = _gauge("routewatch_bgp_prefix_withdrawn_ratio_threshold",
-                          "Ratio below which the prefix counts as withdrawn (after the hold-down).")
-    recovered_at = _gauge("routewatch_bgp_prefix_recovered_ratio_threshold",
-                          "Ratio at or above which a withdrawn prefix counts as recovered.")
-    min_baseline = _gauge("routewatch_bgp_prefix_min_baseline_peers",
-                          "Smallest baseline with which a withdrawal can be judged.")
-    hold_down = _gauge("routewatch_bgp_prefix_hold_down_seconds",
-                       "Seconds of data time the ratio must stay low before a withdrawal opens.")
     neighbor = _gauge("routewatch_bgp_prefix_unexpected_neighbor_peers",
                       "Peers whose path has an AS the declared upstreams or downstreams do not allow (forged origin, "
                       "leak); only where a neighbour policy applies.")
@@ -73,6 +76,8 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
     by_upstream = _gauge("routewatch_bgp_prefix_visible_peers_by_upstream",
                          "Visible peers whose path reaches the origin through this declared upstream.",
                          ["prefix", "upstream"])
+    overrides = threshold_families("routewatch_bgp_prefix", " (only where the prefix overrides the default)",
+                                   ["prefix"])
     info = InfoMetricFamily("routewatch_bgp_prefix", "What each watched prefix is and why it is watched.",
                             labels=["prefix"])
     for status in statuses:
@@ -84,7 +89,6 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
         baseline.add_metric(label, status.baseline_peers)
         if status.ratio is not None:
             ratio.add_metric(label, status.ratio)
-        withdrawn.add_metric(label, 1.0 if status.withdrawn else 0.0)
         for name in PREFIX_STATES:
             state.add_metric([*label, name], 1.0 if status.state.value == name else 0.0)
         unexpected.add_metric(label, status.unexpected_origin_peers)
@@ -97,22 +101,47 @@ def prefix_families(statuses: Iterable[PrefixStatus]) -> Iterator[GaugeMetricFam
             unlisted.add_metric(label, status.unlisted_peers)
         for upstream, peers in status.visible_peers_by_upstream:
             by_upstream.add_metric([*label, f"AS{upstream}"], peers)
-        t = status.thresholds
-        withdrawn_at.add_metric(label, t.withdrawn_ratio)
-        recovered_at.add_metric(label, t.recovered_ratio)
-        min_baseline.add_metric(label, t.min_baseline_peers)
-        hold_down.add_metric(label, t.hold_down)
+        if status.thresholds != default:
+            _add_thresholds(overrides, label, status.thresholds)
         info.add_metric(label, {
             "description": status.description,
             "group": status.group,
             "source": status.source,
             "origins": " ".join(f"AS{asn}" for asn in status.origins),
         })
-    yield from (visible, asns, baseline, ratio, withdrawn, state, unexpected, more_specific, neighbor, path_rule,
-                unlisted, by_upstream, withdrawn_at, recovered_at, min_baseline, hold_down, info)
+    families: tuple[GaugeMetricFamily | InfoMetricFamily, ...] = (
+        visible, asns, baseline, ratio, state, unexpected, more_specific, neighbor, path_rule, unlisted, by_upstream,
+        *overrides, info)
+    yield from families
 
 
-def core_families(snap: CoreSnapshot) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+def threshold_families(prefix: str, scope: str, labels: list[str]) -> tuple[GaugeMetricFamily, ...]:
+    """The four thresholds' families, named ``<prefix>_...``."""
+    return (
+        _gauge(f"{prefix}_withdrawn_ratio_threshold",
+               f"Ratio below which a prefix counts as withdrawn (after the hold-down){scope}.", labels),
+        _gauge(f"{prefix}_recovered_ratio_threshold",
+               f"Ratio at or above which a withdrawn prefix counts as recovered{scope}.", labels),
+        _gauge(f"{prefix}_min_baseline_peers", f"Smallest baseline with which a withdrawal can be judged{scope}.",
+               labels),
+        _gauge(f"{prefix}_hold_down_seconds",
+               f"Seconds of data time the ratio must stay low before a withdrawal opens{scope}.", labels),
+    )
+
+
+def _add_thresholds(families: tuple[GaugeMetricFamily, ...], label: list[str], t: WithdrawalThresholds) -> None:
+    for family, number in zip(families, (t.withdrawn_ratio, t.recovered_ratio, t.min_baseline_peers, t.hold_down),
+                              strict=True):
+        family.add_metric(label, number)
+
+
+def core_families(
+    snap: CoreSnapshot, default: WithdrawalThresholds = DEFAULT_THRESHOLDS,
+) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    defaults = threshold_families("routewatch_bgp_default", " (the default of every prefix)", [])
+    _add_thresholds(defaults, [], default)
+    yield from defaults
+    yield from detection_families(snap)
     detections = _gauge("routewatch_bgp_detections_open", "Detections open now, by kind.", ["kind"])
     by_kind = Counter(d.kind.value for d in snap.open_detections)
     for detection_kind in DetectionKind:

@@ -80,6 +80,12 @@ def target_families(targets: tuple[TargetSnapshot, ...],
     up = _gauge("routewatch_dns_nameserver_up",
                 "1 when the address's latest UDP SOA probe was healthy (answered, NOERROR, AA, SOA), else 0.",
                 TARGET_LABELS)
+    transport_up = _gauge("routewatch_dns_nameserver_transport_up",
+                          "1 when the address's latest SOA probe over the transport was healthy, else 0.",
+                          [*TARGET_LABELS, "transport"])
+    lame = _gauge("routewatch_dns_nameserver_lame",
+                  "1 when the address's latest probe was answered without authority (lame delegation), else 0.",
+                  TARGET_LABELS)
     duration = _gauge("routewatch_dns_query_duration_seconds", "Round-trip time of the latest answered probe.",
                       [*TARGET_LABELS, "transport"])
     serial = _gauge("routewatch_dns_soa_serial", "SOA serial in the latest answer.", TARGET_LABELS)
@@ -96,6 +102,12 @@ def target_families(targets: tuple[TargetSnapshot, ...],
         labels = [target.zone, target.nameserver, target.address]
         if target.udp is not None:
             up.add_metric(labels, 1.0 if target.udp.failure is None else 0.0)
+        for probe in (target.udp, target.tcp):
+            if probe is not None:
+                transport_up.add_metric([*labels, probe.transport.value], 1.0 if probe.failure is None else 0.0)
+        latest = target.latest
+        if latest is not None:
+            lame.add_metric(labels, 1.0 if latest.failure is ProbeFailure.NOT_AUTHORITATIVE else 0.0)
         for transport in Transport:
             rtt = target.rtt(transport)
             if rtt is not None:
@@ -108,7 +120,7 @@ def target_families(targets: tuple[TargetSnapshot, ...],
         if risk is not None:
             at_risk.add_metric(labels, risk.peers_at_risk)
             baseline.add_metric(labels, risk.baseline_peers)
-    yield from (up, duration, serial, failures, at_risk, baseline)
+    yield from (up, transport_up, lame, duration, serial, failures, at_risk, baseline)
 
 
 def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:

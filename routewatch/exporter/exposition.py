@@ -22,6 +22,7 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.snapshot import PrefixStatus
 from routewatch.exporter.bgp import core_families, prefix_families
 from routewatch.exporter.dns import dns_families
@@ -43,8 +44,8 @@ def families(state: ExportState, *, per_prefix: bool = True) -> Iterator[Metric]
     yield from process_families(state.process)
     if state.core is not None:
         if per_prefix:
-            yield from prefix_families(state.core.prefixes)
-        yield from core_families(state.core)
+            yield from prefix_families(state.core.prefixes, state.default_thresholds)
+        yield from core_families(state.core, state.default_thresholds)
     yield from source_families(state.sources, state.max_collectors, state.max_ignored_types)
     if state.dns is not None:
         yield from dns_families(state.dns, state.core)
@@ -83,9 +84,10 @@ def _split(text: str) -> tuple[list[str], list[list[str]]]:
 class _PrefixLines:
     """One exposition variant: the per-prefix families' headers once, and each status's sample lines."""
 
-    def __init__(self, encoder: Encoder) -> None:
+    def __init__(self, encoder: Encoder, default: WithdrawalThresholds) -> None:
         self.encoder = encoder
-        self.headers = _split(_encode(encoder, partial(prefix_families, ())))[0]
+        self.default = default
+        self.headers = _split(_encode(encoder, partial(prefix_families, (), default)))[0]
         self.lock = threading.Lock()
         self.formatted = 0
         # id(status) -> (status, its lines per family); the status is held so its id cannot be reused.
@@ -121,7 +123,7 @@ class _PrefixLines:
         if not statuses:
             return
         self.formatted += len(statuses)
-        per_family = _split(_encode(self.encoder, partial(prefix_families, statuses)))[1]
+        per_family = _split(_encode(self.encoder, partial(prefix_families, statuses, self.default)))[1]
         lines: dict[str, list[list[str]]] = {str(s.prefix): [[] for _ in per_family] for s in statuses}
         for index, samples in enumerate(per_family):
             for line in samples:
@@ -154,18 +156,19 @@ class Exposition:
         rest = _encode(encoder, partial(families, state, per_prefix=False))
         if state.core is None:
             return rest.encode(), content_type
-        prefixes = self._variant(encoder, content_type).render(state.core.prefixes)
+        prefixes = self._variant(encoder, content_type, state.default_thresholds).render(state.core.prefixes)
         return (prefixes + rest).encode(), content_type
 
     def formatted(self) -> int:
         """How many prefix statuses were formatted so far, over all variants (tests watch the cache with it)."""
         return sum(v.formatted for v in self._variants.values())
 
-    def _variant(self, encoder: Encoder, content_type: str) -> _PrefixLines:
+    def _variant(self, encoder: Encoder, content_type: str, default: WithdrawalThresholds) -> _PrefixLines:
+        """The cache for this format; started over when the default thresholds change (a reload)."""
         with self._lock:
             variant = self._variants.get(content_type)
-            if variant is None:
+            if variant is None or variant.default != default:
                 if len(self._variants) >= _MAX_VARIANTS:
                     self._variants.clear()
-                variant = self._variants[content_type] = _PrefixLines(encoder)
+                variant = self._variants[content_type] = _PrefixLines(encoder, default)
             return variant

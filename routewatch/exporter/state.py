@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
+from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.snapshot import CoreSnapshot
 from routewatch.dns.snapshot import DnsSnapshot
 from routewatch.sources.health import SourceHealth
@@ -55,6 +56,8 @@ class ExportState:
     core: CoreSnapshot | None = None
     dns: DnsSnapshot | None = None
     sources: tuple[SourceHealth, ...] = ()
+    default_thresholds: WithdrawalThresholds = WithdrawalThresholds()
+    """``bgp.thresholds``: exported once; a prefix's own thresholds only where they differ."""
     max_collectors: int = 64
     max_ignored_types: int = 16
 

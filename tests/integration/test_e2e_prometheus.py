@@ -42,7 +42,7 @@ PEERS = 10
 GONE = range(1, 9)
 AGGREGATE = "127.53.0.0/16"
 SIGNALS = {
-    "withdrawal": "routewatch_bgp_prefix_withdrawn",
+    "withdrawal": 'routewatch_bgp_prefix_state{state="withdrawn"}',
     "nameserver down": "routewatch_dns_nameserver_up",
     "dns at risk": "routewatch_dns_nameserver_peers_at_risk",
 }
@@ -194,6 +194,9 @@ def test_withdrawal_nameserver_down_and_dns_at_risk_fire_at_prometheus_and_resol
 
         withdrawn = wait_for(lambda: p.firing(names["withdrawal"]), DEADLINE, "the withdrawal alert")
         assert {alert["labels"]["prefix"] for alert in withdrawn} == {service}
+        assert withdrawn[0]["labels"]["group"] == "default"
+        assert withdrawn[0]["labels"]["description"] == "serves a-d.ns.facebook.com"
+        assert withdrawn[0]["labels"]["severity"] == "critical"
         down = wait_for(lambda: p.firing(names["nameserver down"]), DEADLINE, "the nameserver-down alert")
         assert {alert["labels"]["address"] for alert in down} == {lab.address("a")}
         at_risk = wait_for(lambda: p.firing(names["dns at risk"]), DEADLINE, "the DNS-at-risk alert")
@@ -205,7 +208,7 @@ def test_withdrawal_nameserver_down_and_dns_at_risk_fire_at_prometheus_and_resol
 
         for name in names.values():
             wait_for(lambda n=name: not p.firing(n), DEADLINE, f"{name} to resolve")  # type: ignore[misc]
-        assert daemon.value("routewatch_bgp_prefix_withdrawn", prefix=service) == 0
+        assert daemon.value("routewatch_bgp_prefix_state", prefix=service, state="withdrawn") == 0
         assert daemon.value("routewatch_dns_nameserver_up", **a) == 1
         assert daemon.value("routewatch_dns_nameserver_peers_at_risk", **a) == 0
     finally:

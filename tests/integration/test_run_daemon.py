@@ -88,11 +88,13 @@ def test_withdrawal_detected_logged_and_resolved_then_sigterm_saves_state(workdi
         wait_for(lambda: daemon.value("routewatch_bgp_prefix_baseline_peers", prefix=PREFIX) == PEERS, 15,
                  "the baseline to form")
         write_updates(workdir / "feed" / "0001.mrt", withdrawals(int(time.time()), range(1, 9), PREFIX))
-        wait_for(lambda: daemon.value("routewatch_bgp_prefix_withdrawn", prefix=PREFIX) == 1, 15, "the withdrawal")
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_state", prefix=PREFIX, state="withdrawn") == 1, 15,
+                 "the withdrawal")
         assert daemon.value("routewatch_bgp_prefix_visible_peers", prefix=PREFIX) == 2
         assert daemon.value("routewatch_bgp_prefix_state", prefix=PREFIX, state="withdrawn") == 1
         write_updates(workdir / "feed" / "0002.mrt", announcements(int(time.time()), range(1, 9), [PREFIX]))
-        wait_for(lambda: daemon.value("routewatch_bgp_prefix_withdrawn", prefix=PREFIX) == 0, 15, "the recovery")
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_state", prefix=PREFIX, state="withdrawn") == 0, 15,
+                 "the recovery")
         assert daemon.value("routewatch_source_up", source="feed") == 1
         assert daemon.value("routewatch_component_up", component="source:feed") == 1
         assert daemon.value("routewatch_source_collector_up", source="feed", collector="rrc00") == 1

@@ -31,6 +31,7 @@ from routewatch.sources.health import CollectorHealth, SourceHealth
 from tests.support.events import announce, peer
 
 ORIGIN = 32934
+HIJACKER = 64511
 
 
 def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -49,9 +50,12 @@ def scrape(state: ExportState) -> bytes:
     return Exposition(SnapshotBox(state))("")[0]
 
 
-def watched_monitor(*prefixes: str, paths: PathPolicies | None = None, asns: dict[int, int] | None = None) -> Engine:
-    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), WithdrawalThresholds()) for p in prefixes],
-                     asns=asns)
+def watched_monitor(*prefixes: str, paths: PathPolicies | None = None, asns: dict[int, int] | None = None,
+                    overrides: dict[str, WithdrawalThresholds] | None = None) -> Engine:
+    """An engine watching ``prefixes`` expected from ``ORIGIN``; ``overrides`` gives some their own thresholds."""
+    chosen = overrides or {}
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), chosen.get(p, WithdrawalThresholds()))
+                      for p in prefixes], asns=asns)
     return Engine(watch, CoreSettings(baseline_min_hold=1.0, paths=paths or PathPolicies()))
 
 
@@ -64,11 +68,13 @@ def full_state() -> ExportState:
     policy = PathPolicy(upstreams=frozenset({174}), rules=(PathRule(max_length=8),))
     paths = PathPolicies(by_prefix={parse_prefix("192.0.2.0/24"): policy},
                          by_asn={UNLISTING: PathPolicy(new_prefixes=True)})
-    m = watched_monitor("192.0.2.0/24", paths=paths, asns={UNLISTING: 1})
+    m = watched_monitor("192.0.2.0/24", "203.0.113.0/24", paths=paths, asns={UNLISTING: 1},
+                        overrides={"203.0.113.0/24": WithdrawalThresholds(withdrawn_ratio=0.3, recovered_ratio=0.6)})
     m.watch.asn_over_cap[ORIGIN] = 1
     m.add_address(ipaddress.ip_address(ADDRESS), [parse_prefix("192.0.2.0/24")], "example.com.", True)
     m.apply_all(announce(0, peer(i), "192.0.2.0/24", (64500 + i, ORIGIN)) for i in range(4))
     m.apply_all(announce(0, peer(i), "198.51.100.0/24", (64500 + i, UNLISTING)) for i in range(2))
+    m.apply_all(announce(1, peer(i), "203.0.113.0/25", (64500 + i, HIJACKER)) for i in range(3))
     m.advance(10)
     failures = MappingProxyType(dict.fromkeys(ProbeFailure, 0))
     probe = {t: TransportSnapshot(t, 9.0, None, 0.01, 5, True, "site", "") for t in Transport}

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from routewatch.alerting.grafana import EXEC_ERROR_STATE, NO_DATA_STATE, grafana_template
 from routewatch.alerting.render import GRAFANA_RULES, PROMETHEUS_RULES, RenderOptions, render_all, stale_files
-from routewatch.alerting.rules import Severity, rules
+from routewatch.alerting.rules import METRIC_NAME, Severity, rules
 from routewatch.cli import main
 from tests.support.tools import REPO
 
@@ -82,22 +82,41 @@ def test_every_rule_is_labelled_and_linked_to_its_runbook() -> None:
         assert rule.runbook in anchors, rule.name
         assert f"`{rule.name}`" in (REPO / "docs" / "runbooks.md").read_text(), rule.name
         assert isinstance(rule.severity, Severity)
-        assert "{{ $labels." in rule.summary or rule.name == "RoutewatchAbsent", rule.name
+        process_wide = rule.name in ("RoutewatchAbsent", "RoutewatchConfigReloadFailed")
+        assert "{{ $labels." in rule.summary or process_wide, rule.name
         assert len(rule.uid) <= 40 and rule.uid not in uids
         uids.add(rule.uid)
 
 
-#: Rules whose point is to count the processes reporting a series: they cannot aggregate them away.
-COUNTS_PROCESSES = {"RoutewatchShardClaimedTwice"}
+#: How a rule may read a series: aggregated by the labels that identify its subject, so that a pod, a
+#: namespace or a Prometheus replica label never splits one alert into several.
+_AGGREGATED = re.compile(r"((min|max) by \([a-z, ]+\) \(\s*(rate\()?|topk by \(prefix\) \(1, |scalar\(max\(|min\()$")
 
 
-def test_every_rule_aggregates_replicas_away() -> None:
+def test_every_rule_aggregates_by_identifying_labels() -> None:
     for rule in rules():
-        if rule.name in COUNTS_PROCESSES:
-            continue
-        for selector in re.findall(r"routewatch_[a-z_]+", rule.expr):
-            # each metric sits inside a "without (instance)" aggregation, so two replicas page once
-            assert re.search(r"(min|max) without \(instance\) \(" + selector + r"\b", rule.expr), (rule.name, selector)
+        assert "without" not in rule.expr, rule.name
+        for match in METRIC_NAME.finditer(rule.expr):
+            assert _AGGREGATED.search(rule.expr[:match.start()]), (rule.name, match.group())
+
+
+def test_prefix_rules_carry_group_and_description() -> None:
+    for rule in rules():
+        if "routewatch_bgp_prefix_" in rule.expr or "routewatch_bgp_detection" in rule.expr:
+            assert rule.expr.endswith("group_left (group, description)\n  topk by (prefix) (1, "
+                                      "routewatch_bgp_prefix_info)"), rule.name
+
+
+def test_severities_are_the_common_three() -> None:
+    assert {rule.severity.value for rule in rules()} == {"critical", "warning", "info"}
+
+
+def test_the_runbook_base_must_be_absolute() -> None:
+    for bad in ("docs/runbooks.md", "/runbooks", "ftp://x/y", "https://wiki.example/rw#top"):
+        with pytest.raises(ValueError, match="absolute"):
+            RenderOptions(runbook_base=bad)
+    result = CliRunner().invoke(main, ["alerts", "render", "--runbook-base", "docs/runbooks.md", "--check"])
+    assert result.exit_code == 2 and "absolute" in result.output
 
 
 def test_render_options_reach_both_files() -> None:
@@ -106,7 +125,7 @@ def test_render_options_reach_both_files() -> None:
     prom = _prometheus_rules(texts[PROMETHEUS_RULES])
     graf = yaml.safe_load(texts[GRAFANA_RULES])
     assert prom["RoutewatchAbsent"]["expr"] == 'absent(up{job="rw"} == 1)'
-    assert prom["RoutewatchAbsent"]["labels"] == {"severity": "page", "job": "rw"}
+    assert prom["RoutewatchAbsent"]["labels"] == {"severity": "critical", "job": "rw"}
     assert prom["RoutewatchZoneDown"]["annotations"]["runbook_url"] == "https://wiki.example/rw.md#zone-down"
     assert {g["folder"] for g in graf["groups"]} == {"Network"}
     assert {d["datasourceUid"] for g in graf["groups"] for r in g["rules"] for d in r["data"]} == {"ds1", "__expr__"}

@@ -48,7 +48,7 @@ def test_the_outage_archives_give_one_withdrawal_per_dns_prefix(outage_files, tm
     families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
     visible = {s.labels["prefix"]: s.value for s in families["routewatch_bgp_prefix_visible_peers"].samples}
     assert visible == {p: len(scenario.peers) for p in [outage.AGGREGATE, *outage.dns_prefixes()]}
-    for name in ("routewatch_bgp_prefix_baseline_peers", "routewatch_bgp_prefix_withdrawn",
+    for name in ("routewatch_bgp_prefix_baseline_peers", "routewatch_bgp_default_withdrawn_ratio_threshold",
                  "routewatch_bgp_prefix_state", "routewatch_bgp_prefix_unexpected_origin_peers"):
         assert name in families
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from routewatch.alerting.render import PROMETHEUS_RULES
+from routewatch.alerting.render import DEFAULT_RUNBOOK_BASE, PROMETHEUS_RULES
 from routewatch.alerting.rules import Rule, rules
 from tests.support.tools import REPO
 
@@ -31,10 +31,27 @@ def _percentage(value: float) -> str:
     return f"{value * 100:.4g}%"
 
 
+def _duration(value: float) -> str:
+    # Prometheus' humanizeDuration for whole seconds of a minute or more (what the tests here use)
+    minutes, seconds = divmod(int(value), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m {seconds}s" if hours else f"{minutes}m {seconds}s"
+
+
+def _number(value: float) -> str:
+    # Go's %v of a float64: no trailing ".0"
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
 def expand(template: str, labels: dict[str, str], value: float) -> str:
     """The few template forms the expected alerts here use; anything else is an error, never a silent mismatch."""
-    text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m[1]], template)
+    text = re.sub(r"\{\{ with \$labels\.(\w+) \}\}(.*?)\{\{ \. \}\}(.*?)\{\{ end \}\}",
+                  lambda m: f"{m[2]}{labels[m[1]]}{m[3]}" if labels.get(m[1]) else "", template)
+    text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m[1]], text)
     text = text.replace("{{ $value | humanizePercentage }}", _percentage(value))
+    text = text.replace("{{ $value | humanizeDuration }}", _duration(value))
+    text = text.replace("{{ $value | humanize }}", _number(value))
+    text = text.replace("{{ $value }}", _number(value))
     if "{{" in text:
         raise ValueError(f"cannot expand {template!r} here")
     return text
@@ -42,13 +59,13 @@ def expand(template: str, labels: dict[str, str], value: float) -> str:
 
 def expected_alert(rule: Rule, labels: dict[str, str], value: float) -> dict[str, Any]:
     """A firing alert as promtool's ``exp_alerts`` wants it: every label and every annotation."""
-    all_labels = {**labels, "severity": rule.severity.value, **rule.labels}
+    all_labels = {k: v for k, v in {**labels, "severity": rule.severity.value, **rule.labels}.items() if v}
     return {
         "exp_labels": all_labels,
         "exp_annotations": {
             "summary": expand(rule.summary, all_labels, value),
             "description": expand(rule.description, all_labels, value),
-            "runbook_url": f"docs/runbooks.md#{rule.runbook}",
+            "runbook_url": f"{DEFAULT_RUNBOOK_BASE}#{rule.runbook}",
         },
     }
 

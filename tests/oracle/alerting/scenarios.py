@@ -34,6 +34,7 @@ ZONE = "facebook.com."
 SHORT_STALE = (outage.utc("2021-10-04 13:00:00"), outage.utc("2021-10-04 13:04:00"))
 LONG_STALE = (outage.utc("2021-10-04 13:40:00"), outage.utc("2021-10-04 13:58:00"))
 QUIET_END = outage.utc("2021-10-04 14:30:00")
+DESCRIPTION = "AS32934 DNS"
 
 
 def nameservers() -> dict[str, str]:
@@ -50,7 +51,7 @@ def config() -> dict[str, Any]:
         for address in nameservers().values()
     }
     return {
-        "prefixes": [{"prefix": p, "asn": outage.FACEBOOK, "description": "AS32934 DNS"} for p in prefixes],
+        "prefixes": [{"prefix": p, "asn": outage.FACEBOOK, "description": DESCRIPTION} for p in prefixes],
         "zones": [{"zone": ZONE, "service_prefixes": service}],
     }
 

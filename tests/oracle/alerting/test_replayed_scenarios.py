@@ -14,12 +14,15 @@ from typing import Any
 import pytest
 
 from tests.oracle.alerting import scenarios
-from tests.oracle.alerting.exported import JOB, REPLICAS
+from tests.oracle.alerting.exported import REPLICAS
 from tests.oracle.alerting.promtool import RULES, checkpoint, expected_alert, run_tests
 from tests.support import outage_2021 as outage
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.integration
+
+#: What the scenarios' config says of every prefix, joined onto each prefix alert from routewatch_bgp_prefix_info.
+OWNER = {"group": "default", "description": scenarios.DESCRIPTION}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def _withdrawn(replay: scenarios.Replayed, when: str) -> list[dict[str, Any]]:
     """The withdrawal page expected for each DNS prefix, its value being the ratio exported at ``when``."""
     index = replay.scrape_index(when)
     return [
-        expected_alert(RULES["RoutewatchPrefixWithdrawn"], {"job": JOB, "prefix": prefix},
+        expected_alert(RULES["RoutewatchPrefixWithdrawn"], {"prefix": prefix, **OWNER},
                        replay.recording.value("routewatch_bgp_prefix_visibility_ratio", index, prefix=prefix) or 0.0)
         for prefix in outage.dns_prefixes()
     ]
@@ -52,8 +55,7 @@ def _at_risk(replay: scenarios.Replayed, when: str) -> list[dict[str, Any]]:
     index = replay.scrape_index(when)
     alerts = []
     for name, address in scenarios.nameservers().items():
-        labels = {"job": JOB, "zone": scenarios.ZONE, "nameserver": name, "address": address}
-        target = {k: v for k, v in labels.items() if k != "job"}
+        labels = target = {"zone": scenarios.ZONE, "nameserver": name, "address": address}
         at_risk = replay.recording.value("routewatch_dns_nameserver_peers_at_risk", index, **target)
         baseline = replay.recording.value("routewatch_dns_nameserver_baseline_peers", index, **target)
         assert at_risk is not None and baseline
@@ -80,7 +82,7 @@ def _outage_checks(replay: scenarios.Replayed) -> list[dict[str, Any]]:
 
 def _unknown(prefixes: list[str]) -> list[dict[str, Any]]:
     rule = RULES["RoutewatchPrefixVisibilityUnknown"]
-    return [expected_alert(rule, {"job": JOB, "prefix": p, "state": "unknown"}, 1.0) for p in prefixes]
+    return [expected_alert(rule, {"prefix": p, **OWNER}, 1.0) for p in prefixes]
 
 
 def _stale_checks(replay: scenarios.Replayed) -> list[dict[str, Any]]:
@@ -124,9 +126,9 @@ def test_the_recording_carries_the_story(outage_replay: scenarios.Replayed) -> N
     during = outage_replay.scrape_index("16:10:00")
     after = outage_replay.scrape_index("21:20:00")
     for prefix in outage.dns_prefixes():
-        assert recording.value("routewatch_bgp_prefix_withdrawn", during, prefix=prefix) == 1
-        assert recording.value("routewatch_bgp_prefix_withdrawn", after, prefix=prefix) == 0
-    assert recording.value("routewatch_bgp_prefix_withdrawn", during, prefix=outage.AGGREGATE) == 0
+        assert recording.value("routewatch_bgp_prefix_state", during, prefix=prefix, state="withdrawn") == 1
+        assert recording.value("routewatch_bgp_prefix_state", after, prefix=prefix, state="withdrawn") == 0
+    assert recording.value("routewatch_bgp_prefix_state", during, prefix=outage.AGGREGATE, state="withdrawn") == 0
     assert recording.value("routewatch_bgp_prefix_visibility_ratio", during, prefix=outage.AGGREGATE) == 1
     for name, address in scenarios.nameservers().items():
         target = {"zone": scenarios.ZONE, "nameserver": name, "address": address}
