@@ -84,6 +84,7 @@ class Server:
     listen: list[str]
     port: int
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    ready_deadline: float = field(default=READY_DEADLINE, kw_only=True)
 
     def argv(self) -> list[str]:
         raise NotImplementedError
@@ -105,7 +106,7 @@ class Server:
 
     def wait_ready(self) -> None:
         """Poll with a real query until the server answers on every listen address (bounded)."""
-        deadline = time.monotonic() + READY_DEADLINE
+        deadline = time.monotonic() + self.ready_deadline
         pending = list(self.listen)
         while pending:
             assert self.process is not None

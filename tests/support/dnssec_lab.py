@@ -136,9 +136,9 @@ def _signed_cases(workdir: Path, addresses: dict[str, str], now: float) -> tuple
     return at_a, at_b, ds
 
 
-def _served_dnskeys(address: str, port: int, zone: str) -> str:
+def served_dnskeys(address: str, port: int, zone: str, deadline: float = READY_DEADLINE) -> str:
     """The DNSKEY RRset Knot serves once it has signed the zone (zones load one after another)."""
-    deadline = time.monotonic() + READY_DEADLINE
+    deadline = time.monotonic() + deadline
     while True:
         query = dns.message.make_query(zone, dns.rdatatype.DNSKEY)
         response = dns.query.tcp(query, address, timeout=2.0, port=port)
@@ -184,7 +184,7 @@ def dnssec_lab(workdir: Path) -> DnssecLab:
                                    signing={"knot.test.": "default", "knotshort.test.": "short"},
                                    policies={"short": SHORT_POLICY}).start()
         for zone in knot_zones:
-            ds[zone] = ds_records(zone, _served_dnskeys(addresses["knot"], port, zone), workdir)
+            ds[zone] = ds_records(zone, served_dnskeys(addresses["knot"], port, zone), workdir)
         lab.servers["parent"] = Knot("parent", workdir / "parent", [addresses["parent"]], port,
                                      zones={"test.": _parent_text(addresses, ds)}).start()
     except BaseException:
