@@ -7,7 +7,7 @@ re-exports everything here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -120,10 +120,11 @@ class MrtSource(Section):
         return False
 
 
-#: Config ``type`` -> its settings (``routewatch.sources.base.SOURCES`` has the source built for it).
-SOURCE_TYPES: dict[str, type[RisLiveSource | BgpStreamSource | MrtSource]] = {
-    "ris-live": RisLiveSource,
-    "bgpstream": BgpStreamSource,
-    "mrt": MrtSource,
+SourceSettings = RisLiveSource | BgpStreamSource | MrtSource
+"""Every BGP source's settings; a new source adds its class here (``routewatch.sources.base.SOURCES`` its runtime)."""
+
+#: Config ``type`` -> its settings, read off each class's ``type`` literal.
+SOURCE_TYPES: dict[str, type[SourceSettings]] = {
+    get_args(cls.model_fields["type"].annotation)[0]: cls for cls in get_args(SourceSettings)
 }
-SourceConfig = Annotated[RisLiveSource | BgpStreamSource | MrtSource, Field(discriminator="type")]
+SourceConfig = Annotated[SourceSettings, Field(discriminator="type")]

@@ -9,8 +9,19 @@ this snapshot", "the core is bootstrapped now". Collectors going stale or
 fresh are events of their own (:class:`~routewatch.model.SourceStatus`).
 
 The daemon builds each configured source from :data:`SOURCES` by its config
-``type``; adding a source is one module with a class taking
-``(settings, context)`` plus one line here.
+``type``, and publishes each one's ``health()``. Adding a source (a BMP
+station, say) touches:
+
+- one new module, e.g. ``routewatch/sources/bmp.py``: a class taking
+  ``(settings, context)`` with ``run(sink, stop)`` and ``health()``; a live
+  one drives a :class:`~routewatch.sources.session.LiveSession` for its
+  bootstrap, stale collectors and reconciliation, as RIS Live does;
+- one line in :data:`SOURCES` below;
+- its settings: one class in ``routewatch/config/sources.py`` (with its
+  ``type`` literal, ``follows_present`` and ``needs_snapshot``) added to
+  ``SourceSettings`` there; the config reference is generated from it.
+
+Nothing in the daemon, the exporter or the core changes.
 """
 
 from __future__ import annotations
