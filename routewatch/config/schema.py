@@ -306,7 +306,9 @@ class Limits(Section):
     )
     max_sources: Annotated[int, Field(ge=1)] = Field(default=16, description="Cap on `sources`.")
     max_collectors: Annotated[int, Field(ge=1)] = Field(
-        default=64, description="Cap on route collectors exported per source; more are counted, not exported."
+        default=64, description="Cap on route collectors tracked and exported per source; a RIS Live feed's "
+        "messages from more are ignored and counted "
+        "(`routewatch_source_messages_ignored_total{type=\"collector_over_cap\"}`)."
     )
 
 

@@ -109,6 +109,7 @@ class RisLiveFeed:
         self.tick = tick
         self.max_batch = max_batch
         self._files = tuple(bootstrap.mrt_files)
+        self._max_collectors = context.config.limits.max_collectors
         self._glass_bootstrap = bootstrap.ripestat
         self._open_glass = context.looking_glass if settings.reconcile == "ripestat" or bootstrap.ripestat else None
         self._reconcile_interval = (settings.reconcile_interval
@@ -121,7 +122,7 @@ class RisLiveFeed:
 
     def _fresh(self) -> None:
         """The parts one run uses: a restarted source starts from a new socket, inbox and session."""
-        self.parser = RisParser(tolerance=self.settings.clock_skew_tolerance)
+        self.parser = RisParser(tolerance=self.settings.clock_skew_tolerance, max_collectors=self._max_collectors)
         self.session = LiveSession(self.settings.name, stale_after=self.settings.collector_stale_after,
                                    clock=self.clock, reconcile_interval=self._reconcile_interval)
         self.inbox = Inbox(self.settings.queue_size)

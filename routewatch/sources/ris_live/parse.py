@@ -71,6 +71,14 @@ _PEER_STATES = {
 _INF = math.inf
 #: No BGP source stamps beyond 2^32 s (MRT and BMP headers are 32-bit): a later timestamp is malformed.
 MAX_TIMESTAMP = 2**32
+MAX_COLLECTORS = 64
+"""Collectors one feed may name (``limits.max_collectors``); messages naming more are ignored and counted.
+
+Each collector is tracked for liveness and its going stale is work for the
+core: a feed inventing collector names must not make that work unbounded.
+"""
+OVER_CAP = "collector_over_cap"
+"""The ignored-message counter key for messages from collectors beyond the cap."""
 CLOCK_SKEW_TOLERANCE = 300.0
 """Seconds a live message may be stamped ahead of the wall clock before it counts as clock skew."""
 _UNICAST = Safi.UNICAST
@@ -149,8 +157,11 @@ class RisParser:
     ``2605:de00:bb::/48`` both find the one network).
     """
 
-    def __init__(self, tally: RisTally | None = None, *, tolerance: float = CLOCK_SKEW_TOLERANCE) -> None:
+    def __init__(self, tally: RisTally | None = None, *, tolerance: float = CLOCK_SKEW_TOLERANCE,
+                 max_collectors: int = MAX_COLLECTORS) -> None:
         self.tally = tally if tally is not None else RisTally()
+        self.max_collectors = max_collectors
+        self._admitted: set[str] = set()
         self.tolerance = tolerance
         self.wall: float | None = None
         self._latest = float(MAX_TIMESTAMP)
@@ -243,6 +254,11 @@ class RisParser:
         if not isinstance(host, str) or not host.strip():
             raise _Malformed("host", f"host {host!r} is not a collector name")
         collector = self._collector(host)
+        if collector not in self._admitted:
+            if len(self._admitted) >= self.max_collectors:
+                self.tally.ignored[OVER_CAP] += 1
+                return RisFrame(FrameKind.IGNORED, detail=OVER_CAP)
+            self._admitted.add(collector)
         kind = data.get("type")
         if kind == "UPDATE":
             peer = self._peer(host, collector, data)
