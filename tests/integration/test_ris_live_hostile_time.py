@@ -76,7 +76,7 @@ logging: {{detection_log: detections.jsonl}}
         ris.call(ris.server.send_raw(json.dumps(withdrawal(10, 2**60))))
         for n in range(1, 9):
             ris.call(ris.server.publish(withdrawal(n, time.time())))
-        wait_for(lambda: daemon.value("routewatch_bgp_prefix_withdrawn", prefix=PREFIX) == 1, 20,
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_state", prefix=PREFIX, state="withdrawn") == 1, 20,
                  "the withdrawal to open")
         assert daemon.value("routewatch_bgp_prefix_visible_peers", prefix=PREFIX) == 2
         assert (daemon.value("routewatch_source_messages_malformed_total", source="ris-live") or 0) >= 3
