@@ -35,7 +35,10 @@ INF = float("inf")
 
 
 class PrefixState(enum.StrEnum):
+    """A prefix's verdict; ``pending`` is a ratio below the withdrawn threshold during the hold-down."""
+
     VISIBLE = "visible"
+    PENDING = "pending"
     WITHDRAWN = "withdrawn"
     UNKNOWN = "unknown"
     INSUFFICIENT_BASELINE = "insufficient-baseline"
@@ -238,6 +241,8 @@ class VisibilityTracker:
             return PrefixState.UNKNOWN
         if self.open is not None:
             return PrefixState.WITHDRAWN
+        if self.below_since is not None:
+            return PrefixState.PENDING
         if not self.ever_seen and counts.baseline == 0:
             return PrefixState.MISSING
         if counts.baseline < self.thresholds.min_baseline_peers:

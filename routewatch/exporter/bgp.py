@@ -6,9 +6,9 @@ peer announcing 100,000 more-specifics creates no new series. State that can
 be unknown is exported as a state (``routewatch_bgp_prefix_state``), never as
 NaN or a fake zero; the ratio is left out while the baseline is empty.
 
-WithdrawalThresholds are exported once as the default (``routewatch_bgp_default_*``) and
-per prefix only where a prefix overrides it, so a prefix costs ten samples
-rather than fourteen; the rules take a prefix's own threshold or else the default.
+Thresholds are exported once as the default (``routewatch_bgp_default_*``) and
+per prefix only where a prefix overrides it, so a prefix costs thirteen samples
+rather than seventeen; the rules take a prefix's own threshold or else the default.
 """
 
 from __future__ import annotations

@@ -49,6 +49,8 @@ def test_withdrawal_by_60_percent_opens_after_hold_down_and_recovery_closes() ->
     establish(m)
     changes = m.apply_all(withdraw(1000, peer(i), P) for i in range(6))
     assert changes == []  # hold-down not over yet
+    pending = m.snapshot().status(parse_prefix(P))
+    assert pending is not None and (pending.state, pending.ratio) == (PrefixState.PENDING, 0.4)
     assert m.advance(1059) == []
     opened = m.advance(1060)
     assert kinds(opened) == [("opened", "withdrawal", P)]

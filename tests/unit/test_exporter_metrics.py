@@ -46,8 +46,9 @@ def test_an_unknown_feed_is_a_state_not_a_zero() -> None:
     m.advance(101)
     text = scrape(ExportState(ProcessStatus("test"), core=m.snapshot()))
     states = {s: value(text, "routewatch_bgp_prefix_state", prefix=WATCHED, state=s)
-              for s in ("visible", "withdrawn", "unknown", "insufficient-baseline", "missing")}
-    assert states == {"visible": 0, "withdrawn": 0, "unknown": 1, "insufficient-baseline": 0, "missing": 0}
+              for s in ("visible", "pending", "withdrawn", "unknown", "insufficient-baseline", "missing")}
+    assert states == {"visible": 0, "pending": 0, "withdrawn": 0, "unknown": 1, "insufficient-baseline": 0,
+                      "missing": 0}
     assert value(text, "routewatch_bgp_prefix_withdrawn", prefix=WATCHED) is None  # state says it, once
 
 
