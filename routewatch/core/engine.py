@@ -108,6 +108,9 @@ class Engine:
     def advance(self, now: float) -> list[DetectionChange]:
         """Move data time forward to ``now``, firing hold-down timers and sweeps on the way."""
         changes = self._flush()
+        if now < self.timers.next_due():  # the common tick: nothing due
+            self.now = max(self.now, now)
+            return changes
         while (fired := self.timers.pop_due(now)) is not None:
             due, prefix = fired
             self.now = max(self.now, due)

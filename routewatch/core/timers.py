@@ -31,6 +31,10 @@ class Timers:
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, prefix))
 
+    def next_due(self) -> float:
+        """When the next timer or sweep is due (the engine asks on every tick: one call, then nothing to do)."""
+        return min(self._heap[0][0], self._next_sweep) if self._heap else self._next_sweep
+
     def pop_due(self, now: float) -> tuple[float, Prefix | None] | None:
         """The earliest timer due by ``now`` (removed), or None."""
         if self._heap and self._heap[0][0] <= now:

@@ -17,7 +17,7 @@ when none is.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -99,16 +99,16 @@ class FlaggingDetector:
         if sub is not None and sub.watched != watched.prefix:
             self._move(sub, watched.prefix)
             peers = None  # a different watched prefix judges differently: everyone again
-        table, stale = view.table, view.stale
+        stale, flagged = view.stale, self.flagged
         if peers is None:
-            everyone = table.unicast_paths_by_peer(prefix)
-            judged: Iterable[int] = set(everyone) | (sub.peers if sub else set())
-            paths_of: Callable[[int], list[AsPath]] = lambda peer: everyone.get(peer, [])  # noqa: E731
+            everyone = view.table.unicast_paths_by_peer(prefix)
+            judged = set(everyone) | (sub.peers if sub else set())
+            verdicts = [(peer, applies and not stale(peer) and flagged(watched, everyone.get(peer, [])))
+                        for peer in judged]
         else:
-            judged = peers
-            paths_of = lambda peer: table.peer_unicast_paths(prefix, peer)  # noqa: E731
-        verdicts = [(peer, applies and not stale(peer) and self.flagged(watched, paths_of(peer)))
-                    for peer in judged]
+            paths_of = view.table.peer_unicast_paths
+            verdicts = [(peer, applies and not stale(peer) and flagged(watched, paths_of(prefix, peer)))
+                        for peer in peers]
         if sub is None:
             if not any(flag for _, flag in verdicts):
                 return []  # the common case: nothing unusual here, nothing to keep
