@@ -38,8 +38,14 @@ How to add a detector (RPKI-invalid, neighbour/path, new-prefix, ...):
 2. One line in ``DETECTORS`` below. Its constructor takes the
    :class:`CoreSettings`.
 
-Nothing else changes: the engine, the snapshot, persistence and the
-detection log iterate the registry.
+Nothing else changes: the engine, the snapshot, persistence (open
+detections of every kind but withdrawal are saved as ``anomalies``; the
+state file's schema accepts any :class:`DetectionKind`) and the detection
+log iterate the registry. Two things stay outside the file by design: data
+from outside the core (an RPKI detector's validated ROA payloads) is handed
+to ``engine.detectors[name]`` by the daemon, since the core does no I/O;
+and a new per-prefix gauge is a field of :class:`PrefixStatus` plus its line
+in the exporter.
 """
 
 from __future__ import annotations
