@@ -6,12 +6,13 @@ re-exports everything here.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from routewatch.config.values import Name, Seconds
+from routewatch.config.values import AddressField, Name, Seconds
 
 DEFAULT_RIS_LIVE_URL = "wss://ris-live.ripe.net/v1/ws/?client=routewatch"
 
@@ -120,7 +121,40 @@ class MrtSource(Section):
         return False
 
 
-SourceSettings = RisLiveSource | BgpStreamSource | MrtSource
+def _network(value: object) -> str:
+    try:
+        return str(ipaddress.ip_network(str(value), strict=False))
+    except ValueError as exc:
+        raise ValueError(f"expected a router address or network, got {value!r}") from exc
+
+
+class BmpSource(Section):
+    """A BMP station (RFC 7854): your routers connect and stream what they and their peers see."""
+
+    type: Literal["bmp"] = Field(description="`bmp`.")
+    name: Name = Field(default="bmp", description="The source's name in metrics and logs; unique.")
+    listen: AddressField = Field(default="127.0.0.1", description="Address to listen on (`::` for all).")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(description="TCP port the routers connect to.")
+    routers: list[Annotated[str, BeforeValidator(_network)]] = Field(
+        min_length=1, description="Router addresses or networks allowed to connect (BMP has no authentication); "
+        "others are refused and counted."
+    )
+    policy: Literal["pre-policy", "post-policy", "loc-rib"] = Field(
+        default="pre-policy", description="Which stream of each peer to read: what it sent (`pre-policy`), what the "
+        "router kept (`post-policy`), or the router's best paths (`loc-rib`, RFC 9069)."
+    )
+
+    @property
+    def follows_present(self) -> bool:
+        return True
+
+    @property
+    def needs_snapshot(self) -> bool:
+        """A router sends its peers' whole tables when it connects: no snapshot from elsewhere is needed."""
+        return False
+
+
+SourceSettings = RisLiveSource | BgpStreamSource | MrtSource | BmpSource
 """Every BGP source's settings; a new source adds its class here (``routewatch.sources.base.SOURCES`` its runtime)."""
 
 #: Config ``type`` -> its settings, read off each class's ``type`` literal.

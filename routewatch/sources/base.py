@@ -159,6 +159,7 @@ SOURCES: dict[str, SourceFactory] = {
     "mrt": SourceClass("routewatch.sources.mrt.feed", "MrtFeed"),
     "bgpstream": SourceClass("routewatch.sources.bgpstream", "BgpStreamFeed"),
     "ris-live": SourceClass("routewatch.sources.ris_live.feed", "RisLiveFeed"),
+    "bmp": SourceClass("routewatch.sources.bmp.station", "BmpStation"),
 }
 
 

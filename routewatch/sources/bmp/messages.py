@@ -1,0 +1,224 @@
+"""BMP (RFC 7854) messages, decoded without I/O: the framing, the per-peer header, and each message type.
+
+A router streams these to the station: Initiation (sysName, sysDescr), Peer Up
+(with the OPENs the session sent and received), Route Monitoring (one BGP
+UPDATE as the router saw it), Peer Down, Statistics Report, Termination and
+Route Mirroring. RFC 9069 adds the Loc-RIB peer type (the router's own best
+paths), RFC 8671 the Adj-RIB-Out flag (what the router sends, not what it
+hears). The UPDATE inside a Route Monitoring message is left to
+:mod:`routewatch.sources.bgpwire.update`, the decoder MRT uses too.
+
+Everything that does not fit raises :class:`MalformedBmp`; the station then
+resets that router's connection.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import struct
+from dataclasses import dataclass, field
+
+VERSION = 3
+COMMON_HEADER = struct.Struct(">BIB")
+PER_PEER_HEADER = struct.Struct(">BB8s16sII II")
+BGP_HEADER_SIZE = 19
+MAX_MESSAGE = 1 << 20
+"""Larger than any BMP message a router sends (an UPDATE is at most 64 KiB); a larger length is damage."""
+
+
+class MalformedBmp(ValueError):
+    """A BMP message that cannot be read; the connection it came on cannot be trusted any more."""
+
+
+class MessageType(enum.IntEnum):
+    ROUTE_MONITORING = 0
+    STATISTICS_REPORT = 1
+    PEER_DOWN = 2
+    PEER_UP = 3
+    INITIATION = 4
+    TERMINATION = 5
+    ROUTE_MIRRORING = 6
+
+
+class PeerType(enum.IntEnum):
+    GLOBAL = 0
+    RD_INSTANCE = 1
+    LOCAL_INSTANCE = 2
+    LOC_RIB = 3
+
+
+class PeerDownReason(enum.IntEnum):
+    """Why a monitored session went down (RFC 7854 4.9; 6 from RFC 9069)."""
+
+    LOCAL_NOTIFICATION = 1
+    LOCAL_NO_NOTIFICATION = 2
+    REMOTE_NOTIFICATION = 3
+    REMOTE_NO_NOTIFICATION = 4
+    PEER_DE_CONFIGURED = 5
+    LOCAL_SYSTEM_CLOSED = 6
+
+
+@dataclass(frozen=True, slots=True)
+class PerPeerHeader:
+    """Which monitored session a message is about, and how the router saw its routes."""
+
+    peer_type: int
+    flags: int
+    distinguisher: bytes
+    address: str
+    asn: int
+    bgp_id: str
+    timestamp: float
+
+    @property
+    def post_policy(self) -> bool:
+        """L flag: routes after the router's inbound policy."""
+        return bool(self.flags & 0x40)
+
+    @property
+    def two_byte_as_path(self) -> bool:
+        """A flag: the AS_PATH is in the legacy 2-byte format."""
+        return bool(self.flags & 0x20)
+
+    @property
+    def adj_rib_out(self) -> bool:
+        """O flag (RFC 8671): what the router sends the peer, not what it hears."""
+        return self.peer_type != PeerType.LOC_RIB and bool(self.flags & 0x10)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCapabilities:
+    """What an OPEN advertises that decides how UPDATEs read: 4-byte AS numbers, ADD-PATH per (AFI, SAFI)."""
+
+    four_byte_as: bool = False
+    add_path: dict[tuple[int, int], int] = field(default_factory=dict)  # (afi, safi) -> 1 receive, 2 send, 3 both
+
+
+@dataclass(frozen=True, slots=True)
+class BmpMessage:
+    """One decoded message; ``body`` holds the type-specific part still to be read (an UPDATE, TLVs...)."""
+
+    kind: int
+    peer: PerPeerHeader | None
+    body: bytes
+    tlvs: dict[int, bytes] = field(default_factory=dict)
+    reason: int | None = None
+    sent_open: OpenCapabilities | None = None
+    received_open: OpenCapabilities | None = None
+
+
+def message_length(header: bytes) -> int:
+    """The whole length of the message whose first 6 bytes are ``header``; checks version and bounds."""
+    if len(header) < COMMON_HEADER.size:
+        raise MalformedBmp("truncated BMP common header")
+    version, length, _kind = COMMON_HEADER.unpack_from(header)
+    if version != VERSION:
+        raise MalformedBmp(f"BMP version {version}, not {VERSION}")
+    if length < COMMON_HEADER.size or length > MAX_MESSAGE:
+        raise MalformedBmp(f"BMP message length {length}")
+    return int(length)
+
+
+def decode(message: bytes) -> BmpMessage:
+    """One complete message (its common header included)."""
+    length = message_length(message[:COMMON_HEADER.size])
+    if length != len(message):
+        raise MalformedBmp(f"BMP message of {len(message)} bytes says {length}")
+    kind = message[5]
+    body = message[COMMON_HEADER.size:]
+    if kind in (MessageType.INITIATION, MessageType.TERMINATION):
+        return BmpMessage(kind, None, b"", tlvs=_tlvs(body))
+    if kind > MessageType.ROUTE_MIRRORING:
+        return BmpMessage(kind, None, body)
+    peer, rest = _per_peer(body)
+    if kind == MessageType.ROUTE_MONITORING:
+        _bgp_message(rest, 2)
+        return BmpMessage(kind, peer, rest)
+    if kind == MessageType.PEER_DOWN:
+        if not rest:
+            raise MalformedBmp("Peer Down without a reason")
+        return BmpMessage(kind, peer, rest[1:], reason=rest[0])
+    if kind == MessageType.PEER_UP:
+        return _peer_up(peer, rest)
+    return BmpMessage(kind, peer, rest)  # statistics, mirroring: counted, not read further
+
+
+def _per_peer(body: bytes) -> tuple[PerPeerHeader, bytes]:
+    if len(body) < PER_PEER_HEADER.size:
+        raise MalformedBmp("truncated per-peer header")
+    peer_type, flags, rd, raw, asn, bgp_id, seconds, micros = PER_PEER_HEADER.unpack_from(body)
+    if peer_type > PeerType.LOC_RIB:
+        raise MalformedBmp(f"unknown peer type {peer_type}")
+    ipv6 = bool(flags & 0x80) and peer_type != PeerType.LOC_RIB
+    address = str(ipaddress.IPv6Address(raw)) if ipv6 else str(ipaddress.IPv4Address(raw[12:]))
+    header = PerPeerHeader(peer_type, flags, rd, address, asn, str(ipaddress.IPv4Address(bgp_id)),
+                           seconds + micros / 1e6)
+    return header, body[PER_PEER_HEADER.size:]
+
+
+def _bgp_message(data: bytes, kind: int) -> int:
+    """Check that ``data`` starts with a whole BGP message of ``kind``; returns its length."""
+    if len(data) < BGP_HEADER_SIZE or data[:16] != b"\xff" * 16:
+        raise MalformedBmp("not a BGP message")
+    length = int.from_bytes(data[16:18], "big")
+    if length < BGP_HEADER_SIZE or length > len(data) or data[18] != kind:
+        raise MalformedBmp(f"BGP message of type {data[18]} and length {length} in {len(data)} bytes")
+    return length
+
+
+def _peer_up(peer: PerPeerHeader, rest: bytes) -> BmpMessage:
+    if len(rest) < 20:
+        raise MalformedBmp("truncated Peer Up")
+    pos = 20  # local address, local port, remote port
+    sent_len = _bgp_message(rest[pos:], 1)
+    sent = open_capabilities(rest[pos:pos + sent_len])
+    pos += sent_len
+    received_len = _bgp_message(rest[pos:], 1)
+    received = open_capabilities(rest[pos:pos + received_len])
+    pos += received_len
+    return BmpMessage(MessageType.PEER_UP, peer, b"", tlvs=_tlvs(rest[pos:]), sent_open=sent,
+                      received_open=received)
+
+
+def open_capabilities(message: bytes) -> OpenCapabilities:
+    """The capabilities of a BGP OPEN message (RFC 5492): 4-byte AS (65), ADD-PATH (69)."""
+    if len(message) < 29:
+        raise MalformedBmp("truncated OPEN")
+    end = 29 + message[28]
+    if end > len(message):
+        raise MalformedBmp("OPEN optional parameters overrun the message")
+    four_byte, add_path, pos = False, {}, 29
+    while pos + 2 <= end:
+        param, size = message[pos], message[pos + 1]
+        value = message[pos + 2:pos + 2 + size]
+        pos += 2 + size
+        if pos > end:
+            raise MalformedBmp("OPEN parameter overruns the parameters")
+        if param != 2:
+            continue
+        cap = 0
+        while cap + 2 <= len(value):
+            code, clen = value[cap], value[cap + 1]
+            data = value[cap + 2:cap + 2 + clen]
+            cap += 2 + clen
+            if code == 65 and len(data) == 4:
+                four_byte = True
+            elif code == 69:
+                for i in range(0, len(data) - 3, 4):
+                    add_path[(int.from_bytes(data[i:i + 2], "big"), data[i + 2])] = data[i + 3]
+    return OpenCapabilities(four_byte, add_path)
+
+
+def _tlvs(data: bytes) -> dict[int, bytes]:
+    found: dict[int, bytes] = {}
+    pos = 0
+    while pos < len(data):
+        if pos + 4 > len(data):
+            raise MalformedBmp("truncated TLV")
+        kind, size = int.from_bytes(data[pos:pos + 2], "big"), int.from_bytes(data[pos + 2:pos + 4], "big")
+        if pos + 4 + size > len(data):
+            raise MalformedBmp("TLV overruns its message")
+        found[kind] = data[pos + 4:pos + 4 + size]
+        pos += 4 + size
+    return found

@@ -1,0 +1,126 @@
+"""The BMP station over real TCP on loopback: routers' sessions, routes and policies into events; damage resets.
+
+The router side is the tests' own writer (tests/support/bmp_writer.py, from
+RFC 7854's layouts). The station hands events to a sink that keeps them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from routewatch.config.schema import parse_config
+from routewatch.model import Event, FeedState, PeerStateChange, RouteAnnouncement, RouteWithdrawal, SourceStatus
+from routewatch.sources.base import SourceContext, WatchTargets
+from routewatch.sources.bmp.station import BmpStation
+from tests.support.bmp_writer import initiation, peer_down, peer_up, route_monitoring, statistics
+from tests.support.dns_servers import free_port
+from tests.support.mrt_writer import Update
+
+pytestmark = pytest.mark.integration
+
+ROUTER = "127.0.0.1"
+
+
+class KeepingSink:
+    """A core's owner that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.data_time = 0.0
+        self.bootstrapped = True
+
+    def apply(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+    def flush(self) -> None:
+        pass
+
+    def advance(self, data_time: float) -> None:
+        self.data_time = max(self.data_time, data_time)
+
+    def known_collectors(self) -> frozenset[str]:
+        return frozenset()
+
+    def targets(self) -> WatchTargets:
+        return WatchTargets()
+
+    def target_counts(self) -> tuple[int, int]:
+        return (0, 0)
+
+
+def station(routers: list[str], policy: str = "pre-policy") -> tuple[BmpStation, int]:
+    port = free_port([ROUTER])
+    config = parse_config({"sources": [{"type": "bmp", "port": port, "routers": routers, "policy": policy}]})
+    return BmpStation(config.sources[0], SourceContext(config)), port
+
+
+async def send(port: int, *messages: bytes, settle: float = 0.3) -> None:
+    _, writer = await asyncio.open_connection(ROUTER, port)
+    for m in messages:
+        writer.write(m)
+    await writer.drain()
+    await asyncio.sleep(settle)
+    writer.close()
+    await asyncio.sleep(settle)
+
+
+async def run(bmp: BmpStation, port: int, *messages: bytes) -> KeepingSink:
+    sink, stop = KeepingSink(), asyncio.Event()
+    task = asyncio.create_task(bmp.run(sink, stop))  # type: ignore[arg-type]
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if bmp.counters.up:
+            break
+    await send(port, *messages)
+    stop.set()
+    await task
+    return sink
+
+
+ANNOUNCE = Update(0, "192.0.2.1", 64501, ["198.51.100.0/24"], [64501, 64500])
+WITHDRAW = Update(0, "192.0.2.1", 64501, withdrawn=["198.51.100.0/24"])
+
+
+async def test_a_listed_router_streams_sessions_and_routes_as_peers_of_its_collector() -> None:
+    bmp, port = station([ROUTER])
+    sink = await run(bmp, port, initiation("edge1"), peer_up("192.0.2.1", 64501), route_monitoring(ANNOUNCE),
+                     route_monitoring(ANNOUNCE, post_policy=True), route_monitoring(ANNOUNCE, adj_rib_out=True),
+                     statistics("192.0.2.1", 64501), route_monitoring(WITHDRAW), peer_down("192.0.2.1", 64501))
+    kinds = [type(e).__name__ for e in sink.events]
+    assert kinds == ["SourceStatus", "PeerStateChange", "PeerStateChange", "RouteAnnouncement", "RouteWithdrawal",
+                     "PeerStateChange", "SourceStatus"]
+    up, announce = sink.events[2], sink.events[3]
+    assert isinstance(up, PeerStateChange) and up.established
+    assert isinstance(announce, RouteAnnouncement)
+    assert (announce.peer.collector, announce.peer.address, announce.peer.asn) == (ROUTER, "192.0.2.1", 64501)
+    assert announce.as_path == (64501, 64500) and str(announce.prefix) == "198.51.100.0/24"
+    assert isinstance(sink.events[4], RouteWithdrawal)
+    down = sink.events[5]
+    assert isinstance(down, PeerStateChange) and not down.established  # a session down, never a withdrawal
+    first, last = sink.events[0], sink.events[-1]
+    assert isinstance(first, SourceStatus) and first.state is FeedState.UP and first.collector == ROUTER
+    assert isinstance(last, SourceStatus) and last.state is FeedState.STALE  # the router went away: stale
+    health = bmp.health()
+    assert health.malformed == 0 and health.ignored["other policy or RIB"] == 2  # post-policy, Adj-RIB-Out
+
+
+async def test_post_policy_reads_only_the_post_policy_stream() -> None:
+    bmp, port = station([ROUTER], "post-policy")
+    sink = await run(bmp, port, peer_up("192.0.2.1", 64501), route_monitoring(ANNOUNCE),
+                     route_monitoring(ANNOUNCE, post_policy=True))
+    assert sum(isinstance(e, RouteAnnouncement) for e in sink.events) == 1
+    assert sum(isinstance(e, PeerStateChange) and e.established for e in sink.events) == 1  # its session, once
+
+
+async def test_an_unlisted_router_is_refused_and_damage_resets_only_that_connection() -> None:
+    bmp, port = station(["192.0.2.0/24"])
+    sink = await run(bmp, port, initiation("intruder"), route_monitoring(ANNOUNCE))
+    assert sink.events == [] and bmp.refused == 1
+    bmp, port = station([ROUTER])
+    sink = await run(bmp, port, initiation("edge1"), b"\x03\x00\x00\x00\x08\x00\xff\xff",
+                     route_monitoring(ANNOUNCE))
+    assert bmp.health().malformed == 1
+    assert not any(isinstance(e, RouteAnnouncement) for e in sink.events)  # nothing read after the damage
