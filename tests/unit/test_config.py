@@ -79,8 +79,8 @@ INVALID: dict[str, list[str]] = {
         'exporter.port: must be at most 65535, got 97240',
     ],
     "invalid-sources.yaml": [
-        "sources[1].type: unknown source type 'foo' (expected one of: ris-live, bgpstream, mrt)",
-        'sources[2].type: required key is missing (expected one of: ris-live, bgpstream, mrt)',
+        "sources[1].type: unknown source type 'foo' (expected one of: ris-live, bgpstream, mrt, bmp)",
+        'sources[2].type: required key is missing (expected one of: ris-live, bgpstream, mrt, bmp)',
         'sources[3].files: an mrt source needs files for `routewatch run` (replay and the checks take them from the command line)',  # noqa: E501
         "sources[4].record_type: expected 'updates' or 'ribs', got a string ('rib')",
         'sources[5].name: must not be empty',
