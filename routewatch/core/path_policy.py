@@ -24,12 +24,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from routewatch.model import AsHop, AsPath, Prefix
+from routewatch.model import AsHop, AsPath, AsSet, Prefix
 
-if TYPE_CHECKING:
-    from routewatch.core.watch import WatchedPrefix
+
+class WatchedRoute(Protocol):
+    """What a policy reads of a watched prefix: ``core.watch.WatchedPrefix`` reaches these
+    policies through the core's settings, so a protocol keeps the import one-way."""
+
+    @property
+    def prefix(self) -> Prefix: ...
+
+    @property
+    def origins(self) -> AsSet: ...
+
+    def path_expected(self, path: AsPath) -> bool: ...
 
 
 def collapse(path: AsPath) -> AsPath:
@@ -98,7 +108,7 @@ class PathPolicies:
     def __bool__(self) -> bool:
         return bool(self.by_prefix or self.by_asn)
 
-    def for_watched(self, watched: WatchedPrefix) -> PathPolicy | None:
+    def for_watched(self, watched: WatchedRoute) -> PathPolicy | None:
         return self.by_prefix.get(watched.prefix)
 
     def neighbours(self) -> dict[int, tuple[frozenset[int] | None, frozenset[int] | None]]:
@@ -110,7 +120,7 @@ class PathPolicies:
 Neighbours = Mapping[int, tuple[frozenset[int] | None, frozenset[int] | None]]
 
 
-def new_neighbours(policy: PathPolicy | None, watched: WatchedPrefix, path: AsPath, by_asn: Neighbours) -> set[int]:
+def new_neighbours(policy: PathPolicy | None, watched: WatchedRoute, path: AsPath, by_asn: Neighbours) -> set[int]:
     """The ASes in ``path`` that stand where the policies allow no such AS (empty: nothing new)."""
     found: set[int] = set()
     hops = collapse(path)
