@@ -41,6 +41,7 @@ import orjson
 
 from routewatch.model import (
     MAX_ASN,
+    ZONE_INDEX,
     AsHop,
     AsPath,
     BgpOrigin,
@@ -321,12 +322,15 @@ class RisParser:
         return tuple(events)
 
     def _prefix(self, text: object) -> Prefix | None:
-        """One prefix; an invalid one is counted and skipped, the rest of the message stands."""
+        """One prefix; an invalid one is counted and skipped, the rest of the message stands.
+
+        One with an IPv6 zone index (``2001:db8::%eth0/48``) is counted apart, as ``zone_index``.
+        """
         prefix = self._prefixes.get(text) if isinstance(text, str) else None
         if prefix is None:
             prefix = self._new_prefix(text)
             if prefix is None:
-                self.tally.malformed["prefix"] += 1
+                self.tally.malformed[ZONE_INDEX if isinstance(text, str) and "%" in text else "prefix"] += 1
         return prefix
 
     def _new_prefix(self, text: object) -> Prefix | None:
