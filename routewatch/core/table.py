@@ -73,6 +73,8 @@ class RouteTable:
         self._routes: dict[Prefix, dict[int, AsPath]] = {}
         self._paths: dict[AsPath, AsPath] = {}
         self._packed_peers: set[int] = set()
+        self.dropped_prefixes = 0
+        """How many times a prefix lost its last route: whoever keeps sets of held prefixes can tell when to prune."""
 
     def peer_index(self, peer: Peer) -> int:
         index = self._peer_index.get(peer)
@@ -121,6 +123,7 @@ class RouteTable:
             routes.pop(route_key(index, event.safi, event.path_id), None)
             if not routes:
                 del self._routes[event.prefix]
+                self.dropped_prefixes += 1
         return index
 
     def drop_peer(self, peer: Peer) -> set[Prefix]:
@@ -140,6 +143,7 @@ class RouteTable:
                 del routes[key]
             if not routes:
                 del self._routes[prefix]
+                self.dropped_prefixes += 1
         return touched
 
     # -- queries ------------------------------------------------------------------
