@@ -93,7 +93,7 @@ class RouteTable:
         """One tuple per distinct path, shared by every route with it (bounded: see ``_PATHS_LIMIT``)."""
         found = self._paths.get(path)
         if found is None:
-            if len(self._paths) >= self._sweep_at:
+            if len(self._paths) >= min(self._sweep_at, _PATHS_LIMIT):
                 self._sweep_paths()
             found = self._paths[path] = path
         return found
@@ -107,7 +107,7 @@ class RouteTable:
         constant and the dict at most twice the paths in use.
         """
         held = {path: path for path in self._paths if sys.getrefcount(path) > _SWEPT_REFS}
-        self._paths = held if len(held) < _PATHS_LIMIT else {}
+        self._paths = held if len(held) < _PATHS_LIMIT else {}  # all still in use: sharing starts again
         self._sweep_at = max(_PATHS_SWEEP_MIN, 2 * len(self._paths))
 
     # -- updates ------------------------------------------------------------------
