@@ -305,16 +305,39 @@ def intern_prefix(prefix: Prefix) -> Prefix:
     return found
 
 
+ZONE_INDEX = "zone_index"
+"""The counter key of a prefix or address refused for its IPv6 zone index."""
+
+
+class ZoneIndexError(ValueError):
+    """An IPv6 zone index (``fe80::%eth0/64``): it names an interface of one host, never part of a route.
+
+    ``ipaddress`` accepts one inside the address and then compares the
+    network unequal but hashes and orders it as the network without it, so it
+    would be taken for a watched prefix: refused wherever text becomes one.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"{text!r} has an IPv6 zone index ('%...'); prefixes and peer addresses never carry one")
+
+
+def refuse_zone_index(text: str) -> str:
+    """``text`` unchanged, or ZoneIndexError if it carries a zone index."""
+    if "%" in text:
+        raise ZoneIndexError(text)
+    return text
+
+
 @lru_cache(maxsize=65536)
 def parse_prefix(text: str) -> Prefix:
-    """A canonical (interned) network from text; raises ValueError on host bits or garbage."""
-    text = text.strip()
+    """A canonical (interned) network from text; raises ValueError on host bits, a zone index or garbage."""
+    text = refuse_zone_index(text.strip())
     return intern_prefix((IPv6Prefix if ":" in text else IPv4Prefix)(text, strict=True))
 
 
 def canonical_address(text: str) -> str:
-    """Compressed canonical text of an IP address (``2001:db8:0::1`` -> ``2001:db8::1``)."""
-    return str(ipaddress.ip_address(text.strip()))
+    """Compressed canonical text of an IP address (``2001:db8:0::1`` -> ``2001:db8::1``); no zone index."""
+    return str(ipaddress.ip_address(refuse_zone_index(text.strip())))
 
 
 def parse_asn(value: object) -> int:

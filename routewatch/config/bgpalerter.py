@@ -42,7 +42,7 @@ from routewatch.config.messages import describe
 from routewatch.config.schema import AsnWatch, Limits, parse_config
 from routewatch.config.values import parse_config_asn
 from routewatch.errors import ConfigError
-from routewatch.model import Prefix
+from routewatch.model import Prefix, ZoneIndexError
 
 _NO_EQUIVALENT = {
     "excludeMonitors": "routewatch runs every detection on every watched prefix",
@@ -183,6 +183,9 @@ def _is_regex(value: object) -> bool:
 
 
 def _parse_prefix(name: str, found: _Collected) -> Prefix | None:
+    if "%" in name:
+        found.problems.append(str(ZoneIndexError(name.strip())))
+        return None
     try:
         strict = ipaddress.ip_network(name.strip(), strict=True)
     except ValueError:

@@ -310,6 +310,11 @@ class Limits(Section):
         "messages from more are ignored and counted "
         "(`routewatch_source_messages_ignored_total{type=\"collector_over_cap\"}`)."
     )
+    max_more_specifics: Annotated[int, Field(ge=1)] = Field(
+        default=1_000, description="Cap on distinct more-specifics whose routes are kept per watched prefix; "
+        "announcements of more are refused and counted (`routewatch_bgp_prefix_more_specifics_refused_total`), "
+        "and detections the kept ones opened stay open."
+    )
 
 
 class StateSettings(Section):

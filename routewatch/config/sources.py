@@ -15,6 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from routewatch.config.values import AddressField, Name, Seconds
 
 DEFAULT_RIS_LIVE_URL = "wss://ris-live.ripe.net/v1/ws/?client=routewatch"
+_SKEW = ("Seconds a message may be stamped ahead of the wall clock; a later one is counted as clock skew "
+         "(`malformed`, reason `clock_skew`) and judged at the wall clock.")
 
 
 class Section(BaseModel):
@@ -50,10 +52,7 @@ class RisLiveSource(Section):
     ping_interval: Seconds = Field(
         default=30.0, description="Seconds between pings; a websocket ping unanswered for as long drops the connection."
     )
-    clock_skew_tolerance: Seconds = Field(
-        default=300.0, description="Seconds a message may be stamped ahead of the wall clock; a later one is "
-        "counted as clock skew (`malformed`, reason `clock_skew`) and judged at the wall clock."
-    )
+    clock_skew_tolerance: Seconds = Field(default=300.0, description=_SKEW)
     collector_stale_after: Seconds = Field(
         default=300.0, description="Seconds without a message after which a collector's peers stop counting."
     )
@@ -85,6 +84,7 @@ class BgpStreamSource(Section):
     from_time: float | None = Field(default=None, description="Start, epoch seconds; unset = live.")
     until_time: float | None = Field(default=None, description="End, epoch seconds; unset = keep following.")
     record_type: Literal["updates", "ribs"] = Field(default="updates", description="`updates` or `ribs`.")
+    clock_skew_tolerance: Seconds = Field(default=300.0, description=_SKEW + " Live (no `until_time`) only.")
 
     @property
     def follows_present(self) -> bool:
@@ -110,6 +110,7 @@ class MrtSource(Section):
         "dump directory); the core's clock then follows the wall clock."
     )
     poll_interval: Seconds = Field(default=5.0, description="Seconds between looks for new files when following.")
+    clock_skew_tolerance: Seconds = Field(default=300.0, description=_SKEW + " When following only.")
 
     @property
     def follows_present(self) -> bool:

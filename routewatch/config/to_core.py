@@ -37,6 +37,7 @@ def core_settings(config: Config) -> CoreSettings:
         baseline_min_hold=bgp.baseline_min_hold,
         peer_settle=bgp.peer_settle,
         anomaly_min_peers=bgp.anomaly_min_peers,
+        max_more_specifics=config.limits.max_more_specifics,
         paths=path_policies(config),
     )
 

@@ -12,7 +12,15 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from routewatch.config.messages import describe
-from routewatch.model import AS_TRANS, Prefix, canonical_address, intern_prefix, parse_asn
+from routewatch.model import (
+    AS_TRANS,
+    Prefix,
+    ZoneIndexError,
+    canonical_address,
+    intern_prefix,
+    parse_asn,
+    refuse_zone_index,
+)
 
 _NEVER_AN_ORIGIN = {
     0: "AS0 is reserved (RFC 7607) and is never a valid origin",
@@ -23,10 +31,11 @@ _NEVER_AN_ORIGIN = {
 def parse_config_prefix(value: object) -> Prefix:
     """A canonical prefix; host bits are an error that names the network meant."""
     if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
+        refuse_zone_index(str(value))
         return intern_prefix(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a prefix such as 192.0.2.0/24, got {describe(value)}")
-    text = value.strip()
+    text = refuse_zone_index(value.strip())
     try:
         return intern_prefix(ipaddress.ip_network(text, strict=True))
     except ValueError:
@@ -77,6 +86,8 @@ def parse_address(value: object) -> str:
         raise ValueError(f"expected an IP address such as 192.0.2.1, got {describe(value)}")
     try:
         return canonical_address(value)
+    except ZoneIndexError:
+        raise
     except ValueError:
         raise ValueError(f"{value!r} is not an IP address (expected e.g. 127.0.0.1 or ::)") from None
 

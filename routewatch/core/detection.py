@@ -80,6 +80,8 @@ class DetectionChange:
             detail = (
                 f"{evidence.get('peers')} peers, origins {','.join(f'AS{a}' for a in evidence.get('origins', []))}"
             )
+            if evidence.get("prefixes", 1) > 1:
+                detail += f", {evidence['prefixes']} prefixes under it"
         under = f" under {d.watched}" if d.watched != d.prefix else ""
         label = f" [{d.description}]" if d.description else ""
         return f"{when} {self.change.value.upper():6} {d.kind.value:13} {d.prefix}{under}{label}: {detail}"

@@ -26,6 +26,7 @@ from routewatch.core.detection import Detection, DetectionChange
 from routewatch.core.detectors.base import DETECTORS, Detector
 from routewatch.core.dns_risk import AddressRisk, AddressTracker
 from routewatch.core.judging import Judging
+from routewatch.core.more_specifics import MoreSpecificCap
 from routewatch.core.nameservers import Nameservers
 from routewatch.core.places import PlaceCache
 from routewatch.core.reconcile import by_session, missing_from
@@ -71,6 +72,7 @@ class Engine:
         self.timers = Timers(self.settings.sweep_interval)
         self.statuses = StatusCache()
         self.places = PlaceCache(watch, self.visibility)
+        self.more_specifics = MoreSpecificCap(self.settings.max_more_specifics)
         self.exclusion = Exclusion(self._excluded, self.stale, lambda i: self.table.peers[i].asn)
         self._dirty: set[Prefix] = set()
         self.nameservers = Nameservers(self)
@@ -148,6 +150,12 @@ class Engine:
                 place = self.places.fresh(prefix)
         covering = place.watched
         if covering is None and not place.covers_address:
+            return
+        if (covering is not None and not place.exact and not place.covers_address and prefix not in self.table
+                and isinstance(event, RouteAnnouncement)
+                and not self.more_specifics.admit(covering.prefix, prefix, self.table)):
+            self.places.forget(prefix)  # refused: nothing of it is kept
+            self.statuses.touch(covering.prefix)
             return
         self.sessions.known_collectors.add(event.peer.collector)
         if isinstance(event, RouteAnnouncement):
@@ -305,7 +313,8 @@ class Engine:
         """A frozen view of the state for exporters and the CLI (statuses rebuilt only where they changed)."""
         all_stale = self.all_collectors_stale()
         prefixes = self.statuses.statuses(self.visibility, (all_stale, self.bootstrapped), lambda prefix, tracker: (
-            prefix_status(prefix, tracker, self._unknown(tracker, all_stale), self.detectors.values(), self)))
+            prefix_status(prefix, tracker, self._unknown(tracker, all_stale), self.detectors.values(), self,
+                          more_specifics_refused=self.more_specifics.refused[prefix])))
         return CoreSnapshot(
             time=self.now, prefixes=prefixes, addresses={a: t.risk() for a, t in self.addresses.items()},
             open_detections=tuple(self.open_detections()), stale_collectors=frozenset(self.sessions.stale_collectors),

@@ -46,6 +46,10 @@ class PlaceCache:
             self._version = self._watch.version
         return self._places.get(prefix) or self.fresh(prefix)
 
+    def forget(self, prefix: Prefix) -> None:
+        """Keep nothing for ``prefix`` (its routes were refused)."""
+        self._places.pop(prefix, None)
+
     def fresh(self, prefix: Prefix) -> Place:
         """Look ``prefix`` up again (its place just changed); kept when it is relevant."""
         watched = self._watch.covering_prefix(prefix)

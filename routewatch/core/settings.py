@@ -20,6 +20,7 @@ class CoreSettings:
     baseline_min_hold: float = 300.0
     peer_settle: float = 900.0
     anomaly_min_peers: int = 2
+    max_more_specifics: int = 1_000  # distinct more-specifics tracked per watched prefix (``more_specifics.py``)
     sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
     paths: PathPolicies = field(default_factory=PathPolicies)
 

@@ -39,6 +39,7 @@ class PrefixStatus:
     unlisted_peers: int | None = None  # None: not a prefix found for a watched AS that alerts on new ones
     visible_peers_by_upstream: tuple[tuple[int, int], ...] = ()  # (declared upstream, peers through it)
     withdrawn_since: float | None = None
+    more_specifics_refused: int = 0  # announcements of more-specifics beyond the cap (``core/more_specifics.py``)
 
     @property
     def withdrawn(self) -> bool:

@@ -62,7 +62,7 @@ class StatusCache:
 
 
 def prefix_status(prefix: Prefix, tracker: VisibilityTracker, unknown: bool, detectors: Iterable[Detector],
-                  view: CoreView) -> PrefixStatus:
+                  view: CoreView, *, more_specifics_refused: int = 0) -> PrefixStatus:
     """A watched prefix's status: its visibility counts, plus what each detector adds."""
     counts = tracker.counts(view.now, view.exclusion)
     watched = tracker.watched
@@ -73,5 +73,5 @@ def prefix_status(prefix: Prefix, tracker: VisibilityTracker, unknown: bool, det
         prefix=prefix, description=watched.description, group=watched.group, source=watched.source,
         exported=watched.exported, origins=tuple(sorted(watched.origins)), state=tracker.state(counts, unknown),
         visible_peers=counts.visible, visible_peer_asns=counts.visible_asns, baseline_peers=counts.baseline,
-        ratio=counts.ratio, thresholds=watched.thresholds, **found,
+        ratio=counts.ratio, thresholds=watched.thresholds, more_specifics_refused=more_specifics_refused, **found,
     )

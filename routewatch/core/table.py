@@ -15,6 +15,7 @@ is rare and cheap next to carrying an index entry for every route.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ _PACKED = 1 << 62
 #: Most distinct AS paths kept for sharing; past it sharing starts again (a feed of ever new paths
 #: cannot grow the table's memory beyond its routes').
 _PATHS_LIMIT = 1 << 20
+#: Fewest distinct paths before the first sweep of those no route holds.
+_PATHS_SWEEP_MIN = 1 << 12
+_SWEPT_REFS = 4
 
 
 def route_key(peer_index: int, safi: int, path_id: int) -> int:
@@ -72,7 +76,10 @@ class RouteTable:
         self._peer_index: dict[Peer, int] = {}
         self._routes: dict[Prefix, dict[int, AsPath]] = {}
         self._paths: dict[AsPath, AsPath] = {}
+        self._sweep_at = _PATHS_SWEEP_MIN
         self._packed_peers: set[int] = set()
+        self.dropped_prefixes = 0
+        """How many times a prefix lost its last route: whoever keeps sets of held prefixes can tell when to prune."""
 
     def peer_index(self, peer: Peer) -> int:
         index = self._peer_index.get(peer)
@@ -86,10 +93,22 @@ class RouteTable:
         """One tuple per distinct path, shared by every route with it (bounded: see ``_PATHS_LIMIT``)."""
         found = self._paths.get(path)
         if found is None:
-            if len(self._paths) >= _PATHS_LIMIT:
-                self._paths.clear()
+            if len(self._paths) >= min(self._sweep_at, _PATHS_LIMIT):
+                self._sweep_paths()
             found = self._paths[path] = path
         return found
+
+    def _sweep_paths(self) -> None:
+        """Forget paths no route holds any more, so replaced paths are freed (tuples cannot be weakly held).
+
+        A path only this table's dict holds has four references while it is
+        looked at (key and value, the loop and the call). Sweeping when the
+        dict has doubled since the last sweep keeps the cost amortised
+        constant and the dict at most twice the paths in use.
+        """
+        held = {path: path for path in self._paths if sys.getrefcount(path) > _SWEPT_REFS}
+        self._paths = held if len(held) < _PATHS_LIMIT else {}  # all still in use: sharing starts again
+        self._sweep_at = max(_PATHS_SWEEP_MIN, 2 * len(self._paths))
 
     # -- updates ------------------------------------------------------------------
 
@@ -121,6 +140,7 @@ class RouteTable:
             routes.pop(route_key(index, event.safi, event.path_id), None)
             if not routes:
                 del self._routes[event.prefix]
+                self.dropped_prefixes += 1
         return index
 
     def drop_peer(self, peer: Peer) -> set[Prefix]:
@@ -140,6 +160,7 @@ class RouteTable:
                 del routes[key]
             if not routes:
                 del self._routes[prefix]
+                self.dropped_prefixes += 1
         return touched
 
     # -- queries ------------------------------------------------------------------

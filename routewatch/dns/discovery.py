@@ -254,7 +254,8 @@ class Discoverer:
         try:
             async with self._limit if self._limit is not None else contextlib.nullcontext():
                 response, _ = await dns.asyncquery.udp_with_fallback(
-                    query, server, timeout=self._settings.timeout, port=self._settings.port
+                    query, server, timeout=self._settings.timeout, port=self._settings.port,
+                    ignore_unexpected=True, ignore_errors=True,  # stray packets are skipped
                 )
         except Exception:  # noqa: BLE001 - a silent or broken server is skipped, discovery goes on
             return None

@@ -7,8 +7,8 @@ be unknown is exported as a state (``routewatch_bgp_prefix_state``), never as
 NaN or a fake zero; the ratio is left out while the baseline is empty.
 
 Thresholds are exported once as the default (``routewatch_bgp_default_*``) and
-per prefix only where a prefix overrides it, so a prefix costs thirteen samples
-rather than seventeen; the rules take a prefix's own threshold or else the default.
+per prefix only where a prefix overrides it, so a prefix costs fourteen samples
+rather than eighteen; the rules take a prefix's own threshold or else the default.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _gauge(name: str, doc: str, labels: list[str] | None = None) -> GaugeMetricF
 
 def prefix_families(
     statuses: Iterable[PrefixStatus], default: WithdrawalThresholds = DEFAULT_THRESHOLDS,
-) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
+) -> Iterator[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily]:
     """The per-prefix families; thresholds only for prefixes that override ``default`` (exported once)."""
     visible = _gauge("routewatch_bgp_prefix_visible_peers",
                      "Collector peers whose latest unicast route for the exact prefix has an expected origin.")
@@ -76,6 +76,9 @@ def prefix_families(
     by_upstream = _gauge("routewatch_bgp_prefix_visible_peers_by_upstream",
                          "Visible peers whose path reaches the origin through this declared upstream.",
                          ["prefix", "upstream"])
+    refused = CounterMetricFamily("routewatch_bgp_prefix_more_specifics_refused",
+                                  "Announcements of more-specifics refused beyond limits.max_more_specifics.",
+                                  labels=["prefix"])
     overrides = threshold_families("routewatch_bgp_prefix", " (only where the prefix overrides the default)",
                                    ["prefix"])
     info = InfoMetricFamily("routewatch_bgp_prefix", "What each watched prefix is and why it is watched.",
@@ -99,6 +102,7 @@ def prefix_families(
             path_rule.add_metric(label, status.path_rule_peers)
         if status.unlisted_peers is not None:
             unlisted.add_metric(label, status.unlisted_peers)
+        refused.add_metric(label, status.more_specifics_refused)
         for upstream, peers in status.visible_peers_by_upstream:
             by_upstream.add_metric([*label, f"AS{upstream}"], peers)
         if status.thresholds != default:
@@ -109,9 +113,9 @@ def prefix_families(
             "source": status.source,
             "origins": " ".join(f"AS{asn}" for asn in status.origins),
         })
-    families: tuple[GaugeMetricFamily | InfoMetricFamily, ...] = (
+    families: tuple[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily, ...] = (
         visible, asns, baseline, ratio, state, unexpected, more_specific, neighbor, path_rule, unlisted, by_upstream,
-        *overrides, info)
+        refused, *overrides, info)
     yield from families
 
 

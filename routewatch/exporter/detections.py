@@ -37,16 +37,24 @@ class Offender:
 
     watched: Prefix
     kind: DetectionKind
-    subprefix: Prefix
+    subprefix: str
     asn: str
     peers: int
 
 
 def _offenders_of(detection: Detection) -> Iterator[Offender]:
-    peers = int(detection.evidence.get("peers", 0))
-    origins = detection.evidence.get("origins") or [None]
-    for asn in origins:
-        yield Offender(detection.watched, detection.kind, detection.prefix, "" if asn is None else str(asn), peers)
+    """Each listed offender (prefix, origin AS) of a detection; one saved before offenders were listed is its own."""
+    listed = detection.evidence.get("offenders")
+    entries = listed if isinstance(listed, list) and listed else [
+        {**detection.evidence, "prefix": str(detection.prefix)}]
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        peers = entry.get("peers")
+        origins = entry.get("origins") or [None]
+        for asn in origins if isinstance(origins, list) else [None]:
+            yield Offender(detection.watched, detection.kind, str(entry.get("prefix", detection.prefix)),
+                           "" if asn is None else str(asn), peers if isinstance(peers, int) else 0)
 
 
 def offenders(snap: CoreSnapshot, limit: int = MAX_OFFENDERS) -> list[Offender]:
@@ -58,7 +66,7 @@ def offenders(snap: CoreSnapshot, limit: int = MAX_OFFENDERS) -> list[Offender]:
                 by_key.setdefault((str(offender.watched), offender.kind.value), []).append(offender)
     kept: list[Offender] = []
     for key in sorted(by_key):
-        ranked = sorted(by_key[key], key=lambda o: (-o.peers, str(o.subprefix), o.asn))
+        ranked = sorted(by_key[key], key=lambda o: (-o.peers, o.subprefix, o.asn))
         kept.extend(ranked[:limit])
     return kept
 
@@ -76,7 +84,7 @@ def detection_families(snap: CoreSnapshot) -> Iterator[GaugeMetricFamily]:
         if status is not None and not status.exported:
             continue
         group = status.group if status is not None else ""
-        labels = [str(offender.watched), offender.kind.value, offender.asn, str(offender.subprefix)]
+        labels = [str(offender.watched), offender.kind.value, offender.asn, offender.subprefix]
         info.add_metric([*labels, group], 1.0)
         peers.add_metric(labels, offender.peers)
     yield from (info, peers)

@@ -35,6 +35,7 @@ from routewatch.model import (
     parse_prefix,
 )
 from routewatch.sources.base import CoreSink, SourceContext
+from routewatch.sources.clock_guard import MAX_TIMESTAMP, ClockGuard
 from routewatch.sources.health import FeedCounters, SourceHealth
 from routewatch.sources.mrt.reader import MrtStats
 
@@ -73,12 +74,14 @@ class BgpElem(Protocol):
 def elem_to_events(elem: BgpElem, collector: str) -> list[Event]:
     """The events of one BGPStream elem: R/A announce, W withdraw, S session state.
 
-    Raises ValueError on an elem whose fields do not parse; unknown elem types
+    Raises ValueError on an elem whose fields or time do not parse; unknown elem types
     give no event.
     """
     peer = Peer(collector, canonical_address(str(elem.peer_address)), int(elem.peer_asn))
     fields = elem.fields
     time = float(elem.time)
+    if not 0.0 <= time <= MAX_TIMESTAMP:  # false for NaN too
+        raise ValueError(f"elem time {elem.time!r} is not epoch seconds before 2^32")
     if elem.type in ("A", "R"):
         return [
             RouteAnnouncement(
@@ -257,13 +260,19 @@ class BgpStreamFeed:
 
     The stream is filtered to the watched prefixes and their more-specifics,
     so the whole project's feed is not handed over element by element; with
-    watched ASNs every prefix may matter, so there is no filter then.
+    watched ASNs every prefix may matter, so there is no filter then. A live
+    stream (no ``until_time``) is judged against the wall clock: an elem
+    stamped beyond it plus ``clock_skew_tolerance`` is clock skew. ``stream_factory``
+    replaces pybgpstream's ``BGPStream``, as for :class:`BgpStreamReader`.
     """
 
-    def __init__(self, settings: BgpStreamSource, context: SourceContext) -> None:
+    def __init__(self, settings: BgpStreamSource, context: SourceContext, *,
+                 stream_factory: Callable[..., Iterable[BgpElem]] | None = None) -> None:
         self.settings = settings
         self._clock = context.clock
+        self._factory = stream_factory
         self.counters = FeedCounters(settings.name)
+        self.guard = ClockGuard(settings.clock_skew_tolerance)
 
     def health(self) -> SourceHealth:
         return self.counters.snapshot(self._clock(), STALE_AFTER)
@@ -278,11 +287,17 @@ class BgpStreamFeed:
                                  record_type=settings.record_type,
                                  from_time=int(settings.from_time) if settings.from_time is not None else None,
                                  until_time=int(settings.until_time) if settings.until_time is not None else None,
-                                 filter=bgpstream_filter(wanted) if wanted else None)
+                                 filter=bgpstream_filter(wanted) if wanted else None,
+                                 stream_factory=self._factory)
+        guard, live, skewed = self.guard, settings.follows_present, self.guard.skewed
         counters.up = True
         try:
             async for event in stream:
-                counters.message(event.time, clock(), getattr(getattr(event, "peer", None), "collector", None))
+                now = clock()
+                if live:
+                    guard.at_wall_clock(now)
+                    (event,) = guard.events([event])
+                counters.message(event.time, now, getattr(getattr(event, "peer", None), "collector", None))
                 sink.apply([event])
                 sink.flush()
                 if stop.is_set():
@@ -292,5 +307,5 @@ class BgpStreamFeed:
             counters.reconnects += 1
             raise
         finally:
-            counters.malformed = stream.stats.malformed
+            counters.malformed += stream.stats.malformed + guard.skewed - skewed  # a counter: kept across restarts
             stream.close()

@@ -12,7 +12,9 @@ import asyncio
 from typing import cast
 
 import dns.message
+import dns.rdatatype
 
+from routewatch.dns.discovery import Discoverer
 from routewatch.dns.probe import ProbeSettings, probe_soa
 from routewatch.dns.targets import ProbeFailure, Transport
 from tests.support.fake_dns import soa_reply
@@ -75,3 +77,16 @@ async def test_only_stray_packets_until_the_timeout_is_a_wrong_answer() -> None:
         server.close()
         other.close()
     assert result.failure is ProbeFailure.WRONG_ANSWER, result.detail
+
+
+async def test_discovery_waits_past_stray_packets_for_the_answer() -> None:
+    """Discovery's exchange (dnspython's udp_with_fallback) skips the same strays as the probe."""
+    server, other, port = await _serve(answer=True)
+    try:
+        response = await Discoverer(ProbeSettings(port=port, timeout=5.0))._ask(
+            "127.0.0.1", ZONE, dns.rdatatype.SOA, False)
+    finally:
+        server.close()
+        other.close()
+    assert response is not None
+    assert [rrset.rdtype for rrset in response.answer] == [dns.rdatatype.SOA]

@@ -36,7 +36,8 @@ def test_a_hostile_peer_announcing_100000_more_specifics_creates_no_series() -> 
     assert set(after) == set(before), "series appeared or vanished"
     assert value(after_text, "routewatch_bgp_prefix_unexpected_origin_peers", prefix=WATCHED) == 1
     assert value(after_text, "routewatch_bgp_prefix_more_specific_peers", prefix=WATCHED) == 0
-    assert m.snapshot().tracked_routes == 100_005
+    assert m.snapshot().tracked_routes == 1_005  # limits.max_more_specifics: the rest are refused and counted
+    assert value(after_text, "routewatch_bgp_prefix_more_specifics_refused_total", prefix=WATCHED) == 99_000
 
 
 def test_an_unknown_feed_is_a_state_not_a_zero() -> None:

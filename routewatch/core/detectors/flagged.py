@@ -10,31 +10,52 @@ peers carry the prefix, and a hostile peer announcing 100,000 more-specifics
 costs memory proportional to its routes but creates no new exported series
 and no quadratic rescans.
 
-A detection opens once ``min_peers`` peers are flagged at a prefix and closes
-when none is.
+A prefix offends once ``min_peers`` peers are flagged at it, and stops when
+none is. Each watched prefix has at most one open detection per kind: the
+first offending prefix under it opens it, further ones join it as offenders,
+and it closes when the last stops offending. Its evidence counts the
+offending prefixes and lists at most ``MAX_LISTED`` of them (those flagged by
+the most peers), so 50,000 hijacked /32s are one detection, one log line and
+one saved entry, not 50,000.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from routewatch.core.detection import ChangeKind, Detection, DetectionChange, DetectionKind, sample_paths
 from routewatch.core.detectors.view import CoreView, Scope
 from routewatch.core.settings import CoreSettings
 from routewatch.core.watch import WatchedPrefix
-from routewatch.model import AsPath, Prefix, origin_asns
+from routewatch.model import AsPath, Prefix, origin_asns, parse_prefix
+
+MAX_LISTED = 10
+"""Offending prefixes (and origins) a detection's evidence lists at most; the count is kept in full."""
 
 
 @dataclass(slots=True)
 class _Flagged:
-    """The flagged peers of one announced prefix, and its open detection."""
+    """The flagged peers of one announced prefix, and whether it offends (is an offender of a detection)."""
 
     watched: Prefix
     peers: set[int] = field(default_factory=set)
-    detection: Detection | None = None
+    offending: bool = False
+
+
+@dataclass(slots=True)
+class _Story:
+    """The one open detection of a watched prefix: as opened, and its offenders with what each looked like.
+
+    ``current`` is the detection with its evidence as of now, rebuilt only
+    when asked for after the offenders changed.
+    """
+
+    opened: Detection
+    offenders: dict[Prefix, dict[str, object]] = field(default_factory=dict)
+    current: Detection | None = None
 
 
 class FlaggingDetector:
@@ -47,6 +68,7 @@ class FlaggingDetector:
         self.min_peers = settings.anomaly_min_peers
         self._subs: dict[Prefix, _Flagged] = {}
         self._counts: dict[Prefix, Counter[int]] = {}
+        self._stories: dict[Prefix, _Story] = {}
 
     # -- what a subclass says -------------------------------------------------------
 
@@ -81,13 +103,30 @@ class FlaggingDetector:
         return len(self._counts.get(watched, ()))
 
     def open_detections(self, view: CoreView) -> Iterable[Detection]:
-        return [sub.detection for sub in self._subs.values() if sub.detection is not None]
+        return [self._current(watched, story) for watched, story in self._stories.items()]
 
     def restore(self, detections: Iterable[Detection]) -> None:
-        """Put back open detections from saved state; routes are judged again afterwards."""
+        """Put back open detections from saved state; routes are judged again afterwards.
+
+        State saved when each offending prefix had a detection of its own
+        gives several per watched prefix: they are merged into one.
+        """
         for d in detections:
-            if d.kind is self.kind:
-                self._subs.setdefault(d.prefix, _Flagged(d.watched)).detection = d
+            if d.kind is not self.kind:
+                continue
+            story = self._stories.get(d.watched)
+            if story is None:
+                story = self._stories[d.watched] = _Story(d)
+            listed = d.evidence.get("offenders")
+            entries = listed if isinstance(listed, list) and listed else [{**d.evidence, "prefix": str(d.prefix)}]
+            for entry in entries:
+                try:
+                    prefix = parse_prefix(str(entry["prefix"]))
+                except (KeyError, TypeError, ValueError):
+                    continue
+                story.offenders[prefix] = dict(entry)
+                story.current = None
+                self._subs.setdefault(prefix, _Flagged(d.watched)).offending = True
 
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:
@@ -96,8 +135,9 @@ class FlaggingDetector:
         applies = self.applies(watched, exact)
         if sub is None and not applies:
             return []
+        changes: list[DetectionChange] = []
         if sub is not None and sub.watched != watched.prefix:
-            self._move(sub, watched.prefix)
+            changes = self._move(sub, prefix, watched.prefix, view.now)
             peers = None  # a different watched prefix judges differently: everyone again
         stale, flagged = view.stale, self.flagged
         if peers is None:
@@ -111,13 +151,13 @@ class FlaggingDetector:
                         for peer in peers]
         if sub is None:
             if not any(flag for _, flag in verdicts):
-                return []  # the common case: nothing unusual here, nothing to keep
+                return changes  # the common case: nothing unusual here, nothing to keep
             sub = self._subs[prefix] = _Flagged(watched.prefix)
         counter = self._counter(watched.prefix)
         for peer, flag in verdicts:
             _mark(sub.peers, counter, peer, flag)
-        changes = self._transition(sub, prefix, watched, view)
-        if not sub.peers and sub.detection is None:
+        changes.extend(self._transition(sub, prefix, watched, view))
+        if not sub.peers and not sub.offending:
             del self._subs[prefix]
         return changes
 
@@ -127,28 +167,81 @@ class FlaggingDetector:
             counter = self._counts[watched] = Counter()
         return counter
 
-    def _move(self, sub: _Flagged, new_watched: Prefix) -> None:
-        """A more specific watch appeared above this prefix: its counts move there."""
+    def _move(self, sub: _Flagged, prefix: Prefix, new_watched: Prefix, now: float) -> list[DetectionChange]:
+        """A more specific watch appeared above this prefix: its counts and offence move there."""
         counter = self._counter(sub.watched)
         for peer in list(sub.peers):
             _mark(sub.peers, counter, peer, False)
+        changes = self._clear(sub, prefix, now) if sub.offending else []
         sub.watched = new_watched
+        return changes
 
     def _transition(self, sub: _Flagged, prefix: Prefix, watched: WatchedPrefix,
                     view: CoreView) -> list[DetectionChange]:
-        now, current = view.now, sub.detection
-        if current is None and len(sub.peers) >= self.min_peers:
-            everyone = view.table.unicast_paths_by_peer(prefix)
-            paths = [path for peer in sub.peers for path in everyone.get(peer, []) if self.suspect(watched, path)]
-            evidence = {"peers": len(sub.peers), **self.evidence(watched, paths)}
-            sub.detection = Detection(self.kind, prefix, watched.prefix, start=now, description=watched.description,
-                                      evidence=evidence)
-            return [DetectionChange(ChangeKind.OPENED, sub.detection, now)]
-        if current is not None and not sub.peers:
-            sub.detection = None
-            closing = {**current.evidence, "peers": 0}
-            return [DetectionChange(ChangeKind.CLOSED, current.closed(now, closing), now)]
+        if not sub.offending and len(sub.peers) >= self.min_peers:
+            sub.offending = True
+            return self._offend(prefix, self._offence(sub, prefix, watched, view), watched, view.now)
+        if sub.offending and not sub.peers:
+            return self._clear(sub, prefix, view.now)
         return []
+
+    def _offence(self, sub: _Flagged, prefix: Prefix, watched: WatchedPrefix, view: CoreView) -> dict[str, object]:
+        """What one offending prefix looks like as it starts to offend."""
+        everyone = view.table.unicast_paths_by_peer(prefix)
+        paths = [path for peer in sub.peers for path in everyone.get(peer, []) if self.suspect(watched, path)]
+        return {"prefix": str(prefix), "peers": len(sub.peers), **self.evidence(watched, paths)}
+
+    def _offend(self, prefix: Prefix, offence: dict[str, object], watched: WatchedPrefix,
+                now: float) -> list[DetectionChange]:
+        """``prefix`` offends: it opens its watched prefix's detection, or joins the open one."""
+        story = self._stories.get(watched.prefix)
+        if story is not None:
+            story.offenders[prefix] = offence
+            story.current = None
+            return []
+        evidence = {**offence, "prefixes": 1, "offenders": [_listed(offence)]}
+        del evidence["prefix"]
+        opened = Detection(self.kind, prefix, watched.prefix, start=now, description=watched.description,
+                           evidence=evidence)
+        self._stories[watched.prefix] = _Story(opened, {prefix: offence})
+        return [DetectionChange(ChangeKind.OPENED, opened, now)]
+
+    def _clear(self, sub: _Flagged, prefix: Prefix, now: float) -> list[DetectionChange]:
+        """``prefix`` stops offending; the last offender to stop closes its watched prefix's detection."""
+        sub.offending = False
+        story = self._stories.get(sub.watched)
+        if story is None or story.offenders.pop(prefix, None) is None:
+            return []
+        story.current = None
+        if story.offenders:
+            return []
+        del self._stories[sub.watched]
+        closing = {**self._current(sub.watched, story).evidence, "peers": 0, "prefixes": 0}
+        return [DetectionChange(ChangeKind.CLOSED, story.opened.closed(now, closing), now)]
+
+    def _current(self, watched: Prefix, story: _Story) -> Detection:
+        """The story's detection with its evidence as of now: every offender counted, the top ones listed."""
+        if story.current is None:
+            ranked = sorted(story.offenders.values(), key=lambda o: (-_int(o.get("peers")), str(o.get("prefix"))))
+            origins = sorted({asn for o in story.offenders.values() for asn in _ints(o.get("origins"))})
+            evidence = {**story.opened.evidence, "peers": max(self.peers(watched), _int(ranked[0].get("peers")))
+                        if ranked else self.peers(watched), "origins": origins[:MAX_LISTED],
+                        "prefixes": len(story.offenders), "offenders": [_listed(o) for o in ranked[:MAX_LISTED]]}
+            story.current = replace(story.opened, evidence=evidence)
+        return story.current
+
+
+def _listed(offence: dict[str, object]) -> dict[str, object]:
+    """An offender as a detection lists it."""
+    return {key: offence[key] for key in ("prefix", "peers", "origins") if key in offence}
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _ints(value: object) -> list[int]:
+    return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
 
 
 def _mark(members: set[int], counter: Counter[int], peer: int, flagged: bool) -> None:

@@ -55,7 +55,8 @@ async def _ask(job: CheckJob, rdtype: dns.rdatatype.RdataType) -> dns.message.Me
         try:
             async with job.limit if job.limit is not None else contextlib.nullcontext():
                 response, _ = await dns.asyncquery.udp_with_fallback(
-                    query, job.target.address, timeout=job.settings.timeout, port=job.settings.port
+                    query, job.target.address, timeout=job.settings.timeout, port=job.settings.port,
+                    ignore_unexpected=True, ignore_errors=True,  # stray packets are skipped
                 )
         except Exception as exc:  # noqa: BLE001 - anything a server or network does is a verdict
             failure, why = failure_from_exception(exc)

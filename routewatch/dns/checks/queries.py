@@ -45,7 +45,8 @@ async def _ask(job: CheckJob, query: ZoneQuery) -> QueryResult:
         try:
             async with job.limit if job.limit is not None else contextlib.nullcontext():
                 response, _ = await dns.asyncquery.udp_with_fallback(
-                    message, job.target.address, timeout=job.settings.timeout, port=job.settings.port
+                    message, job.target.address, timeout=job.settings.timeout, port=job.settings.port,
+                    ignore_unexpected=True, ignore_errors=True,  # stray packets are skipped
                 )
         except Exception as exc:  # noqa: BLE001 - anything a server or network does is a verdict
             failure, why = failure_from_exception(exc)

@@ -4,7 +4,9 @@ Collectors (and GoBGP or BIRD) write MRT update files every few minutes; with
 ``follow`` the source keeps looking for new files matching its patterns and
 replays each once, in name order (dump names sort by time). Decoding runs in a
 worker thread chunk by chunk, so a large file never stalls the event loop, and
-events reach the core's owner in file order, a chunk at a time.
+events reach the core's owner in file order, a chunk at a time. A followed
+directory is live data: a record stamped further ahead of the wall clock than
+``clock_skew_tolerance`` is judged at the wall clock (:mod:`~routewatch.sources.clock_guard`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from routewatch.config.schema import MrtSource
 from routewatch.errors import MrtDecodeError
 from routewatch.model import Event
 from routewatch.sources.base import CoreSink, SourceContext
+from routewatch.sources.clock_guard import ClockGuard
 from routewatch.sources.health import FeedCounters, SourceHealth
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 
@@ -38,6 +41,7 @@ class MrtFeed:
         self.settings = settings
         self._clock = context.clock
         self.counters = FeedCounters(settings.name)
+        self.guard = ClockGuard(settings.clock_skew_tolerance)
         self.done: set[str] = context.replayed
         """Files already replayed; shared across reloads so that a reload replays nothing twice."""
 
@@ -87,11 +91,15 @@ class MrtFeed:
         events = read_mrt(path, collector=self.settings.collector, stats=stats)
         self.done.add(path)
         log.info("%s: replaying %s", self.settings.name, path)
+        skewed = self.guard.skewed
         try:
             while True:
                 chunk = await asyncio.to_thread(_take, events)
                 if not chunk:
                     break
+                if self.settings.follow:
+                    self.guard.at_wall_clock(self._clock())
+                    chunk = self.guard.events(chunk)
                 self._count(chunk)
                 sink.apply(chunk)
                 sink.flush()
@@ -102,10 +110,13 @@ class MrtFeed:
             self.counters.malformed += 1
             log.error("%s: cannot read %s: %s", self.settings.name, path, exc)
         finally:
-            self.counters.malformed += stats.malformed
+            if self.guard.skewed > skewed:
+                log.warning("%s: %d events of %s stamped beyond the wall clock, judged at it", self.settings.name,
+                            self.guard.skewed - skewed, path)
+            self.counters.malformed += stats.malformed + self.guard.skewed - skewed
             self.counters.messages += stats.records
 
-    def _count(self, chunk: list[Event]) -> None:
+    def _count(self, chunk: Sequence[Event]) -> None:
         now = self._clock()
         latest: dict[str, float] = {}
         for event in chunk:

@@ -41,6 +41,7 @@ import orjson
 
 from routewatch.model import (
     MAX_ASN,
+    ZONE_INDEX,
     AsHop,
     AsPath,
     BgpOrigin,
@@ -57,6 +58,7 @@ from routewatch.model import (
     parse_prefix,
 )
 from routewatch.slot_init import init_through_slots
+from routewatch.sources.clock_guard import CLOCK_SKEW_TOLERANCE, MAX_TIMESTAMP, ClockGuard
 
 #: Types the feed sends that routewatch deliberately does not use.
 IGNORED_TYPES = frozenset({"OPEN", "NOTIFICATION", "ris_rrc_list"})
@@ -69,8 +71,6 @@ _PEER_STATES = {
     "down": (FsmState.ESTABLISHED, FsmState.IDLE),
 }
 _INF = math.inf
-#: No BGP source stamps beyond 2^32 s (MRT and BMP headers are 32-bit): a later timestamp is malformed.
-MAX_TIMESTAMP = 2**32
 MAX_COLLECTORS = 64
 """Collectors one feed may name (``limits.max_collectors``); messages naming more are ignored and counted.
 
@@ -79,8 +79,6 @@ core: a feed inventing collector names must not make that work unbounded.
 """
 OVER_CAP = "collector_over_cap"
 """The ignored-message counter key for messages from collectors beyond the cap."""
-CLOCK_SKEW_TOLERANCE = 300.0
-"""Seconds a live message may be stamped ahead of the wall clock before it counts as clock skew."""
 _UNICAST = Safi.UNICAST
 #: Bounds of the raw-text caches: a hostile or simply huge feed clears them rather than growing them.
 _PEER_CACHE_LIMIT = 65_536
@@ -162,9 +160,7 @@ class RisParser:
         self.tally = tally if tally is not None else RisTally()
         self.max_collectors = max_collectors
         self._admitted: set[str] = set()
-        self.tolerance = tolerance
-        self.wall: float | None = None
-        self._latest = float(MAX_TIMESTAMP)
+        self.guard = ClockGuard(tolerance, self.tally.malformed)
         self._collectors: dict[str, str] = {}
         self._peers: dict[tuple[str, str, str], Peer] = {}
         self._next_hops: dict[str, str] = {}
@@ -177,8 +173,7 @@ class RisParser:
         would otherwise move the core's data time for good; counted under
         ``malformed["clock_skew"]``, its events are kept at the wall clock.
         """
-        self.wall = now
-        self._latest = min(now + self.tolerance, float(MAX_TIMESTAMP))
+        self.guard.at_wall_clock(now)
 
     def decode(self, text: str | bytes) -> RisFrame:
         """Parse one websocket text message."""
@@ -246,10 +241,7 @@ class RisParser:
         return RisFrame(FrameKind.IGNORED, collector=collector, timestamp=timestamp, detail=name)
 
     def _ris_message(self, data: dict[str, Any]) -> RisFrame:
-        timestamp = _timestamp(data.get("timestamp"))
-        if timestamp > self._latest and self.wall is not None:
-            self.tally.malformed["clock_skew"] += 1
-            timestamp = self.wall
+        timestamp = self.guard.judge(_timestamp(data.get("timestamp")))
         host = data.get("host")
         if not isinstance(host, str) or not host.strip():
             raise _Malformed("host", f"host {host!r} is not a collector name")
@@ -330,12 +322,15 @@ class RisParser:
         return tuple(events)
 
     def _prefix(self, text: object) -> Prefix | None:
-        """One prefix; an invalid one is counted and skipped, the rest of the message stands."""
+        """One prefix; an invalid one is counted and skipped, the rest of the message stands.
+
+        One with an IPv6 zone index (``2001:db8::%eth0/48``) is counted apart, as ``zone_index``.
+        """
         prefix = self._prefixes.get(text) if isinstance(text, str) else None
         if prefix is None:
             prefix = self._new_prefix(text)
             if prefix is None:
-                self.tally.malformed["prefix"] += 1
+                self.tally.malformed[ZONE_INDEX if isinstance(text, str) and "%" in text else "prefix"] += 1
         return prefix
 
     def _new_prefix(self, text: object) -> Prefix | None:
@@ -389,11 +384,11 @@ class RisParser:
         message goes the careful way); nothing is counted here. May raise
         TypeError where an unhashable value stands in for text.
         """
-        timestamp = data.get("timestamp")
+        timestamp, latest = data.get("timestamp"), self.guard.latest
         if type(timestamp) is float:
-            if not 0.0 <= timestamp <= self._latest:
+            if not 0.0 <= timestamp <= latest:
                 return None
-        elif type(timestamp) is int and 0 <= timestamp <= self._latest:
+        elif type(timestamp) is int and 0 <= timestamp <= latest:
             timestamp = float(timestamp)
         else:
             return None

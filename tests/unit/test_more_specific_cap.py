@@ -1,0 +1,71 @@
+"""A flood of distinct more-specifics under one watched prefix is bounded, counted and exported.
+
+A hostile peer announcing 400,000 hijacked /32s under a watched prefix used to
+cost 400,000 table entries (766 MB). Now the first ``max_more_specifics`` are
+kept, the rest refused and counted, and the hijack is still reported.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from routewatch.core.detection import DetectionKind
+from routewatch.core.engine import Engine
+from routewatch.core.settings import CoreSettings, WithdrawalThresholds
+from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.exporter.state import ExportState, ProcessStatus
+from routewatch.model import parse_prefix
+from tests.support.events import announce, peer, withdraw
+from tests.support.metrics import HIJACKER, ORIGIN, scrape, value
+
+WATCHED = "10.0.0.0/8"
+CAP = 50
+FLOOD = 400
+
+
+def engine() -> Engine:
+    watch = WatchSet([WatchedPrefix(parse_prefix(WATCHED), frozenset({ORIGIN}), WithdrawalThresholds())])
+    return Engine(watch, CoreSettings(max_more_specifics=CAP))
+
+
+def hijacked(n: int) -> str:
+    return f"10.0.{n // 256}.{n % 256}/32"
+
+
+def more_specifics(m: Engine) -> list[str]:
+    return [str(p) for p in m.table.prefixes() if str(p) != WATCHED]
+
+
+def test_a_flood_of_hijacked_more_specifics_keeps_only_the_cap_and_counts_the_rest() -> None:
+    m = engine()
+    changes = m.apply_all(announce(1, peer(i), hijacked(n), (64500 + i, HIJACKER)) for n in range(FLOOD)
+                          for i in range(3))
+    assert len(more_specifics(m)) == CAP
+    assert m.more_specifics.refused[parse_prefix(WATCHED)] == (FLOOD - CAP) * 3
+    assert any(c.detection.kind is DetectionKind.ORIGIN for c in changes)  # the hijack is reported all the same
+    status = m.snapshot().status(parse_prefix(WATCHED))
+    assert status is not None and status.more_specifics_refused == (FLOOD - CAP) * 3
+    assert status.unexpected_origin_peers == 3
+    text = scrape(ExportState(ProcessStatus("test"), core=m.snapshot()))
+    assert value(text, "routewatch_bgp_prefix_more_specifics_refused_total", prefix=WATCHED) == (FLOOD - CAP) * 3
+
+
+def test_withdrawn_more_specifics_make_room_again() -> None:
+    m = engine()
+    m.apply_all(announce(1, peer(1), hijacked(n), (64501, HIJACKER)) for n in range(CAP))
+    m.apply_all(withdraw(2, peer(1), hijacked(n)) for n in range(CAP))
+    assert more_specifics(m) == []
+    m.apply_all(announce(3, peer(1), hijacked(n), (64501, HIJACKER)) for n in range(CAP, 2 * CAP))
+    assert len(more_specifics(m)) == CAP and m.more_specifics.refused[parse_prefix(WATCHED)] == 0
+
+
+def test_the_watched_prefix_itself_and_routes_over_a_nameserver_address_are_never_refused() -> None:
+    m = engine()
+    address = ipaddress.ip_address("10.255.0.53")
+    m.add_address(address, (), "example.com.")
+    m.apply_all(announce(1, peer(1), hijacked(n), (64501, HIJACKER)) for n in range(CAP + 10))
+    m.apply_all([announce(2, peer(1), WATCHED, (64501, ORIGIN)), announce(2, peer(1), "10.255.0.53/32",
+                                                                          (64501, HIJACKER))])
+    assert WATCHED in [str(p) for p in m.table.prefixes()]
+    assert "10.255.0.53/32" in more_specifics(m)  # the route a nameserver address's risk is judged from
+    assert len(more_specifics(m)) == CAP + 1
