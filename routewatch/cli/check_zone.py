@@ -199,7 +199,8 @@ def _findings(zone: ZoneSnapshot) -> list[str]:
     for resolver in zone.resolvers:
         lines.append(f"resolver {resolver.resolver}: {resolver.failure or 'ok'}")
     lines.extend(_dnssec_findings(zone))
-    lines.append(f"verdict: {zone.zone} is {zone.verdict} (exit {exit_code(zone)})")
+    because = f": {zone.reason}" if zone.reason else ""
+    lines.append(f"verdict: {zone.zone} is {zone.verdict}{because} (exit {exit_code(zone)})")
     return lines
 
 
@@ -253,6 +254,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     return {
         "zone": zone.zone,
         "verdict": zone.verdict,
+        "reason": zone.reason,
         "exit_code": exit_code(zone),
         "nameservers_up": zone.nameservers_up,
         "nameservers_total": zone.nameservers_total,

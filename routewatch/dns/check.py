@@ -24,6 +24,8 @@ from routewatch.dns.service import DnsMonitor
 from routewatch.dns.snapshot import TargetSnapshot, ZoneSnapshot
 from routewatch.model import canonical_address
 
+ROUTES_GONE = "every nameserver address has lost its service prefix at too many peers"
+
 #: Given the addresses the zone's check found, the routes under each (keyed by canonical address text).
 RouteSource = Callable[[Sequence[str]], Awaitable[Mapping[str, AddressRisk]]]
 
@@ -106,5 +108,6 @@ async def run_check(config: Config, servers: Sequence[str] = (), routes: RouteSo
     addresses = sorted({t.address for t in targets}, key=lambda a: (ipaddress.ip_address(a).version, a))
     lookup.risks = dict(await routes(addresses))
     judged = monitor.snapshot().zone(zone)
-    return CheckResult(replace(judged, verdict=routes_verdict(judged.verdict, lookup.risks)), targets,
-                       dict(lookup.risks))
+    verdict = routes_verdict(judged.verdict, lookup.risks)
+    reason = judged.reason or (ROUTES_GONE if verdict is ZoneVerdict.DOWN else "")
+    return CheckResult(replace(judged, verdict=verdict, reason=reason), targets, dict(lookup.risks))

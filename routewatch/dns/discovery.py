@@ -71,6 +71,11 @@ class Discovery:
         return self.parent_ns is not None and self.child_ns is not None and not self.problems
 
     @property
+    def delegation_gone(self) -> bool:
+        """The parent answered NXDOMAIN for the zone: no resolver will find its servers."""
+        return self.parent_answer == "NXDOMAIN"
+
+    @property
     def ttl(self) -> int:
         """The delegation's TTL (the parent's, else the child's), 0 when neither answered."""
         for ns_set in (self.parent_ns, self.child_ns):
