@@ -32,13 +32,15 @@ RouteSource = Callable[[Sequence[str]], Awaitable[Mapping[str, AddressRisk]]]
 
 @dataclass(frozen=True, slots=True)
 class CheckRequest:
-    """What to check and how: servers pinned (no discovery) or parents to ask; port and timeout overrides."""
+    """What to check and how: servers pinned (no discovery) or parents to ask; port and timeout overrides;
+    ``must_be_signed`` requires DNSSEC of the zone (on top of what the config's entry says)."""
 
     zone: str
     servers: tuple[str, ...] = ()
     parents: tuple[str, ...] = ()
     port: int | None = None
     timeout: float | None = None
+    must_be_signed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +73,15 @@ def check_config(base: Config, request: CheckRequest) -> Config:
     watch = next((z for z in base.zones if z.zone == zone), None) or ZoneWatch(zone=zone)
     if request.parents:
         watch = watch.model_copy(update={"parent_servers": [canonical_address(a) for a in request.parents]})
+    if request.must_be_signed:
+        watch = watch.model_copy(update={"must_be_signed": True})
     updates: dict[str, object] = {}
     if request.port is not None:
         updates["port"] = request.port
     if request.timeout is not None:
         updates["timeout"] = request.timeout
+    if request.must_be_signed:  # asked for on the command line: the check it needs runs
+        updates["dnssec"] = base.dns.dnssec.model_copy(update={"enabled": True})
     return base.model_copy(update={"zones": [watch], "dns": base.dns.model_copy(update=updates)})
 
 

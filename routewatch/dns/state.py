@@ -213,7 +213,8 @@ class ZoneState:
             serial_disagreeing_since=self.disagreeing_since,
             serial_grace=grace,
             dnssec=judge_zone(self.zone, discovery.ds if discovery else None,
-                              {t.address: t.dnssec for t in targets if t.dnssec is not None}, now, dnssec_warning),
+                              {t.address: t.dnssec for t in targets if t.dnssec is not None}, now, dnssec_warning,
+                              must_be_signed=self.watch.must_be_signed),
             reason=down_reason(verdict, delegated=delegated),
         )
 
