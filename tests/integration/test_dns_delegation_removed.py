@@ -3,6 +3,8 @@
 The zone's own server (NSD) goes on answering: that is the trap, since
 resolvers ask the parent first and the parent now says NXDOMAIN. The daemon's
 monitor, its metrics and ``check zone`` must all call the zone down and say why.
+One parent server out of step (a stale copy without the delegation) must not:
+the others still send resolvers to the zone.
 """
 
 from __future__ import annotations
@@ -63,6 +65,47 @@ def lab(tmp_path: Path) -> Iterator[Parent]:
     finally:
         knot.stop()
         nsd.stop()
+
+
+@pytest.fixture
+def two_parents(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """A root (NSD) delegating test. to two Knot servers, the first listed holding a copy without the
+    zone's delegation; the zone (NSD) below. Yields the root's address and the port."""
+    block = lab_block()
+    root, stale, current, child = (block + n for n in ("1", "2", "3", "11"))
+    port = free_port([root, stale, current, child])
+    root_text = (f"$ORIGIN .\n$TTL 300\n@ IN SOA a.root. hostmaster 1 7200 3600 1209600 300\n@ IN NS a.root.\n"
+                 f"a.root. IN A {root}\ntest. IN NS a.ns.test.\ntest. IN NS b.ns.test.\n"
+                 f"a.ns.test. IN A {stale}\nb.ns.test. IN A {current}\n")
+
+    def parent(delegated: bool) -> str:
+        text = (f"$ORIGIN test.\n$TTL 300\n@ IN SOA a.ns hostmaster 1 7200 3600 1209600 300\n@ IN NS a.ns\n"
+                f"@ IN NS b.ns\na.ns IN A {stale}\nb.ns IN A {current}\n")
+        return text + (f"{ZONE} IN NS ns1.{ZONE}\nns1.{ZONE} IN A {child}\n" if delegated else "")
+
+    servers = [Nsd("root", tmp_path / "root", [root], port, zones={".": root_text}),
+               Knot("stale", tmp_path / "stale", [stale], port, zones={"test.": parent(False)}),
+               Knot("current", tmp_path / "current", [current], port, zones={"test.": parent(True)}),
+               Nsd("child", tmp_path / "child", [child], port, zones={ZONE: (
+                   f"$ORIGIN {ZONE}\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+                   f"@ IN NS ns1\nns1 IN A {child}\n")})]
+    try:
+        for server in servers:
+            server.start()
+        yield root, port
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def test_one_parent_server_without_the_delegation_does_not_take_the_zone_down(
+        two_parents: tuple[str, int]) -> None:
+    root, port = two_parents
+    config = Config(zones=[ZoneWatch(zone=ZONE)],
+                    dns=DnsSettings(port=port, timeout=1.0, retries=0, root_servers=[root]))
+    found = (await DnsMonitor(config, clock=Clock(), stagger=False).run_once()).zone(ZONE)
+    assert found.discovery.parent_answer is None and found.discovery.ok, found.discovery.problems
+    assert (found.verdict, found.reason) == ("healthy", "")
 
 
 class Clock:
