@@ -84,6 +84,19 @@ def _target_rules() -> list[Rule]:
             ),
             runbook="dns-at-risk",
         ),
+        Rule(
+            name="RoutewatchDnsQueryFailing",
+            group=Group.DNS,
+            expr=by("max", "routewatch_dns_query_success", (*TARGET_KEYS, "query")) + " == 0",
+            for_="5m",
+            severity=Severity.WARNING,
+            summary=f"{NAMESERVER} fails the configured query {{{{ $labels.query }}}}",
+            description=(
+                "For 5 minutes {{ $labels.nameserver }} at {{ $labels.address }} has answered the configured query "
+                "{{ $labels.query }} of {{ $labels.zone }} with a wrong rcode or without the expected records."
+            ),
+            runbook="dns-query-failing",
+        ),
     ]
 
 
