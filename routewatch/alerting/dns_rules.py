@@ -1,4 +1,5 @@
-"""Alert rules on the nameservers: down, lame, TCP-only failure, zone down, at risk, agreement, diversity."""
+"""Alert rules on the nameservers: down, lame, TCP-only failure, zone down or no longer delegated, at risk,
+agreement (serials, NS sets, glue), diversity, DNSSEC."""
 
 from __future__ import annotations
 
@@ -83,6 +84,19 @@ def _target_rules() -> list[Rule]:
             ),
             runbook="dns-at-risk",
         ),
+        Rule(
+            name="RoutewatchDnsQueryFailing",
+            group=Group.DNS,
+            expr=by("max", "routewatch_dns_query_success", (*TARGET_KEYS, "query")) + " == 0",
+            for_="5m",
+            severity=Severity.WARNING,
+            summary=f"{NAMESERVER} fails the configured query {{{{ $labels.query }}}}",
+            description=(
+                "For 5 minutes {{ $labels.nameserver }} at {{ $labels.address }} has answered the configured query "
+                "{{ $labels.query }} of {{ $labels.zone }} with a wrong rcode or without the expected records."
+            ),
+            runbook="dns-query-failing",
+        ),
     ]
 
 
@@ -102,6 +116,20 @@ def _zone_rules() -> list[Rule]:
             summary="No nameserver of {{ $labels.zone }} answers",
             description="None of the {{ $value }} nameserver addresses of {{ $labels.zone }} answers authoritatively.",
             runbook="zone-down",
+        ),
+        Rule(
+            name="RoutewatchZoneNotDelegated",
+            group=Group.DNS,
+            expr=by("max", "routewatch_dns_zone_delegated", ZONE_KEYS) + " == 0",
+            for_="5m",
+            keep_firing_for=PAGE_KEEP_FIRING,
+            severity=Severity.CRITICAL,
+            summary="The parent of {{ $labels.zone }} says it does not exist",
+            description=(
+                "The parent zone's servers answer NXDOMAIN for {{ $labels.zone }}: the delegation is gone, so "
+                "resolvers never reach its nameservers, whatever those still answer."
+            ),
+            runbook="zone-not-delegated",
         ),
         Rule(
             name="RoutewatchSoaSerialDisagreement",
@@ -129,6 +157,19 @@ def _zone_rules() -> list[Rule]:
                 "NS records: one side was not updated."
             ),
             runbook="ns-sets-disagree",
+        ),
+        Rule(
+            name="RoutewatchGlueMismatch",
+            group=Group.DNS,
+            expr=by("max", "routewatch_dns_zone_glue_agree", ZONE_KEYS) + " == 0",
+            for_="1h",
+            severity=Severity.WARNING,
+            summary="The parent's glue for {{ $labels.zone }} differs from what the zone serves",
+            description=(
+                "The parent's glue addresses for an in-zone nameserver of {{ $labels.zone }} are not the addresses "
+                "the zone itself serves for it: a renumbering done on one side only."
+            ),
+            runbook="glue-mismatch",
         ),
         Rule(
             name="RoutewatchZoneSinglePoint",
@@ -173,7 +214,8 @@ def _zone_rules() -> list[Rule]:
 
 
 def _dnssec_rules() -> list[Rule]:
-    """Bogus is as bad as unreachable (validating resolvers answer SERVFAIL); expiring is a day's work."""
+    """Bogus is as bad as unreachable (validating resolvers answer SERVFAIL); a zone that must be signed and is
+    not pages too (the configured protection is gone); expiring is a day's work."""
     return [
         Rule(
             name="RoutewatchDnssecBogus",
@@ -205,6 +247,20 @@ def _dnssec_rules() -> list[Rule]:
                 "{{ $value | humanizeDuration }}; re-sign the zone before then."
             ),
             runbook="dnssec-expiring",
+        ),
+        Rule(
+            name="RoutewatchDnssecUnsigned",
+            group=Group.DNS,
+            expr=by("min", 'routewatch_dns_dnssec_state{state="unsigned"}', ZONE_KEYS) + " == 1",
+            for_="10m",
+            keep_firing_for=PAGE_KEEP_FIRING,
+            severity=Severity.CRITICAL,
+            summary="{{ $labels.zone }} must be signed, but its parent holds no DS",
+            description=(
+                "{{ $labels.zone }} is configured as must_be_signed, but the parent holds no DS record for it: "
+                "resolvers no longer validate it, so forged answers would be accepted."
+            ),
+            runbook="dnssec-unsigned",
         ),
     ]
 

@@ -1,7 +1,8 @@
 """``routewatch check zone ZONE``: ask every nameserver address of a zone, print a verdict.
 
 Exit codes are for scripts: 0 healthy, 1 degraded, 2 down, 3 could not check
-(including bad arguments, so that a typo never reads as "down"). With ``--mrt``
+(including bad arguments, so that a typo never reads as "down"). DNSSEC joins
+them: bogus, or unsigned for a zone that must be signed, is 2; expiring is 1. With ``--mrt``
 each address also shows the routes under it (service prefix, baseline peers,
 peers at risk and what they fell back to), and they join the verdict.
 """
@@ -61,6 +62,8 @@ def _address(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
               help=f"DNS port of every server asked (default: the config's dns.port, else {_DNS.port}).")
 @click.option("--timeout", type=click.FloatRange(min=0.01),
               help=f"Seconds to wait for each answer (default: the config's dns.timeout, else {_DNS.timeout:g}).")
+@click.option("--must-be-signed", is_flag=True,
+              help="The zone must be DNSSEC-signed: no DS at the parent is a failure (exit 2), not insecure.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
               help="Take DNS settings and the zone's entry from this config file.")
@@ -74,6 +77,7 @@ def check_zone(
     parents: tuple[str, ...],
     port: int | None,
     timeout: float | None,
+    must_be_signed: bool,
     as_json: bool,
     config_path: str | None,
     mrt_files: tuple[str, ...],
@@ -81,7 +85,7 @@ def check_zone(
     """Probe every nameserver address of ZONE directly and judge the zone."""
     try:
         base = load_config(config_path) if config_path else Config()
-        config = check_config(base, CheckRequest(zone, servers, parents, port, timeout))
+        config = check_config(base, CheckRequest(zone, servers, parents, port, timeout, must_be_signed))
         result = asyncio.run(run_check(config, servers, _archives(config, mrt_files) if mrt_files else None))
     except (RoutewatchError, OSError, ValueError) as exc:
         click.echo(f"routewatch: cannot check {zone}: {exc}", err=True)
@@ -91,7 +95,8 @@ def check_zone(
 
 
 def exit_code(zone: ZoneSnapshot) -> int:
-    """The verdict's exit code, made worse by DNSSEC: bogus is as bad as down (2), expiring degrades (1)."""
+    """The verdict's exit code, made worse by DNSSEC: bogus or required-but-unsigned is as bad as down (2),
+    expiring degrades (1)."""
     return max(zone.verdict.exit_code, zone.dnssec.state.exit_code)
 
 
@@ -199,7 +204,8 @@ def _findings(zone: ZoneSnapshot) -> list[str]:
     for resolver in zone.resolvers:
         lines.append(f"resolver {resolver.resolver}: {resolver.failure or 'ok'}")
     lines.extend(_dnssec_findings(zone))
-    lines.append(f"verdict: {zone.zone} is {zone.verdict} (exit {exit_code(zone)})")
+    because = f": {zone.reason}" if zone.reason else ""
+    lines.append(f"verdict: {zone.zone} is {zone.verdict}{because} (exit {exit_code(zone)})")
     return lines
 
 
@@ -253,6 +259,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     return {
         "zone": zone.zone,
         "verdict": zone.verdict,
+        "reason": zone.reason,
         "exit_code": exit_code(zone),
         "nameservers_up": zone.nameservers_up,
         "nameservers_total": zone.nameservers_total,

@@ -203,6 +203,11 @@ class ZoneWatch(Section):
     nameservers: list[ZoneField] = Field(
         default=[], description="Nameserver names to probe in addition to those the delegation lists."
     )
+    must_be_signed: bool = Field(
+        default=False, description="The zone must be DNSSEC-signed: with no DS at the parent its DNSSEC state is "
+        "`unsigned`, a failure, instead of `insecure` (a DS removed at the registrar, a signer switched off). "
+        "Needs `dns.dnssec.enabled`.",
+    )
     queries: list[ZoneQuery] = Field(
         default=[], max_length=MAX_QUERIES_PER_ZONE,
         description="Extra queries asked of every nameserver address (see `zones[].queries[]`); "
@@ -546,6 +551,15 @@ def _mrt_without_files(raw: Mapping[str, Any]) -> list[str]:
             if isinstance(source, Mapping) and source.get("type") == "mrt" and not source.get("files")]
 
 
+def _signing_required_without_check(raw: Mapping[str, Any], config: Config) -> list[str]:
+    """A zone that must be signed cannot be judged with the DNSSEC check turned off."""
+    zones = raw.get("zones")
+    if config.dns.dnssec.enabled or not isinstance(zones, list):
+        return []
+    return [f"zones[{i}].must_be_signed: needs the DNSSEC check, which dns.dnssec.enabled turns off"
+            for i, zone in enumerate(zones) if isinstance(zone, Mapping) and zone.get("must_be_signed") is True]
+
+
 def parse_config(raw: object, source: str = "", *, daemon: bool = False) -> Config:
     """Validate an already-parsed YAML document; raise ConfigError with every problem.
 
@@ -568,6 +582,7 @@ def parse_config(raw: object, source: str = "", *, daemon: bool = False) -> Conf
     invalid = (len(entries) if isinstance(entries, list) else len(checked.prefixes)) - len(checked.prefixes)
     problems.extend(_limits(max(_parts(checked), key=lambda part: part.max_prefix_series()), invalid))
     problems.extend(_merged_thresholds(raw, checked))
+    problems.extend(_signing_required_without_check(raw, checked))
     if daemon:
         problems.extend(_mrt_without_files(raw))
     if problems or config is None:

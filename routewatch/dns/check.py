@@ -24,19 +24,23 @@ from routewatch.dns.service import DnsMonitor
 from routewatch.dns.snapshot import TargetSnapshot, ZoneSnapshot
 from routewatch.model import canonical_address
 
+ROUTES_GONE = "every nameserver address has lost its service prefix at too many peers"
+
 #: Given the addresses the zone's check found, the routes under each (keyed by canonical address text).
 RouteSource = Callable[[Sequence[str]], Awaitable[Mapping[str, AddressRisk]]]
 
 
 @dataclass(frozen=True, slots=True)
 class CheckRequest:
-    """What to check and how: servers pinned (no discovery) or parents to ask; port and timeout overrides."""
+    """What to check and how: servers pinned (no discovery) or parents to ask; port and timeout overrides;
+    ``must_be_signed`` requires DNSSEC of the zone (on top of what the config's entry says)."""
 
     zone: str
     servers: tuple[str, ...] = ()
     parents: tuple[str, ...] = ()
     port: int | None = None
     timeout: float | None = None
+    must_be_signed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,15 @@ def check_config(base: Config, request: CheckRequest) -> Config:
     watch = next((z for z in base.zones if z.zone == zone), None) or ZoneWatch(zone=zone)
     if request.parents:
         watch = watch.model_copy(update={"parent_servers": [canonical_address(a) for a in request.parents]})
+    if request.must_be_signed:
+        watch = watch.model_copy(update={"must_be_signed": True})
     updates: dict[str, object] = {}
     if request.port is not None:
         updates["port"] = request.port
     if request.timeout is not None:
         updates["timeout"] = request.timeout
+    if request.must_be_signed:  # asked for on the command line: the check it needs runs
+        updates["dnssec"] = base.dns.dnssec.model_copy(update={"enabled": True})
     return base.model_copy(update={"zones": [watch], "dns": base.dns.model_copy(update=updates)})
 
 
@@ -106,5 +114,6 @@ async def run_check(config: Config, servers: Sequence[str] = (), routes: RouteSo
     addresses = sorted({t.address for t in targets}, key=lambda a: (ipaddress.ip_address(a).version, a))
     lookup.risks = dict(await routes(addresses))
     judged = monitor.snapshot().zone(zone)
-    return CheckResult(replace(judged, verdict=routes_verdict(judged.verdict, lookup.risks)), targets,
-                       dict(lookup.risks))
+    verdict = routes_verdict(judged.verdict, lookup.risks)
+    reason = judged.reason or (ROUTES_GONE if verdict is ZoneVerdict.DOWN else "")
+    return CheckResult(replace(judged, verdict=verdict, reason=reason), targets, dict(lookup.risks))

@@ -71,6 +71,11 @@ class Discovery:
         return self.parent_ns is not None and self.child_ns is not None and not self.problems
 
     @property
+    def delegation_gone(self) -> bool:
+        """The parent answered NXDOMAIN for the zone: no resolver will find its servers."""
+        return self.parent_answer == "NXDOMAIN"
+
+    @property
     def ttl(self) -> int:
         """The delegation's TTL (the parent's, else the child's), 0 when neither answered."""
         for ns_set in (self.parent_ns, self.child_ns):
@@ -170,7 +175,15 @@ class Discoverer:
             state.parent_servers = list(parent_servers)
             return await self._ask_any(state, list(parent_servers), zone, dns.rdatatype.NS, delegation)
         response = await self._walk(state, zone, dns.rdatatype.NS, MAX_GLUELESS_DEPTH, stop_at=zone)
-        return None if response is None else delegation(response)
+        if response is None:
+            return None
+        # The walk stops at the first parent server that answers; one out of step (a stale copy
+        # without the delegation) must not speak for the others, so on anything but a delegation
+        # every parent server is asked.
+        found = delegation(response)
+        if found is None:
+            found = await self._ask_any(state, state.parent_servers, zone, dns.rdatatype.NS, delegation)
+        return found
 
     async def _addresses(self, state: _Round, zone: str, name: str, child_servers: list[str]) -> set[str]:
         """Addresses for a nameserver name: from the zone's own servers when the name is in the zone

@@ -148,16 +148,28 @@ def diversity(addresses: Iterable[str], routes: Mapping[str, RouteView | None]) 
     )
 
 
+def down_reason(verdict: ZoneVerdict, *, delegated: bool) -> str:
+    """Why the zone is down, in words (empty for any other verdict)."""
+    if verdict is not ZoneVerdict.DOWN:
+        return ""
+    return NOT_DELEGATED if not delegated else NO_ADDRESS_ANSWERS
+
+
 def _single(distinct: int, complete: bool) -> bool | None:
     if distinct > 1:
         return False
     return True if complete and distinct == 1 else None
 
 
+NOT_DELEGATED = "the parent answers NXDOMAIN for the zone: its delegation is gone"
+NO_ADDRESS_ANSWERS = "no nameserver address answers"
+
+
 def zone_verdict(
     addresses_up: int,
     addresses_total: int,
     *,
+    delegated: bool = True,
     ns_sets: Agreement = Agreement.UNKNOWN,
     serials: SerialState = SerialState.UNKNOWN,
     discovery_ok: bool = True,
@@ -165,7 +177,10 @@ def zone_verdict(
     queries_failing: int = 0,
 ) -> ZoneVerdict:
     """Healthy only when every address answers, nothing disagrees and every configured query passes
-    everywhere; down when none answers."""
+    everywhere; down when none answers, or when the parent says the zone does not exist (resolvers
+    ask the parent first: whatever the zone's own servers still answer, nobody is sent to them)."""
+    if not delegated:
+        return ZoneVerdict.DOWN
     if addresses_total == 0:
         return ZoneVerdict.UNKNOWN
     if addresses_up == 0:

@@ -136,6 +136,11 @@ class DiscoverySnapshot:
     glue_mismatches: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
     parent_answer: str | None = None
 
+    @property
+    def delegation_gone(self) -> bool:
+        """The parent answered NXDOMAIN for the zone (see :attr:`Discovery.delegation_gone`)."""
+        return self.parent_answer == "NXDOMAIN"
+
 
 @dataclass(frozen=True, slots=True)
 class ResolverSnapshot:
@@ -160,7 +165,8 @@ class ZoneSnapshot:
     ``limits.max_nameserver_addresses`` (counted, not probed or exported).
     ``serial_newest`` is the RFC 1982 newest serial among answering servers;
     ``lagging`` lists the addresses whose serial is behind it;
-    ``serial_disagreeing_since`` is when the current disagreement began.
+    ``serial_disagreeing_since`` is when the current disagreement began;
+    ``reason`` says in words why the verdict is ``down`` (empty otherwise).
     """
 
     zone: str
@@ -182,6 +188,7 @@ class ZoneSnapshot:
     serial_disagreeing_since: float | None = None
     serial_grace: float = 0.0  # dns.serial_grace: how long serials may disagree before it counts
     dnssec: ZoneDnssec = ZoneDnssec()
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from routewatch.dns.discovery import Discovery
 from routewatch.dns.health import (
     Agreement,
     diversity,
+    down_reason,
     lagging,
     newest_serial,
     ns_set_agreement,
@@ -172,9 +173,11 @@ class ZoneState:
         # Only addresses with a result count: right after a start every first probe is still
         # pending (they are spread over one interval), and "not probed yet" is not "down".
         probed = [t for t in targets if t.up is not None]
+        delegated = self.pinned or discovery is None or not discovery.delegation_gone
         verdict = zone_verdict(
             sum(1 for t in probed if t.up),
             len(probed),
+            delegated=delegated,
             ns_sets=ns_sets,
             serials=states,
             discovery_ok=discovery_ok is not False,
@@ -210,7 +213,9 @@ class ZoneState:
             serial_disagreeing_since=self.disagreeing_since,
             serial_grace=grace,
             dnssec=judge_zone(self.zone, discovery.ds if discovery else None,
-                              {t.address: t.dnssec for t in targets if t.dnssec is not None}, now, dnssec_warning),
+                              {t.address: t.dnssec for t in targets if t.dnssec is not None}, now, dnssec_warning,
+                              must_be_signed=self.watch.must_be_signed),
+            reason=down_reason(verdict, delegated=delegated),
         )
 
 

@@ -30,12 +30,14 @@ class DnssecState(StrEnum):
     INSECURE = "insecure"
     BOGUS = "bogus"
     EXPIRING = "expiring"
+    UNSIGNED = "unsigned"  # no DS at the parent, but the config says the zone must be signed
     UNKNOWN = "unknown"
 
     @property
     def exit_code(self) -> int:
-        """``check zone``'s exit code for this state alone (bogus is as bad as down)."""
-        return {"bogus": 2, "expiring": 1}.get(self.value, 0)
+        """``check zone``'s exit code for this state alone (bogus is as bad as down; so is a zone
+        that must be signed and is not: the config makes it a failure)."""
+        return {"bogus": 2, "unsigned": 2, "expiring": 1}.get(self.value, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,20 +82,34 @@ def match_ds(zone: str, ds_set: Iterable[DS], keys: Sequence[KeyFacts]) -> tuple
     return tuple(facts)
 
 
+NO_DS_BUT_REQUIRED = "the parent holds no DS, but the zone must be signed (zones[].must_be_signed)"
+
+
 def judge_zone(
     zone: str,
     ds_set: Sequence[DS] | None,
     addresses: dict[str, AddressDnssec],
     now: float,
     warning: float,
+    *,
+    must_be_signed: bool = False,
 ) -> ZoneDnssec:
-    """The zone's state from the parent's DS RRset (None: not known) and each address's facts."""
+    """The zone's state from the parent's DS RRset (None: not known) and each address's facts.
+
+    With no DS the zone is ``insecure``, or ``unsigned`` when it ``must_be_signed``:
+    resolvers then stop validating it, so the protection the operator asked
+    for is gone even though every name still resolves.
+    """
     answered = {a: facts for a, facts in addresses.items() if facts.status is not SigningStatus.NO_ANSWER}
     if ds_set is None or not answered:
         why = "the parent's DS RRset is not known" if ds_set is None else "no address answered"
         return ZoneDnssec(problems=(why,))
     if not ds_set:
-        return ZoneDnssec(DnssecState.INSECURE)
+        if not must_be_signed:
+            return ZoneDnssec(DnssecState.INSECURE)
+        unsigned = [f"{a} serves the zone unsigned" for a, f in sorted(answered.items())
+                    if f.status is SigningStatus.UNSIGNED]
+        return ZoneDnssec(DnssecState.UNSIGNED, problems=(NO_DS_BUT_REQUIRED, *unsigned))
     keys = {(k.tag, k.algorithm, k.key.to_wire()): k for facts in answered.values() for k in facts.keys}
     ds = match_ds(zone, ds_set, list(keys.values()))
     matched = {d.matched_key for d in ds if d.matched_key is not None}

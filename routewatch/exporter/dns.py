@@ -140,6 +140,9 @@ def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
                    "How long the SOA serials may disagree before it counts (dns.serial_grace).", z)
     ns_sets = _gauge("routewatch_dns_zone_ns_sets_agree",
                      "1 when the parent's NS set equals the zone's own, 0 when not; absent until both are known.", z)
+    delegated = _gauge("routewatch_dns_zone_delegated",
+                       "1 when the parent delegates the zone, 0 when it answers NXDOMAIN for it; absent when no "
+                       "parent server answered (or the zone's servers are pinned).", z)
     discovery = _gauge("routewatch_dns_discovery_success", "1 when the last delegation discovery succeeded, else 0.", z)
     discovered = _gauge("routewatch_dns_discovery_last_success_timestamp_seconds",
                         "When delegation discovery last succeeded.", z)
@@ -159,6 +162,8 @@ def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
         _serial_metrics(zone, dns.time, serials, disagreement)
         if zone.ns_sets is not Agreement.UNKNOWN:
             ns_sets.add_metric(label, 1.0 if zone.ns_sets is Agreement.AGREE else 0.0)
+        if zone.parent_ns or zone.discovery.delegation_gone:
+            delegated.add_metric(label, 0.0 if zone.discovery.delegation_gone else 1.0)
         if zone.discovery.ok is not None:
             discovery.add_metric(label, 1.0 if zone.discovery.ok else 0.0)
         if zone.discovery.last_success is not None:
@@ -168,8 +173,8 @@ def zone_families(dns: DnsSnapshot) -> Iterator[GaugeMetricFamily]:
                 single.add_metric([*label, kind], 1.0 if flag else 0.0)
         for answer in zone.resolvers:
             resolver.add_metric([*label, answer.resolver], 1.0 if answer.ok else 0.0)
-    yield from (state, ns_up, ns_total, over_cap, serials, disagreement, grace, ns_sets, discovery, discovered,
-                single, resolver)
+    yield from (state, ns_up, ns_total, over_cap, serials, disagreement, grace, ns_sets, delegated, discovery,
+                discovered, single, resolver)
 
 
 def _serial_metrics(zone: ZoneSnapshot, now: float, serials: GaugeMetricFamily,

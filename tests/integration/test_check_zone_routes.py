@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from routewatch.cli import main
+from routewatch.dns.check import ROUTES_GONE
 from tests.support import service_prefix as sp
 from tests.support.zone_lab import ZoneLab, zone_lab
 
@@ -58,7 +59,7 @@ def test_every_address_at_risk_though_the_aggregate_covers_it(lab: ZoneLab, arch
     row = next(line for line in text.splitlines() if line.startswith("a.ns.facebook.com."))
     assert row.split()[7:] == [sp.SERVICE, "40", "34", "AT", "RISK", sp.AGGREGATE, "aggregate", "(34)"]
     assert f"risk: 127.0.0.17 has lost {sp.SERVICE} at 34 of 40 baseline peers" in text
-    assert "verdict: facebook.com. is down (exit 2)" in text
+    assert f"verdict: facebook.com. is down: {ROUTES_GONE} (exit 2)" in text
 
 
 def test_before_the_withdrawal_the_zone_is_healthy(lab: ZoneLab, tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_down_and_could_not_check(lab: Lab) -> None:
         lab.servers[letter].stop()
     down = CliRunner().invoke(main, args(lab))
     assert down.exit_code == 2, down.output
-    assert "verdict: facebook.com. is down (exit 2)" in down.output
+    assert "verdict: facebook.com. is down: no nameserver address answers (exit 2)" in down.output
     lab.servers["com"].stop()
     unknown = CliRunner().invoke(main, args(lab))
     assert unknown.exit_code == 3, unknown.output

@@ -19,7 +19,7 @@ from routewatch.cli import main
 from routewatch.config.schema import Config, DnssecSettings, DnsSettings, ZoneWatch
 from routewatch.dns.service import DnsMonitor
 from routewatch.dns.snapshot import DnsSnapshot, ZoneSnapshot
-from routewatch.dns.trust import DnssecState
+from routewatch.dns.trust import NO_DS_BUT_REQUIRED, DnssecState
 from routewatch.exporter.state import ExportState, ProcessStatus
 from tests.support.dnssec_lab import KNOT_CASES, PLAIN_CASES, SIGNZONE_CASES, DnssecLab, dnssec_lab
 from tests.support.metrics import samples, scrape
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 HOUR = 3600.0
 DAY = 86_400.0
+MUST_BE_SIGNED = {"nods.test.", "halfcopy.test."}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnssecLab]:
 @pytest.fixture(scope="module")
 def snapshot(lab: DnssecLab) -> DnsSnapshot:
     zones = [lab.zone(c) for c in (*SIGNZONE_CASES, *KNOT_CASES, *PLAIN_CASES, "missing")]
-    config = Config(zones=[ZoneWatch(zone=z, parent_servers=[lab.addresses["parent"]]) for z in zones],
+    config = Config(zones=[ZoneWatch(zone=z, parent_servers=[lab.addresses["parent"]],
+                                     must_be_signed=z in MUST_BE_SIGNED) for z in zones],
                     dns=DnsSettings(port=lab.port, timeout=1.0, retries=0))
     return asyncio.run(DnsMonitor(config, stagger=False).run_once())
 
@@ -104,6 +106,13 @@ def test_no_ds_is_insecure_not_an_error(snapshot: DnsSnapshot) -> None:
     assert found.verdict == "healthy"
 
 
+def test_a_zone_that_must_be_signed_without_a_ds_is_unsigned_not_insecure(snapshot: DnsSnapshot) -> None:
+    found = zone(snapshot, "nods")
+    assert found.dnssec.state is DnssecState.UNSIGNED and found.dnssec.ds_match is None
+    assert found.dnssec.problems == (NO_DS_BUT_REQUIRED,)  # the keys and signatures are still served
+    assert zone(snapshot, "halfcopy").dnssec.state is DnssecState.BOGUS  # a DS is there: bogus stays bogus
+
+
 def test_glue_that_differs_from_what_the_zone_serves_is_reported(snapshot: DnsSnapshot, lab: DnssecLab) -> None:
     assert zone(snapshot, "moved").discovery.glue_mismatches == (
         ("ns2.moved.test.", (lab.addresses["b"],), (lab.addresses["a"],)),)
@@ -119,7 +128,7 @@ def test_a_zone_the_parent_does_not_delegate_says_nxdomain(snapshot: DnsSnapshot
 def test_metrics(snapshot: DnsSnapshot, lab: DnssecLab) -> None:
     got = samples(scrape(ExportState(ProcessStatus("t", True, 1.0), dns=snapshot)))
     for case, state in (("secure", "secure"), ("gone", "bogus"), ("expiring", "expiring"), ("unsigned", "insecure"),
-                        ("missing", "unknown")):
+                        ("missing", "unknown"), ("nods", "unsigned")):
         one_hot = {s.value: got[("routewatch_dns_dnssec_state", (("state", s.value), ("zone", f"{case}.test.")))]
                    for s in DnssecState}
         assert one_hot == {s.value: 1.0 if s.value == state else 0.0 for s in DnssecState}, case
@@ -139,10 +148,14 @@ def check(lab: DnssecLab, case: str, *extra: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize(("case", "state", "code"), [("secure", "secure", 0), ("expiring", "expiring", 1),
-                                                      ("expired", "bogus", 2), ("unsigned", "insecure", 0)])
-def test_check_zone_json_and_exit_codes(lab: DnssecLab, case: str, state: str, code: int) -> None:
-    exit_code, output = check(lab, case, "--json")
+@pytest.mark.parametrize(("case", "state", "code", "extra"), [
+    ("secure", "secure", 0, ()), ("expiring", "expiring", 1, ()), ("expired", "bogus", 2, ()),
+    ("unsigned", "insecure", 0, ()), ("nods", "insecure", 0, ()),
+    ("nods", "unsigned", 2, ("--must-be-signed",)), ("unsigned", "unsigned", 2, ("--must-be-signed",)),
+    ("secure", "secure", 0, ("--must-be-signed",))])
+def test_check_zone_json_and_exit_codes(lab: DnssecLab, case: str, state: str, code: int,
+                                        extra: tuple[str, ...]) -> None:
+    exit_code, output = check(lab, case, "--json", *extra)
     report = json.loads(output)
     assert (exit_code, report["exit_code"], report["verdict"]) == (code, code, "healthy")
     assert report["dnssec"]["state"] == state
@@ -159,6 +172,13 @@ def test_check_zone_table_says_what_is_wrong(lab: DnssecLab) -> None:
     exit_code, output = check(lab, "moved")
     assert exit_code == 0
     assert f"glue differs for ns2.moved.test.: parent {lab.addresses['b']}, zone {lab.addresses['a']}" in output
+
+
+def test_check_zone_says_a_zone_that_must_be_signed_is_not(lab: DnssecLab) -> None:
+    exit_code, output = check(lab, "unsigned", "--must-be-signed")
+    assert exit_code == 2
+    assert "DNSSEC: unsigned" in output and f"problem: {NO_DS_BUT_REQUIRED}" in output
+    assert f"problem: {lab.addresses['a']} serves the zone unsigned" in output
 
 
 def test_dnssec_can_be_turned_off(lab: DnssecLab) -> None:

@@ -13,6 +13,7 @@ against signatures it did not make.
 - ``halfcopy.test.``: address a serves the signed zone, address b an unsigned copy.
 - ``rollover.test.``: signed with algorithm 13; an algorithm 15 KSK is published but signs
   nothing, and the parent's DS is for that new key only (an algorithm rollover half done).
+- ``nods.test.``: signed like ``secure.test.``, but the parent holds no DS (removed at the registrar).
 - ``unsigned.test.``: no keys, no DS.
 - ``knot.test.`` / ``knotshort.test.``: signed by Knot (its default policy; a policy with
   2-hour RRSIG lifetimes).
@@ -34,7 +35,7 @@ import dns.rdatatype
 from .dns_servers import READY_DEADLINE, Knot, Nsd, Server, free_port, lab_block
 from .tools import require_tool
 
-SIGNZONE_CASES = ("secure", "gone", "expired", "expiring", "halfcopy", "rollover")
+SIGNZONE_CASES = ("secure", "gone", "expired", "expiring", "halfcopy", "rollover", "nods")
 KNOT_CASES = ("knot", "knotshort")
 PLAIN_CASES = ("unsigned", "moved")
 DAY = 86_400
@@ -128,7 +129,7 @@ def _signed_cases(workdir: Path, addresses: dict[str, str], now: float) -> tuple
         signed = signzone(workdir, zone, text, [ksk, zsk], (int(window[0]), int(window[1])), published)
         at_a[zone] = signed
         at_b[zone] = text if case == "halfcopy" else signed
-        ds[zone] = ds_records(zone, ds_key, workdir)
+        ds[zone] = [] if case == "nods" else ds_records(zone, ds_key, workdir)
     for case in PLAIN_CASES:
         zone = f"{case}.test."
         text = child_text(zone, addresses, ns2_at="a" if case == "moved" else "b")

@@ -85,7 +85,7 @@ def full_state() -> ExportState:
     zone = ZoneSnapshot(
         zone="example.com.", verdict=ZoneVerdict.HEALTHY, nameservers_up=1, nameservers_total=1, addresses_up=1,
         addresses_total=1, addresses_over_cap=0, serials=SerialState.AGREE, serial_newest=5, lagging=(),
-        ns_sets=Agreement.AGREE, parent_ns=(), child_ns=(),
+        ns_sets=Agreement.AGREE, parent_ns=("ns.example.",), child_ns=("ns.example.",),
         discovery=DiscoverySnapshot(True, 8.0, 8.0, 0), diversity=Diversity(True, True),
         resolvers=(ResolverSnapshot("::1", 9.0, None, 0.02, failures),),
         dnssec=ZoneDnssec(DnssecState.SECURE, 1e9, ds_match=True),

@@ -66,6 +66,10 @@ INVALID: dict[str, list[str]] = {
     "invalid-limits.yaml": [
         'limits.max_watched_prefixes: this config can watch up to 434 prefixes (2 configured, 400 from asns[].max_prefixes, 32 nameserver addresses of zones), over the cap of 400; raise the cap or lower asns[].max_prefixes',  # noqa: E501
     ],
+    "invalid-must-be-signed.yaml": [
+        "zones[0].must_be_signed: needs the DNSSEC check, which dns.dnssec.enabled turns off",
+        "zones[1].must_be_signed: expected true or false, got a string ('yes')",
+    ],
     "invalid-repeated-keys.yaml": [
         "line 5, column 5: key 'asn' appears again in the same mapping (first at line 4); YAML would keep only the last value",  # noqa: E501
         "line 8, column 1: key 'exporter' appears again in the same mapping (first at line 6); YAML would keep only the last value",  # noqa: E501
@@ -219,6 +223,13 @@ def test_bad_zone_names(zone: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"zones": [{"zone": zone}]})
     assert caught.value.problems == [f"zones[0].zone: {message}"]
+
+
+def test_must_be_signed_goes_with_the_dnssec_check_on() -> None:
+    config = parse_config({"zones": [{"zone": "example.com", "must_be_signed": True}]})
+    assert config.zones[0].must_be_signed is True and config.dns.dnssec.enabled is True
+    off = parse_config({"dns": {"dnssec": {"enabled": False}}, "zones": [{"zone": "example.com"}]})
+    assert off.zones[0].must_be_signed is False
 
 
 def test_addresses_are_canonical() -> None:

@@ -6,10 +6,13 @@ import ipaddress
 
 from routewatch.core.routes import RouteView, StaticRoutes
 from routewatch.dns.health import (
+    NO_ADDRESS_ANSWERS,
+    NOT_DELEGATED,
     Agreement,
     SerialState,
     ZoneVerdict,
     diversity,
+    down_reason,
     lagging,
     ns_set_agreement,
     serial_state,
@@ -100,6 +103,14 @@ def test_verdicts() -> None:
     assert zone_verdict(4, 4, discovery_ok=False) is ZoneVerdict.DEGRADED
     assert zone_verdict(4, 4, resolvers_failing=1) is ZoneVerdict.DEGRADED
     assert [v.exit_code for v in ZoneVerdict] == [0, 1, 2, 3]
+
+
+def test_a_zone_its_parent_calls_nxdomain_is_down_whatever_its_servers_answer() -> None:
+    assert zone_verdict(4, 4, delegated=False) is ZoneVerdict.DOWN
+    assert zone_verdict(0, 0, delegated=False) is ZoneVerdict.DOWN  # no address known: still down, not unknown
+    assert down_reason(ZoneVerdict.DOWN, delegated=False) == NOT_DELEGATED
+    assert down_reason(ZoneVerdict.DOWN, delegated=True) == NO_ADDRESS_ANSWERS
+    assert down_reason(ZoneVerdict.DEGRADED, delegated=True) == ""
 
 
 def test_cap_keeps_a_stable_subset_and_counts_the_rest() -> None:

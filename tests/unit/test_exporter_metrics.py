@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from types import MappingProxyType
 
 from routewatch.dns.health import Agreement, Diversity, SerialState, ZoneVerdict
@@ -130,6 +131,17 @@ def test_dns_targets_join_the_core_risk_and_unknowns_are_absent() -> None:
     assert value(text, "routewatch_dns_zone_single_point", zone="example.com.", kind="prefix") == 1
     assert value(text, "routewatch_dns_zone_single_point", zone="example.com.", kind="origin") is None
     assert value(text, "routewatch_dns_discovery_success", zone="example.com.") is None
+    assert value(text, "routewatch_dns_zone_delegated", zone="example.com.") is None  # no parent answered
+
+
+def test_a_delegation_the_parent_calls_nxdomain_is_exported_as_not_delegated() -> None:
+    gone = replace(_zone("gone.example.", ZoneVerdict.DOWN, SerialState.UNKNOWN),
+                   discovery=DiscoverySnapshot(False, 100.0, None, 1, parent_answer="NXDOMAIN"))
+    there = replace(_zone("there.example.", ZoneVerdict.HEALTHY, SerialState.AGREE), parent_ns=("ns.there.example.",))
+    text = scrape(ExportState(ProcessStatus("t"), dns=DnsSnapshot(100.0, (gone, there), ())))
+    assert value(text, "routewatch_dns_zone_delegated", zone="gone.example.") == 0
+    assert value(text, "routewatch_dns_zone_state", zone="gone.example.", state="down") == 1
+    assert value(text, "routewatch_dns_zone_delegated", zone="there.example.") == 1
 
 
 def test_feed_derived_labels_are_capped() -> None:

@@ -12,13 +12,17 @@ probers share one signature in one map).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import dns.asyncquery
+import dns.message
+
 from routewatch.config.schema import DnsSettings, ZoneWatch
 from routewatch.dns.answers import QueryResults
-from routewatch.dns.probe import Observation, ProbeSettings
+from routewatch.dns.probe import RETRYABLE, Observation, ProbeSettings, failure_from_exception
 from routewatch.dns.signatures import AddressDnssec
 from routewatch.dns.targets import Target, Transport
 
@@ -52,3 +56,27 @@ class DnsCheck(Protocol):
     async def run(self, job: CheckJob) -> CheckOutcome:
         """Ask, judge, and return the outcome; never raises for what a server or network does."""
         ...
+
+
+async def ask(job: CheckJob, query: dns.message.Message) -> dns.message.Message | str:
+    """The target's answer to ``query`` over UDP (TCP when truncated), or why there is none.
+
+    Silence and unreachability are retried ``job.settings.retries`` times;
+    anything else a server or the network does ends the asking at once. The
+    concurrency limit is held per attempt, so a slow server starves no one.
+    """
+    why = ""
+    for _ in range(job.settings.retries + 1):
+        try:
+            async with job.limit if job.limit is not None else contextlib.nullcontext():
+                response, _ = await dns.asyncquery.udp_with_fallback(
+                    query, job.target.address, timeout=job.settings.timeout, port=job.settings.port,
+                    ignore_unexpected=True, ignore_errors=True,  # stray packets are skipped
+                )
+        except Exception as exc:  # noqa: BLE001 - anything a server or network does is a verdict
+            failure, why = failure_from_exception(exc)
+            if failure in RETRYABLE:
+                continue
+            return why
+        return response
+    return why

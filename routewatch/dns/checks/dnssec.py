@@ -9,20 +9,17 @@ per zone.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Mapping
 
-import dns.asyncquery
 import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
 
 from routewatch.config.schema import DnsSettings, ZoneWatch
-from routewatch.dns.checks.base import CheckJob
+from routewatch.dns.checks.base import CheckJob, ask
 from routewatch.dns.classify import EDNS_PAYLOAD
-from routewatch.dns.probe import RETRYABLE, failure_from_exception
 from routewatch.dns.signatures import AddressDnssec, SigningStatus, judge_address
 from routewatch.dns.targets import Transport
 
@@ -50,20 +47,9 @@ async def _ask(job: CheckJob, rdtype: dns.rdatatype.RdataType) -> dns.message.Me
     """The answer to one DO=1 query, or why there is none (after the configured retries)."""
     query = dns.message.make_query(job.target.zone, rdtype, want_dnssec=True, payload=EDNS_PAYLOAD)
     query.flags &= ~dns.flags.RD
-    why = ""
-    for _ in range(job.settings.retries + 1):
-        try:
-            async with job.limit if job.limit is not None else contextlib.nullcontext():
-                response, _ = await dns.asyncquery.udp_with_fallback(
-                    query, job.target.address, timeout=job.settings.timeout, port=job.settings.port,
-                    ignore_unexpected=True, ignore_errors=True,  # stray packets are skipped
-                )
-        except Exception as exc:  # noqa: BLE001 - anything a server or network does is a verdict
-            failure, why = failure_from_exception(exc)
-            if failure in RETRYABLE:
-                continue
-            return f"{rdtype.name} query: {why}"
-        if response.rcode() != dns.rcode.NOERROR:
-            return f"{rdtype.name} query: rcode {dns.rcode.to_text(response.rcode())}"
-        return response
-    return f"{rdtype.name} query: {why}"
+    response = await ask(job, query)
+    if isinstance(response, str):
+        return f"{rdtype.name} query: {response}"
+    if response.rcode() != dns.rcode.NOERROR:
+        return f"{rdtype.name} query: rcode {dns.rcode.to_text(response.rcode())}"
+    return response

@@ -9,19 +9,16 @@ address on its own.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 
-import dns.asyncquery
 import dns.flags
 import dns.message
 
 from routewatch.config.dns_queries import ZoneQuery
 from routewatch.config.schema import DnsSettings, ZoneWatch
 from routewatch.dns.answers import QueryResult, QueryResults, judge_answer
-from routewatch.dns.checks.base import CheckJob
+from routewatch.dns.checks.base import CheckJob, ask
 from routewatch.dns.classify import EDNS_PAYLOAD
-from routewatch.dns.probe import RETRYABLE, failure_from_exception
 from routewatch.dns.targets import Transport
 
 
@@ -40,19 +37,7 @@ class QueriesCheck:
 async def _ask(job: CheckJob, query: ZoneQuery) -> QueryResult:
     message = dns.message.make_query(query.name, query.type, use_edns=0, payload=EDNS_PAYLOAD)
     message.flags &= ~dns.flags.RD
-    why = ""
-    for _ in range(job.settings.retries + 1):
-        try:
-            async with job.limit if job.limit is not None else contextlib.nullcontext():
-                response, _ = await dns.asyncquery.udp_with_fallback(
-                    message, job.target.address, timeout=job.settings.timeout, port=job.settings.port,
-                    ignore_unexpected=True, ignore_errors=True,  # stray packets are skipped
-                )
-        except Exception as exc:  # noqa: BLE001 - anything a server or network does is a verdict
-            failure, why = failure_from_exception(exc)
-            if failure in RETRYABLE:
-                continue
-            break
-        else:
-            return judge_answer(query, response)
-    return QueryResult(query.label, False, None, why)
+    response = await ask(job, message)
+    if isinstance(response, str):
+        return QueryResult(query.label, False, None, response)
+    return judge_answer(query, response)

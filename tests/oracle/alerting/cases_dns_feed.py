@@ -6,6 +6,7 @@ from tests.oracle.alerting.cases import JOB, OTHER_TARGET, PODS, TARGET, Case, S
 from tests.oracle.alerting.exported import selector
 
 ZONE = {"zone": TARGET["zone"]}
+OTHER_ZONE = {"zone": "example.org."}
 
 
 def _target(name: str, values: str = "", target: dict[str, str] = TARGET, **extra: str) -> Series:
@@ -33,16 +34,29 @@ def dns_cases() -> list[Case]:
              [_target("routewatch_dns_nameserver_peers_at_risk", "0x2 8x10 0x5"),
               _target("routewatch_dns_nameserver_baseline_peers", "10x17")],
              fire_at="4m", fired=[(TARGET, 0.8)], quiet_before="1m", quiet_after="9m"),
+        Case("RoutewatchDnsQueryFailing", "a configured query fails at one address for 5 minutes",
+             [_target("routewatch_dns_query_success", "1x2 0x20 1x5", query="www.example.com. A"),
+              _target("routewatch_dns_query_success", "1x27", OTHER_TARGET, query="www.example.com. A")],
+             fire_at="8m", fired=[({**TARGET, "query": "www.example.com. A"}, 0)], quiet_before="5m",
+             quiet_after="12m"),
         Case("RoutewatchZoneDown", "no address answers",
              [Series("routewatch_dns_zone_nameservers", ZONE, "4x20"),
               Series("routewatch_dns_zone_nameservers_up", ZONE, "4x2 0x10 4x8")],
              fire_at="4m", fired=[(ZONE, 4)], quiet_before="1m", quiet_after="9m"),
+        Case("RoutewatchZoneNotDelegated", "the parent answers NXDOMAIN on both pods; one pod alone does not page",
+             [Series("routewatch_dns_zone_delegated", ZONE, "1x2 0x20 1x10"),
+              Series("routewatch_dns_zone_delegated", OTHER_ZONE, pods=("0x32", "1x32"))],
+             fire_at="8m", fired=[(ZONE, 0)], quiet_before="4m", quiet_after="16m"),
         Case("RoutewatchSoaSerialDisagreement", "serials disagree longer than the grace",
              [Series("routewatch_dns_zone_serial_disagreement_seconds", ZONE, "0x2 0+30x30 0x5"),
               Series("routewatch_dns_zone_serial_grace_seconds", ZONE, "300x38")],
              fire_at="13m", fired=[(ZONE, 690)], quiet_before="9m", quiet_after="18m"),
         Case("RoutewatchNsSetsDisagree", "parent and child NS sets differ for an hour",
              [Series("routewatch_dns_zone_ns_sets_agree", ZONE, "1x2 0x130 1x5")],
+             fire_at="62m", fired=[(ZONE, 0)], quiet_before="30m", quiet_after="68m"),
+        Case("RoutewatchGlueMismatch", "the parent's glue differs from the zone's addresses for an hour",
+             [Series("routewatch_dns_zone_glue_agree", ZONE, "1x2 0x130 1x5"),
+              Series("routewatch_dns_zone_glue_agree", OTHER_ZONE, "1x137")],
              fire_at="62m", fired=[(ZONE, 0)], quiet_before="30m", quiet_after="68m"),
         Case("RoutewatchZoneSinglePoint", "every nameserver in one origin AS for an hour",
              [Series("routewatch_dns_zone_single_point", {**ZONE, "kind": "origin"}, "1x130 0x5"),
@@ -68,6 +82,10 @@ def dns_cases() -> list[Case]:
                      "2592000x60"),
               Series("routewatch_dns_dnssec_state", {"zone": "example.org.", "state": "expiring"}, "0x60")],
              fire_at="15m", fired=[(ZONE, 7200 - 900)], quiet_before="5m", quiet_after="25m"),
+        Case("RoutewatchDnssecUnsigned", "a zone that must be signed has no DS, on both pods; one pod alone is quiet",
+             [Series("routewatch_dns_dnssec_state", {**ZONE, "state": "unsigned"}, "0x2 1x30 0x12"),
+              Series("routewatch_dns_dnssec_state", {**OTHER_ZONE, "state": "unsigned"}, pods=("1x44", "0x44"))],
+             fire_at="13m", fired=[(ZONE, 1)], quiet_before="9m", quiet_after="21m"),
     ]
 
 
