@@ -3,8 +3,9 @@
 Exit codes are for scripts: 0 visible as expected, 1 degraded (visibility below
 ``--min-visibility``), 2 withdrawn (below the withdrawn ratio, the config's or
 0.5), not visible or originated by an unexpected AS, 3 the
-check could not be run (unreachable RIPEstat, unreadable file, bad argument);
-a failure is one line on stderr, never a traceback.
+check could not be run (unreachable RIPEstat, unreadable file, bad argument,
+or a prefix that update files without a RIB never mention); a failure is one
+line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from routewatch.cli.route_inputs import replay_bgpstream, replay_files, ripestat
 from routewatch.config.schema import Config, RipestatSettings, load_config
 from routewatch.errors import ConfigError, RoutewatchError
 from routewatch.model import Prefix, parse_asn, parse_prefix
+from routewatch.sources.mrt.reader import collector_from_path
 from routewatch.tools.reports import (
     DEFAULT_WITHDRAWN_RATIO,
     EXIT_UNCHECKED,
     AsnReport,
     PrefixReport,
     VisibilityObservation,
+    VisibilityVerdict,
     asn_report,
     prefix_report,
 )
@@ -47,7 +50,9 @@ def data_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Read through BGPStream (needs pybgpstream): the --mrt files, or else the latest RIB "
                           "dumps of --project."),
         click.option("--project", default="ris", show_default=True, help="BGPStream project (with --bgpstream)."),
-        click.option("--collector", "collectors", multiple=True, help="BGPStream collector; repeatable."),
+        click.option("--collector", "collectors", multiple=True,
+                     help="Only this collector (repeatable): BGPStream's, or of the archive files the one their "
+                          "name gives (rrc06, route-views2, ...)."),
         click.option("--min-visibility", default=None, type=float, metavar="RATIO",
                      help=f"Degraded below this visibility ratio [default: {DEFAULT_MIN_VISIBILITY}]."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
@@ -122,8 +127,31 @@ def _emit(report: PrefixReport | AsnReport, as_json: bool) -> NoReturn:
     sys.exit(report.exit_code)
 
 
-def _files(mrt: Sequence[str], extra: Sequence[str]) -> list[str]:
-    return [*mrt, *extra]
+def _files(mrt: Sequence[str], extra: Sequence[str], collectors: Sequence[str], bgpstream: bool) -> list[str]:
+    """The archive files to read: all of them, or with ``--collector`` those whose name gives one of them."""
+    paths = [*mrt, *extra]
+    if collectors and not paths and not bgpstream:
+        raise RoutewatchError("--collector chooses archive files or BGPStream's collectors; RIPEstat answers for "
+                              "every RIS collector at once")
+    if not collectors or not paths:
+        return paths
+    unnamed = [path for path in paths if collector_from_path(path) == "mrt"]
+    if unnamed:
+        raise RoutewatchError(f"--collector chooses archives by the collector in their name, and {unnamed[0]} "
+                              "names none (RIS: rrcNN, Route Views: route-viewsN)")
+    chosen = [path for path in paths if collector_from_path(path) in collectors]
+    if not chosen:
+        named = sorted({collector_from_path(path) for path in paths})
+        raise RoutewatchError(f"no file of collector {', '.join(collectors)} among the files (they are of "
+                              f"{', '.join(named)})")
+    return chosen
+
+
+def _not_seen(report: PrefixReport) -> None:
+    """Say on stderr why there is no answer; the report still goes to stdout."""
+    if report.verdict is VisibilityVerdict.NOT_SEEN:
+        click.echo(f"routewatch: could not check: {report.prefix} not seen in these files (no RIB given); update "
+                   "files hold only changes, so add a RIB dump of the same collector", err=True)
 
 
 @click.command("prefix")
@@ -145,7 +173,7 @@ def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], 
         expected = _expected(network, origins, config)
         threshold = _ratio(min_visibility)
         withdrawn = _withdrawn_ratio(network, config)
-        paths = _files(mrt, files)
+        paths = _files(mrt, files, collectors, bgpstream)
         if paths or bgpstream:
             observation = VisibilityObservation.of_prefix(network, expected)
             if paths:
@@ -158,6 +186,7 @@ def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], 
             report = asyncio.run(ripestat_prefix(_settings(config), network, expected, threshold, withdrawn))
     except (RoutewatchError, OSError) as exc:
         fail(str(exc), as_json)
+    _not_seen(report)
     _emit(report, as_json)
 
 
@@ -175,7 +204,7 @@ def check_asn(asn: str, files: tuple[str, ...], max_prefixes: int, config_path: 
         number: int = _parse("AS number", parse_asn, asn)
         config = _config(config_path)
         threshold = _ratio(min_visibility)
-        paths = _files(mrt, files)
+        paths = _files(mrt, files, collectors, bgpstream)
         if paths or bgpstream:
             observation = VisibilityObservation.of_asns([number], max_prefixes)
             if paths:

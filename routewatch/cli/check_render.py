@@ -97,6 +97,8 @@ def prefix_text(report: PrefixReport) -> list[str]:
     asns = f" from {report.visible_peer_asns} peer ASNs" if report.visible_peer_asns is not None else ""
     lines = [
         f"{report.prefix}: {report.verdict.value.upper()}",
+        *(["  not seen in these files (no RIB given): update files hold only changes, so a stable prefix "
+           "is absent from them too"] if report.verdict.value == "not-seen" else []),
         f"  source: {report.source}, data time {when(report.time)}",
         f"  expected origin: {expected}",
         f"  visible peers: {report.visible_peers}{asns}",

@@ -40,8 +40,10 @@ def replay_files(observation: VisibilityObservation, paths: Sequence[str], *, bg
         if not os.path.exists(path):
             raise RoutewatchError(f"{path}: no such file")
     report = ReplayReport()
+    observation.has_snapshot = False
 
     def read(path: str, rib: bool, file_stats: MrtStats) -> Iterator[Event]:
+        observation.has_snapshot |= rib
         if bgpstream:
             from routewatch.sources.bgpstream import read_bgpstream_file
             from routewatch.sources.mrt.reader import collector_from_path

@@ -73,6 +73,11 @@ class RisLiveSource(Section):
         """It sends only changes, so stable prefixes stay unknown until a snapshot is loaded."""
         return True
 
+    @property
+    def where_from(self) -> str:
+        """Where its routes come from, for the start-up log."""
+        return f"RIS Live at {self.url}" + (f", collector {self.host}" if self.host else ", every collector")
+
 
 class BgpStreamSource(Section):
     """CAIDA BGPStream (needs the optional ``pybgpstream`` package)."""
@@ -93,6 +98,12 @@ class BgpStreamSource(Section):
     @property
     def needs_snapshot(self) -> bool:
         return self.until_time is None
+
+    @property
+    def where_from(self) -> str:
+        collectors = ", ".join(self.collectors) or "every collector"
+        until = "following" if self.until_time is None else f"until {self.until_time:.0f}"
+        return f"BGPStream project {self.project} ({collectors}), {self.record_type}, {until}"
 
 
 class MrtSource(Section):
@@ -120,6 +131,11 @@ class MrtSource(Section):
     def needs_snapshot(self) -> bool:
         """The files are their own snapshot (a RIB dump and the updates since)."""
         return False
+
+    @property
+    def where_from(self) -> str:
+        shown = ", ".join(self.files[:2]) + (f" and {len(self.files) - 2} more" if len(self.files) > 2 else "")
+        return f"MRT files {shown}" + (" (following new ones)" if self.follow else "")
 
 
 def _network(value: object) -> str:
@@ -153,6 +169,10 @@ class BmpSource(Section):
     def needs_snapshot(self) -> bool:
         """A router sends its peers' whole tables when it connects: no snapshot from elsewhere is needed."""
         return False
+
+    @property
+    def where_from(self) -> str:
+        return f"BMP station on {self.listen} port {self.port} ({self.policy}), routers {', '.join(self.routers)}"
 
 
 SourceSettings = RisLiveSource | BgpStreamSource | MrtSource | BmpSource

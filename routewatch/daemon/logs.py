@@ -3,6 +3,10 @@
 The detection log is the story of each detection (opened, closed, with its
 evidence) as JSON lines in a file an operator can grep or ship; paging is
 done by alert rules on the exported gauges, never from this file.
+
+A warning repeated word for word (a feed that keeps failing the same way)
+says nothing new after its first time: :class:`RepeatLimiter` lets it through
+once a minute and says how many were held back when it next speaks.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -23,6 +28,43 @@ HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _HANDLER_NAME = "routewatch"
 
 detections_log = logging.getLogger("routewatch.detections")
+
+REPEAT_WINDOW = 60.0
+"""Seconds during which a warning identical to one just logged is held back (and counted)."""
+_REPEATS_KEPT = 10_000
+
+
+class RepeatLimiter(logging.Filter):
+    """Holds back warnings (and worse) identical to one logged less than ``window`` seconds ago.
+
+    Identical means same logger, level, message and arguments, floats aside
+    (delays and durations vary from one retry to the next). The first one that
+    passes after the window carries the count of those held back. Detections
+    are never held back: each is part of the story.
+    """
+
+    def __init__(self, window: float = REPEAT_WINDOW, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.window = window
+        self._clock = clock
+        self._seen: dict[tuple[object, ...], tuple[float, int]] = {}  # key -> (logged at, held back since)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or record.name == detections_log.name:
+            return True
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        key = (record.name, record.levelno, str(record.msg), *(str(a) for a in args if not isinstance(a, float)))
+        now = self._clock()
+        logged_at, held = self._seen.get(key, (None, 0))
+        if logged_at is not None and now - logged_at < self.window:
+            self._seen[key] = (logged_at, held + 1)
+            return False
+        if held:
+            record.msg = f"{record.msg} [repeated {held} more time(s) since last logged, held back]"
+        if len(self._seen) >= _REPEATS_KEPT:
+            self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.window}
+        self._seen[key] = (now, 0)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -49,6 +91,7 @@ def configure_logging(settings: LoggingSettings, stream: IO[str] | None = None) 
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(HUMAN_FORMAT))
+    handler.addFilter(RepeatLimiter())
     root.addHandler(handler)
     root.setLevel(settings.level.upper())
 

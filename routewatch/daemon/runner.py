@@ -30,6 +30,7 @@ from routewatch.daemon.logs import DetectionLog, configure_logging
 from routewatch.daemon.nameserver_routes import SnapshotRoutes
 from routewatch.daemon.persist import encode_state, restore_state, save_state, set_aside, write_state
 from routewatch.daemon.sharding import LocalShard, own_part
+from routewatch.daemon.startup import FirstAttempts, start_lines
 from routewatch.daemon.supervise import Supervisor
 from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
 from routewatch.dns.service import DnsMonitor
@@ -88,6 +89,7 @@ class Daemon:
         self._bootstrap_degraded = False
         self._state_rejected = False
         self._save_blocked = False
+        self._first_attempts = FirstAttempts(set())
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -103,10 +105,13 @@ class Daemon:
         self.server = MetricsServer(Exposition(self.box), config.exporter.listen, config.exporter.port, web)
         self._start_exporter()
         self._install_signals()
+        self._first_attempts = FirstAttempts.of(config)
         self.generation = self._start_generation(config)
         background = [asyncio.create_task(self._publish_loop()), asyncio.create_task(self._save_loop()),
                       asyncio.create_task(self._reload_loop())]
         log.info("routewatch %s running with %s", __version__, self.config_path)
+        for line in start_lines(config):  # before any task runs: nothing the sources say comes first
+            log.info("%s", line)
         await self._stop.wait()
         log.info("shutting down")
         for task in background:
@@ -256,7 +261,11 @@ class Daemon:
         if any(s.follows_present for s in gen.config.sources):
             self.monitor.advance(self._clock())
         sources: tuple[SourceHealth, ...] = tuple(source.health() for source in gen.sources.values())
-        self.box.update(core=self.monitor.snapshot(), dns=gen.dns.snapshot() if gen.dns else None,
+        core = self.monitor.snapshot()
+        if self._first_attempts.pending:
+            for level, line in self._first_attempts.lines(sources, core):
+                log.log(level, "%s", line)
+        self.box.update(core=core, dns=gen.dns.snapshot() if gen.dns else None,
                         sources=sources, max_collectors=gen.config.limits.max_collectors,
                         default_thresholds=withdrawal_thresholds(gen.config.bgp.thresholds))
 

@@ -18,7 +18,7 @@ station, say) touches:
   bootstrap, stale collectors and reconciliation, as RIS Live does;
 - one line in :data:`SOURCES` below;
 - its settings: one class in ``routewatch/config/sources.py`` (with its
-  ``type`` literal, ``follows_present`` and ``needs_snapshot``) added to
+  ``type`` literal, ``follows_present``, ``needs_snapshot`` and ``where_from``) added to
   ``SourceSettings`` there; the config reference is generated from it.
 
 Nothing in the daemon, the exporter or the core changes.

@@ -43,6 +43,8 @@ class SourceHealth:
     dropped: int = 0
     ignored: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     collectors: tuple[CollectorHealth, ...] = ()
+    problem: str = ""
+    """Why a connecting source is not connected ("" when it is, or has not tried yet): for the start-up log."""
 
 
 @dataclass(slots=True)

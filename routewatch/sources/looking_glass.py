@@ -37,18 +37,23 @@ async def looking_glass_snapshot(glass: LookingGlass, targets: WatchTargets, col
     routes: list[RouteAnnouncement] = []
     confirmed: set[Prefix] = set()
     failed = 0
+    problems: dict[str, list[str]] = {}
     for (resource, prefix), answer in zip(asked, answers, strict=True):
         if isinstance(answer, BaseException):
             if not isinstance(answer, RipestatError | OSError | TimeoutError):
                 raise answer
             failed += 1
-            log.warning("looking glass: %s: %s", resource, answer)
+            problems.setdefault(str(answer), []).append(resource)
+            log.debug("looking glass: %s: %s", resource, answer)
             continue
         if prefix is not None:
             confirmed.add(prefix)
         for route in answer:
             confirmed.add(route.prefix)
             routes.append(route)
+    for problem, resources in problems.items():  # one line per distinct problem, not one per question
+        log.warning("looking glass: %d of %d questions (%s%s) failed: %s", len(resources), len(asked),
+                    ", ".join(resources[:3]), ", ..." if len(resources) > 3 else "", problem)
     newest = max((r.time for r in routes), default=time)
     return RouteSnapshot(tuple(routes), collectors | {r.peer.collector for r in routes}, max(time, newest),
                          frozenset(confirmed), failed)

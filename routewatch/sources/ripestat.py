@@ -415,7 +415,7 @@ class RipestatClient:
                 if waited is not None:
                     delay = waited
             if attempt + 1 < attempts:
-                log.info("RIPEstat %s: %s; retrying in %.1f s", name, problem, delay)
+                log.debug("RIPEstat %s: %s; retrying in %.1f s", name, problem, delay)
                 await self._sleep(min(delay, MAX_BACKOFF))
         raise RipestatError(
             f"could not reach RIPEstat at {self.base_url}: {name}: {problem} "

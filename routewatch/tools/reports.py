@@ -52,9 +52,12 @@ class VisibilityVerdict(StrEnum):
     WITHDRAWN = "withdrawn"  # below the withdrawn ratio (a one-off answer has no hold-down)
     NOT_VISIBLE = "not-visible"
     UNEXPECTED_ORIGIN = "unexpected-origin"
+    NOT_SEEN = "not-seen"  # update files that never mention it, and no RIB: a stable prefix looks like this too
 
     @property
     def exit_code(self) -> int:
+        if self is VisibilityVerdict.NOT_SEEN:
+            return EXIT_UNCHECKED
         return {"visible": 0, "degraded": 1}.get(self.value, 2)
 
 
@@ -133,6 +136,9 @@ class VisibilityObservation:
     carried: dict[Prefix, set[Peer]] = field(default_factory=dict)
     originated: dict[Prefix, set[int]] = field(default_factory=dict)
     time: float | None = None
+    has_snapshot: bool = True
+    """Did the data include a full table (a RIB dump, a looking glass)? Without one, a prefix the
+    updates never mention may well be stable and visible, so its absence cannot be judged."""
 
     @classmethod
     def of_prefix(cls, prefix: Prefix, expected: Iterable[int]) -> VisibilityObservation:
@@ -255,6 +261,10 @@ def prefix_report(
     carried = len(observation.carried.get(prefix, ()))
     ratio = visible / carried if carried else None
     unexpected = unexpected_origins(views)
+    verdict = judge(visible, ratio, min_visibility, unexpected, withdrawn_ratio)
+    unseen = not observation.has_snapshot and prefix not in observation.originated
+    if verdict is VisibilityVerdict.NOT_VISIBLE and unseen:
+        verdict = VisibilityVerdict.NOT_SEEN
     return PrefixReport(
         prefix=prefix,
         source=source,
@@ -265,7 +275,7 @@ def prefix_report(
         ratio=ratio,
         ratio_basis=f"{visible} of the {carried} peers that carried it in the data",
         min_visibility=min_visibility,
-        verdict=judge(visible, ratio, min_visibility, unexpected, withdrawn_ratio),
+        verdict=verdict,
         exact=exact,
         more_specifics=tuple(v for v in views if v.prefix != prefix),
         unexpected=unexpected,

@@ -19,6 +19,7 @@ UPDATES_2010 = MRT_DIR / "updates.20100722.2015.gz"
 RRC06 = MRT_DIR / "ris.rrc06.updates.1427846400.gz"
 BVIEW_2002 = MRT_DIR / "bview.20020722.2337.gz"
 UPDATES_2002 = MRT_DIR / "updates.20020722.2238.gz"
+JINX = MRT_DIR / "routeviews.route-views.jinx.updates.1427846400.bz2"
 
 
 def run(*args: str) -> Result:
@@ -76,6 +77,58 @@ def test_bgpstream_reads_the_files_or_says_what_is_missing() -> None:
     else:
         result = run("62.100.192.0/19", "--bgpstream", "--mrt", str(UPDATES_2010), "--json")
         assert json.loads(result.stdout)["source"] == "bgpstream"
+
+
+def test_prefix_absent_from_update_files_is_not_seen_and_unchecked() -> None:
+    """Update files hold only changes: a stable prefix is absent from them, so no RIB means no answer."""
+    result = run("62.100.192.0/19", "--mrt", str(require_data(RRC06)))
+    assert result.exit_code == 3
+    assert result.stdout.splitlines()[:2] == [
+        "62.100.192.0/19: NOT-SEEN",
+        "  not seen in these files (no RIB given): update files hold only changes, so a stable prefix "
+        "is absent from them too",
+    ]
+    assert result.stderr.splitlines() == [
+        "routewatch: could not check: 62.100.192.0/19 not seen in these files (no RIB given); update files "
+        "hold only changes, so add a RIB dump of the same collector"]
+    report = json.loads(run("62.100.192.0/19", "--json", str(RRC06)).stdout)
+    assert (report["verdict"], report["exit_code"]) == ("not-seen", 3)
+
+
+def test_prefix_absent_from_a_rib_is_not_visible() -> None:
+    """A RIB dump is the whole table: a prefix absent from it is a real answer, exit 2."""
+    result = run("10.0.0.0/8", str(require_data(BVIEW_2002)), str(require_data(UPDATES_2002)))
+    assert result.exit_code == 2
+    assert result.stdout.startswith("10.0.0.0/8: NOT-VISIBLE\n")
+
+
+def test_prefix_seen_then_withdrawn_in_updates_is_not_visible() -> None:
+    """Announced and withdrawn within the updates: seen, so judged (route-views.jinx's last word is a withdrawal)."""
+    report = json.loads(run("69.194.4.0/24", "--json", str(require_data(JINX))).stdout)
+    assert (report["verdict"], report["exit_code"]) == ("not-visible", 2)
+
+
+def test_collector_chooses_the_archives_by_their_name() -> None:
+    files = [str(require_data(RRC06)), str(require_data(JINX))]
+    both = json.loads(run("69.194.4.0/24", "--json", *files).stdout)
+    assert (both["verdict"], both["exact"]["by_collector"]) == ("visible", {"rrc06": 1})
+    jinx = json.loads(run("69.194.4.0/24", "--json", "--collector", "route-views.jinx", *files).stdout)
+    assert jinx["verdict"] == "not-visible"
+    rrc06 = json.loads(run("69.194.4.0/24", "--json", "--collector", "rrc06", *files).stdout)
+    assert (rrc06["verdict"], rrc06["exact"]["by_collector"]) == ("visible", {"rrc06": 1})
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--collector", "rrc00", str(RRC06)], "no file of collector rrc00 among the files (they are of rrc06)"),
+    (["--collector", "rrc06", str(RRC06), str(UPDATES_2010)],
+     f"and {UPDATES_2010} names none (RIS: rrcNN, Route Views: route-viewsN)"),
+    (["--collector", "rrc00"], "--collector chooses archive files or BGPStream's collectors; RIPEstat answers"),
+])
+def test_collector_that_cannot_be_honoured_is_refused(args: list[str], message: str) -> None:
+    result = run("69.194.4.0/24", *args)
+    assert result.exit_code == 3
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_session_down_is_not_counted_as_carrying() -> None:

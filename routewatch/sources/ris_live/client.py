@@ -132,6 +132,10 @@ class ClientStats:
     last_message: float | None = None
     closes: Counter[str] = field(default_factory=Counter)
     acknowledged: int = 0
+    problem: str = ""
+    """Why the last connection attempt failed or ended; cleared on connecting."""
+    failing: int = 0
+    """Attempts that failed or ended since the last connection: only the first of a run is a warning."""
 
 
 class RisLiveClient:
@@ -223,7 +227,14 @@ class RisLiveClient:
             stable = asyncio.get_running_loop().time() - started >= STABLE_AFTER
             self.failed_attempts = 0 if productive and stable else self.failed_attempts + 1
             delay = self.backoff.delay(self.failed_attempts, self.rng)
-            log.warning("%s: %s; reconnecting in %.1fs", self.settings.name, detail, delay)
+            self.stats.problem = detail
+            self.stats.failing += 1
+            if self.stats.failing == 1:
+                log.warning("%s: %s; reconnecting in %.1fs (further attempts logged at debug level until connected)",
+                            self.settings.name, detail, delay)
+            else:
+                log.debug("%s: %s; reconnecting in %.1fs (attempt %d)", self.settings.name, detail, delay,
+                          self.stats.failing)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             except TimeoutError:
@@ -262,6 +273,10 @@ class RisLiveClient:
         self._ws = ws
         self.stats.connected = True
         self.stats.connects += 1
+        if self.stats.failing:
+            log.info("%s: connected to %s after %d failed or ended attempt(s)", self.settings.name,
+                     self.settings.url, self.stats.failing)
+        self.stats.problem, self.stats.failing = "", 0
         if self.stats.connects > 1:
             self.stats.reconnects += 1
         self._pending.clear()

@@ -357,4 +357,4 @@ class RisLiveFeed:
         )
         return SourceHealth(details.source, details.up, details.last_data_time, lag, details.reconnects,
                             details.received, details.malformed, details.dropped,
-                            MappingProxyType(dict(details.ignored)), collectors)
+                            MappingProxyType(dict(details.ignored)), collectors, self.client.stats.problem)
