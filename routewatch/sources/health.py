@@ -43,6 +43,8 @@ class SourceHealth:
     dropped: int = 0
     ignored: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     collectors: tuple[CollectorHealth, ...] = ()
+    connect_failures: int = 0
+    """Attempts that never connected (``reconnects`` counts successes only)."""
 
 
 @dataclass(slots=True)
@@ -54,6 +56,7 @@ class FeedCounters:
     last_message: float | None = None
     lag: float | None = None
     reconnects: int = 0
+    connect_failures: int = 0
     messages: int = 0
     malformed: int = 0
     dropped: int = 0
@@ -77,5 +80,5 @@ class FeedCounters:
         )
         return SourceHealth(
             self.source, self.up, self.last_message, self.lag, self.reconnects, self.messages, self.malformed,
-            self.dropped, MappingProxyType(dict(self.ignored)), collectors,
+            self.dropped, MappingProxyType(dict(self.ignored)), collectors, self.connect_failures,
         )
