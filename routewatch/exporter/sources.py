@@ -28,6 +28,9 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
                             "Wall clock minus the data timestamp of the newest message (live feeds: now).",
                             labels=["source"])
     reconnects = CounterMetricFamily("routewatch_source_reconnects", "Reconnections of the feed.", labels=["source"])
+    failures = CounterMetricFamily("routewatch_source_connect_failures",
+                                   "Connection attempts that failed (refused, timed out, handshake rejected).",
+                                   labels=["source"])
     messages = CounterMetricFamily("routewatch_source_messages", "Messages received from the feed.",
                                    labels=["source"])
     malformed = CounterMetricFamily("routewatch_source_messages_malformed",
@@ -55,6 +58,7 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
         if health.lag is not None:
             lag.add_metric(label, health.lag)
         reconnects.add_metric(label, health.reconnects)
+        failures.add_metric(label, health.connect_failures)
         messages.add_metric(label, health.messages)
         malformed.add_metric(label, health.malformed)
         dropped.add_metric(label, health.dropped)
@@ -69,7 +73,7 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
             if collector.last_message is not None:
                 c_last.add_metric(labels, collector.last_message)
         over.add_metric(label, max(0, len(collectors) - max_collectors))
-    yield from (up, last, lag, reconnects, messages, malformed, dropped, ignored, c_up, c_lag, c_last, over)
+    yield from (up, last, lag, reconnects, failures, messages, malformed, dropped, ignored, c_up, c_lag, c_last, over)
 
 
 def _capped_types(counts: dict[str, int], cap: int) -> dict[str, int]:

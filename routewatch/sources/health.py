@@ -45,6 +45,8 @@ class SourceHealth:
     collectors: tuple[CollectorHealth, ...] = ()
     problem: str = ""
     """Why a connecting source is not connected ("" when it is, or has not tried yet): for the start-up log."""
+    connect_failures: int = 0
+    """Attempts that never connected (``reconnects`` counts successes only)."""
 
 
 @dataclass(slots=True)
@@ -56,6 +58,7 @@ class FeedCounters:
     last_message: float | None = None
     lag: float | None = None
     reconnects: int = 0
+    connect_failures: int = 0
     messages: int = 0
     malformed: int = 0
     dropped: int = 0
@@ -79,5 +82,5 @@ class FeedCounters:
         )
         return SourceHealth(
             self.source, self.up, self.last_message, self.lag, self.reconnects, self.messages, self.malformed,
-            self.dropped, MappingProxyType(dict(self.ignored)), collectors,
+            self.dropped, MappingProxyType(dict(self.ignored)), collectors, self.connect_failures,
         )

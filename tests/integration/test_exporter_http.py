@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import http.client
 import logging
 import ssl
 from collections.abc import Iterator
@@ -54,6 +56,30 @@ def test_plain_http_serves_metrics_and_404s_elsewhere(running: list[MetricsServe
     assert response.status_code == 200
     assert 'routewatch_build_info{version="9.9.9"} 1.0' in response.text
     assert httpx.get(f"http://127.0.0.1:{server.port}/nope").status_code == 404
+
+
+def test_metrics_are_gzipped_only_when_the_scraper_accepts_gzip(running: list[MetricsServer]) -> None:
+    server = serve(None)
+    running.append(server)
+
+    def fetch(accept_encoding: str | None) -> tuple[str | None, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/metrics", headers={} if accept_encoding is None else {"Accept-Encoding": accept_encoding})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        assert response.status == 200
+        return response.getheader("Content-Encoding"), body
+
+    plain_encoding, plain = fetch(None)
+    assert plain_encoding is None
+    assert b'routewatch_build_info{version="9.9.9"} 1.0' in plain
+    for accepted in ("gzip", "deflate, gzip;q=0.5", "*"):
+        encoding, body = fetch(accepted)
+        assert encoding == "gzip", accepted
+        assert gzip.decompress(body) == plain
+    for refused in ("identity", "gzip;q=0", "br"):
+        assert fetch(refused) == (None, plain), refused
 
 
 def test_tls_with_basic_auth_401_without_password_and_bcrypt_once(pki: Path, bcrypt_hash: str,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -124,3 +125,17 @@ async def test_a_server_that_sends_one_message_then_hangs_up_is_backed_off() -> 
             assert client.failed_attempts >= 3
     finally:
         server.close()
+
+
+async def test_a_refused_connection_counts_as_a_connect_failure_not_a_reconnect() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago and that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = live_config(f"ws://127.0.0.1:{port}/v1/ws/", [{"prefix": PREFIX, "asn": 32934}])
+    async with running_live(config, build_engine(config, bootstrapped=False)) as run:
+        live = run.live
+        await wait_until(lambda: live.client.stats.connect_failures >= 1, "a refused connection")
+        health = live.health()
+        assert health.connect_failures >= 1
+        assert health.reconnects == 0
+        assert health.up is False

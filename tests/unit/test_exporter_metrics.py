@@ -147,7 +147,7 @@ def test_a_delegation_the_parent_calls_nxdomain_is_exported_as_not_delegated() -
 def test_feed_derived_labels_are_capped() -> None:
     collectors = tuple(CollectorHealth(f"rrc{n:02d}", n % 2 == 0, 1000.0 + n, 2.0) for n in range(30))
     ignored = MappingProxyType({f"TYPE{n}": n + 1 for n in range(40)})
-    health = SourceHealth("ris-live", True, 1030.0, 1.5, 2, 500, 3, 4, ignored, collectors)
+    health = SourceHealth("ris-live", True, 1030.0, 1.5, 2, 500, 3, 4, ignored, collectors, connect_failures=7)
     text = scrape(ExportState(ProcessStatus("t"), sources=(health,), max_collectors=8, max_ignored_types=5))
     got = samples(text)
     exported = {dict(k[1])["collector"] for k in got if k[0] == "routewatch_source_collector_up"}
@@ -158,12 +158,15 @@ def test_feed_derived_labels_are_capped() -> None:
     assert sum(types.values()) == sum(ignored.values())
     assert value(text, "routewatch_source_collector_up", source="ris-live", collector="rrc01") == 0
     assert value(text, "routewatch_source_messages_dropped_total", source="ris-live") == 4
+    assert value(text, "routewatch_source_connect_failures_total", source="ris-live") == 7
+    assert value(text, "routewatch_source_reconnects_total", source="ris-live") == 2
 
 
 def test_a_source_not_started_has_no_up_series() -> None:
     text = scrape(ExportState(ProcessStatus("t"), sources=(SourceHealth("mrt", None),)))
     assert value(text, "routewatch_source_up", source="mrt") is None
     assert value(text, "routewatch_source_messages_total", source="mrt") == 0
+    assert value(text, "routewatch_source_connect_failures_total", source="mrt") == 0
 
 
 def test_every_family_is_rendered_from_one_state_read() -> None:

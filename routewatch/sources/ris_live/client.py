@@ -121,6 +121,7 @@ class ClientStats:
 
     connects: int = 0
     reconnects: int = 0
+    connect_failures: int = 0
     received: int = 0
     dropped: int = 0
     oversize: int = 0
@@ -259,6 +260,7 @@ class RisLiveClient:
         except ConnectionClosed as exc:
             return self._closed(exc), self.stats.received > received_before
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            self.stats.connect_failures += 1
             return f"cannot connect to {self.settings.url}: {exc or type(exc).__name__}", False
         finally:
             self.first_attempt.set()

@@ -81,6 +81,7 @@ class RisLiveHealth:
     last_data_time: float | None
     connects: int
     reconnects: int
+    connect_failures: int
     received: int
     dropped: int
     malformed: int
@@ -322,6 +323,7 @@ class RisLiveFeed:
             last_data_time=session.feed.data_time,
             connects=stats.connects,
             reconnects=stats.reconnects,
+            connect_failures=stats.connect_failures,
             received=stats.received,
             dropped=stats.dropped,
             malformed=tally.malformed_total + stats.oversize,
@@ -357,4 +359,5 @@ class RisLiveFeed:
         )
         return SourceHealth(details.source, details.up, details.last_data_time, lag, details.reconnects,
                             details.received, details.malformed, details.dropped,
-                            MappingProxyType(dict(details.ignored)), collectors, self.client.stats.problem)
+                            MappingProxyType(dict(details.ignored)), collectors, self.client.stats.problem,
+                            details.connect_failures)
