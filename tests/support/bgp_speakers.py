@@ -126,8 +126,9 @@ class GobgpSpeaker(Speaker):
 
     As a collector (``neighbors`` set) it listens on ``port``, accepts passive
     sessions from those peers, exports nothing and dumps UPDATEs to
-    ``updates.mrt``. As a peer (``collector`` set) it connects out and sets
-    ``next_hop`` on what it exports.
+    ``updates.mrt``; with ``bmp_station`` it is also a monitored router that
+    streams its peers' Adj-RIB-In (pre-policy) to that BMP station. As a peer
+    (``collector`` set) it connects out and sets ``next_hop`` on what it exports.
     """
 
     api_port: int = 0
@@ -135,6 +136,7 @@ class GobgpSpeaker(Speaker):
     neighbors: Sequence[Speaker] = ()
     collector: GobgpSpeaker | None = None
     next_hop: str = ""
+    bmp_station: tuple[str, int] | None = None
 
     @property
     def mrt_path(self) -> Path:
@@ -154,6 +156,9 @@ class GobgpSpeaker(Speaker):
                 lines += self._neighbor(peer.address, peer.asn, passive=True)
             lines += ["[[mrt-dump]]", "  [mrt-dump.config]", '    dump-type = "updates"',
                       '    file-name = "updates.mrt"']
+            if self.bmp_station is not None:
+                lines += ["[[bmp-servers]]", "  [bmp-servers.config]", f'    address = "{self.bmp_station[0]}"',
+                          f"    port = {self.bmp_station[1]}", '    route-monitoring-policy = "pre-policy"']
         else:
             lines += [
                 "[[policy-definitions]]", '  name = "documentation-next-hop"',
