@@ -24,49 +24,29 @@ from pathlib import Path
 
 import pytest
 
-from routewatch.config.schema import Config, parse_config
 from routewatch.config.sources import BmpSource
 from routewatch.config.to_core import build_engine
-from routewatch.core.engine import Engine
-from routewatch.daemon.core_sink import CoreDriver
-from routewatch.model import Event, FeedState, PeerStateChange, RouteWithdrawal, SourceStatus
+from routewatch.model import FeedState, PeerStateChange, RouteWithdrawal, SourceStatus
 from routewatch.sources.base import SourceContext
 from routewatch.sources.bmp.station import BmpStation
 from tests.support.bgp_speakers import BirdRoute, BirdSpeaker, GobgpSpeaker, free_ports, lab_block
+from tests.support.bmp_lab import (
+    CONVERGE,
+    FIRST,
+    ORIGIN,
+    SECOND,
+    RecordingDriver,
+    RouteView,
+    bmp_config,
+    converge,
+    station_view,
+)
 from tests.support.dns_servers import free_port
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.integration
 
-FIRST, SECOND = "198.51.100.0/24", "203.0.113.0/24"
-ORIGIN = 64500
 ROUTER_ASN, GOBGP_ASN, BIRD_ASN = 65000, 65001, 65002
-CONVERGE = 30.0
-"""Upper bound on the station matching the router: sessions take up to 10 s (GoBGP's first attempt), routes ms."""
-
-RouteView = dict[str, set[str]]  # peer address -> prefixes
-
-
-class RecordingDriver(CoreDriver):
-    """The daemon's driver, keeping every event it applies so the test can say which kinds arrived."""
-
-    def __init__(self, core: Engine) -> None:
-        super().__init__(core)
-        self.events: list[Event] = []
-
-    def apply(self, events: Sequence[Event]) -> None:
-        self.events.extend(events)
-        super().apply(events)
-
-
-def station_view(core: Engine, router: str) -> RouteView:
-    """Per peer of ``router``'s collector, the watched prefixes it has a route for in routewatch's table."""
-    view: RouteView = {}
-    for prefix in core.table.prefixes():
-        for route in core.table.routes(prefix):
-            if route.peer.collector == router:
-                view.setdefault(route.peer.address, set()).add(str(prefix))
-    return view
 
 
 def router_view(router: GobgpSpeaker, peers: Sequence[str]) -> RouteView:
@@ -80,28 +60,6 @@ def router_view(router: GobgpSpeaker, peers: Sequence[str]) -> RouteView:
         if table:
             view[address] = set(table)
     return view
-
-
-async def converge(core: Engine, router: GobgpSpeaker, collector: str, peers: Sequence[str],
-                   expected: RouteView) -> None:
-    """Wait until the router holds ``expected`` and routewatch holds what the router does."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + CONVERGE
-    while True:
-        truth = await asyncio.to_thread(router_view, router, peers)
-        seen = station_view(core, collector)
-        if truth == expected and seen == truth:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"router adj-in {truth}, routewatch {seen}, expected {expected}\n{router.output()}")
-        await asyncio.sleep(0.1)
-
-
-def bmp_config(port: int, router: str) -> Config:
-    return parse_config({
-        "prefixes": [{"prefix": FIRST, "asn": ORIGIN}, {"prefix": SECOND, "asn": ORIGIN}],
-        "sources": [{"type": "bmp", "listen": "127.0.0.1", "port": port, "routers": [router]}],
-    })
 
 
 class Lab:
@@ -132,7 +90,8 @@ class Lab:
         self.station = BmpStation(settings, SourceContext(self.config))
 
     async def converge(self, expected: RouteView) -> None:
-        await converge(self.core, self.router, self.collector, self.peers, expected)
+        await converge(self.core, self.collector, lambda: router_view(self.router, self.peers), expected,
+                       self.router.output)
 
 
 async def started(*starts: Callable[[], object]) -> None:
