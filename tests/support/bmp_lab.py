@@ -26,9 +26,9 @@ class RecordingDriver(CoreDriver):
         super().__init__(core)
         self.events: list[Event] = []
 
-    def apply(self, events: Sequence[Event]) -> None:
+    def apply(self, events: Sequence[Event], *, established: bool = False) -> None:
         self.events.extend(events)
-        super().apply(events)
+        super().apply(events, established=established)
 
 
 def station_view(core: Engine, router: str) -> RouteView:
