@@ -144,13 +144,17 @@ class PeerStateChange:
     """A collector's BGP session with a peer changed FSM state.
 
     Leaving ESTABLISHED drops every route of the session: that is a session
-    reset, not a withdrawal, and the core treats it so.
+    reset, not a withdrawal, and the core treats it so. ``table_complete``
+    marks an established session whose whole table has been sent (a BMP
+    router's End-of-RIB after Peer Up): the peer counts at once, with no
+    settle time.
     """
 
     time: float
     peer: Peer
     old_state: int
     new_state: int
+    table_complete: bool = False
 
     @property
     def established(self) -> bool:

@@ -217,7 +217,7 @@ class Engine:
         peer = self.table.peer_index(event.peer)
         self.sessions.known_collectors.add(event.peer.collector)
         if event.established:
-            until = event.time + self.settings.peer_settle
+            until = event.time if event.table_complete else event.time + self.settings.peer_settle
             self.schedule(until, None)
             if self.sessions.came_up(peer, until):
                 self._peers_changed({peer})

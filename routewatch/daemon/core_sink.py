@@ -51,14 +51,14 @@ class CoreDriver:
         watch = self.core.watch
         return len(watch), len(watch.addresses)
 
-    def apply(self, events: Sequence[Event]) -> None:
+    def apply(self, events: Sequence[Event], *, established: bool = False) -> None:
         apply, record = self.core.apply, self._on_changes
         if record is None:
             for event in events:
-                apply(event)
+                apply(event, established=established)
             return
         for event in events:
-            changes = apply(event)
+            changes = apply(event, established=established)
             if changes:
                 record(changes)
 

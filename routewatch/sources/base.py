@@ -90,8 +90,12 @@ class CoreSink(Protocol):
     def target_counts(self) -> tuple[int, int]:
         """How many prefixes and addresses are watched: cheap, so a source can tell when to ask for ``targets``."""
 
-    def apply(self, events: Sequence[Event]) -> None:
-        """Apply ``events`` in order; what they touched is evaluated at ``flush`` (or when data time moves on)."""
+    def apply(self, events: Sequence[Event], *, established: bool = False) -> None:
+        """Apply ``events`` in order; what they touched is evaluated at ``flush`` (or when data time moves on).
+
+        ``established`` marks routes of a table sent whole (a BMP peer's initial
+        table): held before the source saw them, they join the baseline at once.
+        """
 
     def advance(self, data_time: float) -> None:
         """Move data time forward to ``data_time`` (nothing if it is not later), firing timers on the way."""

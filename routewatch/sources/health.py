@@ -16,12 +16,20 @@ from types import MappingProxyType
 
 @dataclass(frozen=True, slots=True)
 class CollectorHealth:
-    """One route collector within a feed: fresh (``up``) or stale, and how far behind."""
+    """One route collector within a feed: fresh (``up``) or stale, and how far behind.
+
+    A source that talks to each collector itself (a BMP router's connection)
+    also counts its messages, damaged messages and peers up; others leave them
+    None.
+    """
 
     collector: str
     up: bool
     last_message: float | None = None
     lag: float | None = None
+    messages: int | None = None
+    malformed: int | None = None
+    peers_up: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ class KeepingSink:
         self.data_time = 0.0
         self.bootstrapped = True
 
-    def apply(self, events: Sequence[Event]) -> None:
+    def apply(self, events: Sequence[Event], *, established: bool = False) -> None:
         self.events.extend(events)
 
     def flush(self) -> None:

@@ -126,15 +126,17 @@ class GobgpSpeaker(Speaker):
 
     As a collector (``neighbors`` set) it listens on ``port``, accepts passive
     sessions from those peers, exports nothing and dumps UPDATEs to
-    ``updates.mrt``. As a peer (``collector`` set) it connects out and sets
-    ``next_hop`` on what it exports.
+    ``updates.mrt``; with ``bmp_station`` it is also a monitored router that
+    streams its peers' Adj-RIB-In (pre-policy) to that BMP station. As a peer
+    (``collector`` set) it connects out and sets ``next_hop`` on what it exports.
     """
 
     api_port: int = 0
     port: int = -1
     neighbors: Sequence[Speaker] = ()
-    collector: GobgpSpeaker | None = None
+    collector: GobgpSpeaker | FrrRouter | None = None
     next_hop: str = ""
+    bmp_station: tuple[str, int] | None = None
 
     @property
     def mrt_path(self) -> Path:
@@ -154,6 +156,9 @@ class GobgpSpeaker(Speaker):
                 lines += self._neighbor(peer.address, peer.asn, passive=True)
             lines += ["[[mrt-dump]]", "  [mrt-dump.config]", '    dump-type = "updates"',
                       '    file-name = "updates.mrt"']
+            if self.bmp_station is not None:
+                lines += ["[[bmp-servers]]", "  [bmp-servers.config]", f'    address = "{self.bmp_station[0]}"',
+                          f"    port = {self.bmp_station[1]}", '    route-monitoring-policy = "pre-policy"']
         else:
             lines += [
                 "[[policy-definitions]]", '  name = "documentation-next-hop"',
@@ -191,6 +196,48 @@ class GobgpSpeaker(Speaker):
 
     def withdraw(self, prefix: str) -> None:
         self.gobgp("global", "rib", "del", "-a", "ipv4", prefix)
+
+
+@dataclass
+class FrrRouter(Speaker):
+    """FRR's ``bgpd`` with its BMP module (``-M bmp``), without zebra, driven with ``vtysh``: a monitored router.
+
+    It listens on ``port`` for passive sessions from ``neighbors``, keeps what
+    they send (``soft-reconfiguration inbound``, so ``received-routes`` shows
+    its Adj-RIB-In), exports nothing, and streams its peers' pre-policy tables
+    to the BMP station at ``bmp_station``.
+    """
+
+    port: int = 0
+    neighbors: Sequence[Speaker] = ()
+    bmp_station: tuple[str, int] = ("127.0.0.1", 0)
+
+    def argv(self) -> list[str]:
+        return [require_tool("bgpd"), "-f", str(self.workdir / "bgpd.conf"), "-i", str(self.workdir / "bgpd.pid"),
+                "-z", str(self.workdir / "zserv.api"), "--vty_socket", str(self.workdir), "-M", "bmp",
+                "-p", str(self.port), "-l", self.address, "-Z", "-S", "-P", "0", "--log", "stdout"]
+
+    def write_config(self) -> None:
+        station, port = self.bmp_station
+        lines = ["frr defaults traditional", "hostname routewatch-lab-frr", f"router bgp {self.asn}",
+                 f" bgp router-id {self.address}", " no bgp ebgp-requires-policy", " no bgp default ipv4-unicast"]
+        for peer in self.neighbors:
+            lines += [f" neighbor {peer.address} remote-as {peer.asn}", f" neighbor {peer.address} passive"]
+        lines += [" address-family ipv4 unicast"]
+        for peer in self.neighbors:
+            lines += [f"  neighbor {peer.address} activate", f"  neighbor {peer.address} soft-reconfiguration inbound",
+                      f"  neighbor {peer.address} route-map refuse-all out"]
+        lines += [" exit-address-family", " bmp targets routewatch", "  bmp monitor ipv4 unicast pre-policy",
+                  f"  bmp connect {station} port {port} min-retry 100 max-retry 1000", " exit", "!",
+                  "route-map refuse-all deny 10", "!"]
+        (self.workdir / "bgpd.conf").write_text("\n".join(lines) + "\n")
+
+    def vtysh(self, command: str) -> str:
+        return self.command([require_tool("vtysh"), "--vty_socket", str(self.workdir), "-d", "bgpd", "-c", command])
+
+    def is_ready(self) -> bool:
+        return self.run([require_tool("vtysh"), "--vty_socket", str(self.workdir), "-d", "bgpd", "-c",
+                         "show bgp summary"]).returncode == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 MRT_DIR = SHARED_DATA / "mrt"
 
-_SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+_SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin", "/usr/lib/frr")
 
 
 def in_ci() -> bool:
@@ -20,7 +20,7 @@ def in_ci() -> bool:
 
 
 def find_tool(name: str) -> str | None:
-    """The program's path, looking in sbin directories too (knotd, nsd, unbound live there)."""
+    """The program's path, looking in sbin directories too (knotd, nsd, unbound; Debian's FRR bgpd is in lib)."""
     path = os.environ.get("PATH", "")
     return shutil.which(name, path=os.pathsep.join([path, *_SBIN]))
 

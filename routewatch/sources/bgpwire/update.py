@@ -34,6 +34,24 @@ _VERSION = {AFI_IPV4: 4, AFI_IPV6: 6}
 _U16 = struct.Struct(">H")
 
 
+def is_end_of_rib(data: bytes, pos: int, end: int) -> bool:
+    """Is the UPDATE body ``data[pos:end]`` an End-of-RIB marker (RFC 4724)?
+
+    IPv4 unicast's is an UPDATE with nothing in it; another family's holds a
+    lone MP_UNREACH_NLRI with its AFI and SAFI and no prefixes.
+    """
+    if end - pos < 4 or data[pos:pos + 2] != b"\0\0":
+        return False
+    (attr_len,) = _U16.unpack_from(data, pos + 2)
+    if pos + 4 + attr_len != end:
+        return False
+    if attr_len == 0:
+        return True
+    spans = scan_attributes(data, pos + 4, end)
+    span = spans.get(MP_UNREACH_NLRI)
+    return len(spans) == 1 and span is not None and span[1] - span[0] == 3
+
+
 class UpdateCounters(Protocol):
     """What an UPDATE decoder counts (``MrtStats`` is one): elements, filtered ones, unsupported families."""
 

@@ -9,6 +9,12 @@ Semantics in the core (DESIGN.md, "Router feeds"):
   the peer holds, and the peer rejoins the baseline once it has);
 - a router's TCP session closing makes its collector stale (its peers count
   for nothing, nothing is withdrawn) until the router is back;
+- after Peer Up the router sends the peer's whole table, then End-of-RIB: the
+  routes of that initial table join the baseline at once (they were held
+  before the station saw them, as a RIB dump's are), and End-of-RIB ends the
+  peer's settle time (its table is complete, so what it lacks it really lacks);
+  a router that sends no End-of-RIB leaves its peers settling for
+  ``bgp.peer_settle``, as any session reset does;
 - one stream per peer: the configured ``policy`` picks pre-policy, post-policy
   or Loc-RIB (RFC 9069) messages; the others, and Adj-RIB-Out (RFC 8671), are
   counted and skipped, so pre- and post-policy views of one peer are not two
@@ -22,15 +28,17 @@ one resets that router's connection, counted, never the process.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
 from routewatch.config.sources import BmpSource
 from routewatch.model import FeedState, FsmState, Peer, PeerStateChange, SourceStatus
 from routewatch.sources.base import CoreSink, SourceContext
 from routewatch.sources.bgpwire.attributes import AttributeDecoder, MalformedRecord
-from routewatch.sources.bgpwire.update import UpdateDecoder
+from routewatch.sources.bgpwire.update import UpdateDecoder, is_end_of_rib
 from routewatch.sources.bmp.messages import (
     COMMON_HEADER,
     BmpMessage,
@@ -42,7 +50,7 @@ from routewatch.sources.bmp.messages import (
     decode,
     message_length,
 )
-from routewatch.sources.health import FeedCounters, SourceHealth
+from routewatch.sources.health import CollectorHealth, FeedCounters, SourceHealth
 from routewatch.sources.mrt.records import MrtStats
 
 log = logging.getLogger(__name__)
@@ -51,14 +59,37 @@ STALE_AFTER = 3600.0
 """A connected router that sent nothing for this long is reported stale (routers send statistics regularly)."""
 
 
+PeerKey = tuple[str, int]  # (peer address, peer AS)
+
+
 class _Router:
-    """One router connection's decoding state: its peers' negotiated UPDATE formats."""
+    """One router connection's decoding state: its peers' UPDATE formats, and which are sending their first table."""
 
     def __init__(self, collector: str, attributes: AttributeDecoder, stats: MrtStats) -> None:
         self.collector = collector
         self.updates = UpdateDecoder(attributes, None, stats)
-        self.formats: dict[tuple[str, int], tuple[int, bool]] = {}  # (peer, asn) -> (AS size, ADD-PATH)
+        self.formats: dict[PeerKey, tuple[int, bool]] = {}  # -> (AS size, ADD-PATH)
+        self.initial_table: set[PeerKey] = set()  # Peer Up seen, End-of-RIB not yet
         self.info: dict[str, str] = {}
+
+
+@dataclass(slots=True)
+class RouterCounters:
+    """One router's health across its connections, for the per-router metrics."""
+
+    connected: bool = False
+    messages: int = 0
+    malformed: int = 0
+    end_of_ribs: int = 0
+    last_message: float | None = None
+    received: float | None = None
+    peers_up: set[PeerKey] = dataclasses.field(default_factory=set)
+
+    def health(self, collector: str) -> CollectorHealth:
+        lag = None if self.last_message is None or self.received is None else max(0.0, self.received -
+                                                                                  self.last_message)
+        return CollectorHealth(collector, self.connected, self.last_message, lag, self.messages, self.malformed,
+                               len(self.peers_up))
 
 
 def _format(sent: OpenCapabilities, received: OpenCapabilities) -> tuple[int, bool]:
@@ -78,12 +109,16 @@ class BmpStation:
         self.refused = 0
         self.skipped: Counter[str] = Counter()
         self.routers: dict[str, _Router] = {}
+        self.router_counters: dict[str, RouterCounters] = {}
         self._attributes = AttributeDecoder()
         self._stats = MrtStats()
         self._sink: CoreSink | None = None
 
     def health(self) -> SourceHealth:
-        return self.counters.snapshot(self._clock(), STALE_AFTER)
+        """The feed's health; per router: connected, its messages, damage, peers up (routers are those listed)."""
+        health = self.counters.snapshot(self._clock(), STALE_AFTER)
+        routers = tuple(c.health(name) for name, c in sorted(self.router_counters.items()))
+        return dataclasses.replace(health, collectors=routers)
 
     async def run(self, sink: CoreSink, stop: asyncio.Event) -> None:
         self._sink = sink
@@ -112,6 +147,8 @@ class BmpStation:
             writer.close()
             return
         router = self.routers[address] = _Router(address, self._attributes, self._stats)
+        counters = self.router_counters.setdefault(address, RouterCounters())
+        counters.connected = True
         self._status(address, FeedState.UP)
         log.info("%s: router %s connected", self.settings.name, address)
         try:
@@ -127,12 +164,15 @@ class BmpStation:
                 self._handle(router, decode(header + body))
         except (MalformedBmp, MalformedRecord, asyncio.IncompleteReadError) as exc:
             self.counters.malformed += 1
+            counters.malformed += 1
             log.warning("%s: router %s sent a damaged message (%s): connection reset", self.settings.name,
                         address, exc)
         except ConnectionError:
             pass
         finally:
             writer.close()
+            counters.connected = False
+            counters.peers_up.clear()
             self._status(address, FeedState.STALE)
             log.info("%s: router %s disconnected: its peers are stale until it is back", self.settings.name,
                      address)
@@ -147,6 +187,9 @@ class BmpStation:
     def _handle(self, router: _Router, message: BmpMessage) -> None:
         now = self._clock()
         self.counters.message(now, now, router.collector)
+        counters = self.router_counters[router.collector]
+        counters.messages += 1
+        counters.last_message = counters.received = now
         kind, peer = message.kind, message.peer
         if kind == MessageType.INITIATION:
             router.info = {name: message.tlvs[code].decode(errors="replace")
@@ -160,27 +203,46 @@ class BmpStation:
             return
         time = peer.timestamp or now
         session = Peer(router.collector, peer.address, peer.asn)
+        key = (peer.address, peer.asn)
         assert self._sink is not None
         if kind == MessageType.PEER_UP:
             assert message.sent_open is not None and message.received_open is not None
-            router.formats[(peer.address, peer.asn)] = _format(message.sent_open, message.received_open)
+            router.formats[key] = _format(message.sent_open, message.received_open)
+            router.initial_table.add(key)
+            counters.peers_up.add(key)
             self._sink.apply([PeerStateChange(time, session, FsmState.ESTABLISHED, FsmState.IDLE),
                               PeerStateChange(time, session, FsmState.OPENCONFIRM, FsmState.ESTABLISHED)])
         elif kind == MessageType.PEER_DOWN:
-            router.formats.pop((peer.address, peer.asn), None)
+            router.formats.pop(key, None)
+            router.initial_table.discard(key)
+            counters.peers_up.discard(key)
             self._sink.apply([PeerStateChange(time, session, FsmState.ESTABLISHED, FsmState.IDLE)])
         elif kind == MessageType.ROUTE_MONITORING:
-            as_size, add_path = router.formats.get((peer.address, peer.asn), (4, False))
-            if peer.two_byte_as_path:
-                as_size = 2
-            length = int.from_bytes(message.body[16:18], "big")
-            events = router.updates.decode(message.body, 19, length, time, session, as_size, add_path)
-            if events:
-                self._sink.apply(events)
+            self._route_monitoring(router, message.body, peer, session, time)
         else:
             self.skipped[MessageType(kind).name] += 1
             return
         self._sink.flush()
+
+    def _route_monitoring(self, router: _Router, update: bytes, peer: PerPeerHeader, session: Peer,
+                          time: float) -> None:
+        """One UPDATE: routes of the peer's initial table count at once; its End-of-RIB completes the table."""
+        assert self._sink is not None
+        key = (peer.address, peer.asn)
+        length = int.from_bytes(update[16:18], "big")
+        if is_end_of_rib(update, 19, length):
+            if key in router.initial_table:
+                router.initial_table.discard(key)
+                self.router_counters[router.collector].end_of_ribs += 1
+                self._sink.apply([PeerStateChange(time, session, FsmState.OPENCONFIRM, FsmState.ESTABLISHED,
+                                                  table_complete=True)])
+            return
+        as_size, add_path = router.formats.get(key, (4, False))
+        if peer.two_byte_as_path:
+            as_size = 2
+        events = router.updates.decode(update, 19, length, time, session, as_size, add_path)
+        if events:
+            self._sink.apply(events, established=key in router.initial_table)
 
     def _wanted(self, peer: PerPeerHeader, routes: bool) -> bool:
         """The one stream per peer the configured policy reads (Adj-RIB-Out never: it is what the router sends).
