@@ -37,6 +37,8 @@ def core_settings(config: Config) -> CoreSettings:
         baseline_min_hold=bgp.baseline_min_hold,
         peer_settle=bgp.peer_settle,
         anomaly_min_peers=bgp.anomaly_min_peers,
+        rpki=bool(config.rpki.sources),
+        rpki_expiry_warning=config.rpki.expiry_warning,
         paths=path_policies(config),
     )
 

@@ -22,6 +22,11 @@ class DetectionKind(enum.StrEnum):
     NEIGHBOR = "neighbor"
     PATH = "path"
     NEW_PREFIX = "new-prefix"
+    RPKI_INVALID = "rpki-invalid"
+    RPKI_NOT_COVERED = "rpki-not-covered"
+    RPKI_ROA_CHANGE = "rpki-roa-change"
+    RPKI_ROA_WOULD_INVALIDATE = "rpki-roa-would-invalidate"
+    RPKI_ROA_EXPIRING = "rpki-roa-expiring"
 
 
 class ChangeKind(enum.StrEnum):

@@ -70,6 +70,14 @@ class FlaggingDetector:
             "sample_paths": sample_paths(suspect),
         }
 
+    def counted(self, flagged: set[int], prefix: Prefix, watched: WatchedPrefix, view: CoreView) -> set[int]:
+        """The flagged peers that open and keep a detection (all of them unless a subclass narrows it)."""
+        return flagged
+
+    def context(self, prefix: Prefix, suspect: list[AsPath], view: CoreView) -> dict[str, object]:
+        """Evidence that needs the announced prefix or the engine (none unless a subclass adds some)."""
+        return {}
+
     # -- the detector ---------------------------------------------------------------
 
     @property
@@ -137,14 +145,15 @@ class FlaggingDetector:
     def _transition(self, sub: _Flagged, prefix: Prefix, watched: WatchedPrefix,
                     view: CoreView) -> list[DetectionChange]:
         now, current = view.now, sub.detection
-        if current is None and len(sub.peers) >= self.min_peers:
+        counted = self.counted(sub.peers, prefix, watched, view)
+        if current is None and len(counted) >= self.min_peers:
             everyone = view.table.unicast_paths_by_peer(prefix)
-            paths = [path for peer in sub.peers for path in everyone.get(peer, []) if self.suspect(watched, path)]
-            evidence = {"peers": len(sub.peers), **self.evidence(watched, paths)}
+            paths = [path for peer in counted for path in everyone.get(peer, []) if self.suspect(watched, path)]
+            evidence = {"peers": len(counted), **self.evidence(watched, paths), **self.context(prefix, paths, view)}
             sub.detection = Detection(self.kind, prefix, watched.prefix, start=now, description=watched.description,
                                       evidence=evidence)
             return [DetectionChange(ChangeKind.OPENED, sub.detection, now)]
-        if current is not None and not sub.peers:
+        if current is not None and not counted:
             sub.detection = None
             closing = {**current.evidence, "peers": 0}
             return [DetectionChange(ChangeKind.CLOSED, current.closed(now, closing), now)]
