@@ -1,4 +1,5 @@
-"""``routewatch run`` validating the routes it follows against a VRP JSON file that changes under it.
+"""``routewatch run`` validating the routes it follows against a VRP JSON file that changes under it;
+``routewatch replay`` loading its set once from an RTR cache (StayRTR).
 
 The BGP side is an MRT RIB dump plus a followed directory (as in
 ``test_run_daemon``); the VRPs are an rpki-client style JSON export the test
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +21,8 @@ import pytest
 
 from tests.support.daemon import Daemon, exporter_port, wait_for
 from tests.support.mrt_writer import Update, write_updates
+from tests.support.rpki_servers import StayRtr, write_vrp_file
+from tests.support.tools import MRT_DIR
 
 pytestmark = pytest.mark.integration
 
@@ -112,3 +117,30 @@ logging: {{format: json, detection_log: detections.jsonl}}
     assert invalid["evidence"]["rpki_reasons"] == ["wrong-origin"]
     change = events[1]["evidence"]
     assert (change["before"], change["after"]) == ([f"198.51.0.0/16-24 AS{ORIGIN}"], [f"198.51.0.0/16-24 AS{OTHER}"])
+
+
+def test_replay_loads_its_vrps_once_from_an_rtr_cache(tmp_path: Path) -> None:
+    """``replay`` with an ``rtr`` source: StayRTR serves the set, loaded before the first record."""
+    cache = tmp_path / "vrps.json"
+    write_vrp_file(cache, [("94.205.0.0/16", 18, 15802)])
+    server = StayRtr(tmp_path, cache).start()
+    try:
+        config = tmp_path / "routewatch.yaml"
+        config.write_text(f"""
+prefixes:
+  - {{prefix: 94.205.96.0/19, asn: 15802}}
+rpki:
+  sources: [{{type: rtr, name: stayrtr, host: 127.0.0.1, port: {server.port}}}]
+  load_timeout: 20
+""")
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "routewatch"), "replay", "-c", str(config), "--json",
+             str(MRT_DIR / "updates.20100722.2015.gz")], capture_output=True, text=True, timeout=120)
+    finally:
+        server.kill()
+    assert result.returncode == 0, result.stderr
+    opened = [json.loads(line) for line in result.stdout.splitlines()]
+    invalid = [d for d in opened if d["kind"] == "rpki-invalid" and d["event"] == "opened"]
+    assert [(d["prefix"], d["evidence"]["rpki_reasons"], d["evidence"]["covering_vrps"]) for d in invalid] == [
+        ("94.205.96.0/19", ["too-long"], ["94.205.0.0/16-18 AS15802"])]
+    assert "warning" not in result.stderr
