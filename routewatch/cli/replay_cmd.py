@@ -15,6 +15,7 @@ from routewatch.core.detection import DetectionChange
 from routewatch.errors import ConfigError, DependencyError
 from routewatch.exporter.bgp import BgpCollector
 from routewatch.exporter.offline import render
+from routewatch.rpki.feeds import load_vrps_once
 from routewatch.tools.replay import replay_files
 
 
@@ -54,6 +55,9 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
            plot_out: str | None, collector: str | None, progress: bool | None) -> None:
     """Replay MRT FILES (RIB dumps and updates, any collectors) in time order.
 
+    With an ``rpki`` section, its VRP sources are loaded once at start (JSON
+    files or URLs, RTR caches) and every route is validated against that set.
+
     Prints every detection opened and closed. Exits 0 when every file was
     read whole; 1 when the run finished with damaged input (a damaged file's
     good records are applied; the damage is listed with file and byte offset,
@@ -67,6 +71,9 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
             click.echo(f"  {problem}", err=True)
         sys.exit(2)
     monitor = build_engine(config)
+    vrps, problems = load_vrps_once(config.rpki)
+    for problem in problems:
+        click.echo(f"warning: {problem}; RPKI states stay unknown where no set loaded", err=True)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     counter = {"events": 0}
 
@@ -81,7 +88,7 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
         bar.tick(data_time, counter["events"])
 
     report = replay_files(monitor, files, collector=collector, on_change=on_change, on_tick=on_tick,
-                          sample_every=60.0 if plot_out else None)
+                          sample_every=60.0 if plot_out else None, vrps=vrps)
     bar.done()
     if metrics_out:
         default = withdrawal_thresholds(config.bgp.thresholds)

@@ -38,6 +38,8 @@ def core_settings(config: Config) -> CoreSettings:
         peer_settle=bgp.peer_settle,
         anomaly_min_peers=bgp.anomaly_min_peers,
         max_more_specifics=config.limits.max_more_specifics,
+        rpki=bool(config.rpki.sources),
+        rpki_expiry_warning=config.rpki.expiry_warning,
         paths=path_policies(config),
     )
 

@@ -22,6 +22,11 @@ class DetectionKind(enum.StrEnum):
     NEIGHBOR = "neighbor"
     PATH = "path"
     NEW_PREFIX = "new-prefix"
+    RPKI_INVALID = "rpki-invalid"
+    RPKI_NOT_COVERED = "rpki-not-covered"
+    RPKI_ROA_CHANGE = "rpki-roa-change"
+    RPKI_ROA_WOULD_INVALIDATE = "rpki-roa-would-invalidate"
+    RPKI_ROA_EXPIRING = "rpki-roa-expiring"
 
 
 class ChangeKind(enum.StrEnum):
@@ -76,15 +81,37 @@ class DetectionChange:
                 f"gone from {evidence.get('gone_from_percent')}% of {evidence.get('baseline_peers')} baseline peers "
                 f"({evidence.get('visible_peers')} still see it)"
             )
+        elif d.kind in _ROA_KINDS:
+            detail = _roa_detail(d.kind, evidence)
         else:
             detail = (
                 f"{evidence.get('peers')} peers, origins {','.join(f'AS{a}' for a in evidence.get('origins', []))}"
             )
             if evidence.get("prefixes", 1) > 1:
                 detail += f", {evidence['prefixes']} prefixes under it"
+            if evidence.get("rpki_invalid"):
+                detail += ", RPKI-invalid" + ("" if d.kind is DetectionKind.RPKI_INVALID else
+                                              " (dropped by networks that validate)")
         under = f" under {d.watched}" if d.watched != d.prefix else ""
         label = f" [{d.description}]" if d.description else ""
         return f"{when} {self.change.value.upper():6} {d.kind.value:13} {d.prefix}{under}{label}: {detail}"
+
+
+_ROA_KINDS = frozenset({DetectionKind.RPKI_NOT_COVERED, DetectionKind.RPKI_ROA_CHANGE,
+                        DetectionKind.RPKI_ROA_WOULD_INVALIDATE, DetectionKind.RPKI_ROA_EXPIRING})
+
+
+def _roa_detail(kind: DetectionKind, evidence: dict[str, Any]) -> str:
+    """The timeline's words for the ROA kinds, which count VRPs rather than peers."""
+    if kind is DetectionKind.RPKI_NOT_COVERED:
+        return "no VRP covers it"
+    if kind is DetectionKind.RPKI_ROA_EXPIRING:
+        when = datetime.datetime.fromtimestamp(evidence.get("expires", 0), datetime.UTC)
+        return f"earliest ROA keeping it valid expires {when:%Y-%m-%d %H:%M:%S}"
+    changed = f"VRPs added {evidence.get('added')}, removed {evidence.get('removed')}"
+    if kind is DetectionKind.RPKI_ROA_WOULD_INVALIDATE:
+        return f"{evidence.get('routes')} routes seen now become invalid: {changed}"
+    return changed
 
 
 def sample_paths(paths: list[tuple[Any, ...]], limit: int = 3) -> list[str]:

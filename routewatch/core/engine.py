@@ -30,6 +30,7 @@ from routewatch.core.more_specifics import MoreSpecificCap
 from routewatch.core.nameservers import Nameservers
 from routewatch.core.places import PlaceCache
 from routewatch.core.reconcile import by_session, missing_from
+from routewatch.core.rpki import VrpTracker
 from routewatch.core.sessions import PeerSessions
 from routewatch.core.settings import CoreSettings
 from routewatch.core.snapshot import CoreSnapshot
@@ -49,6 +50,8 @@ from routewatch.model import (
     Safi,
     SourceStatus,
 )
+from routewatch.rpki.validation import VrpIndex
+from routewatch.rpki.vrp import Vrp
 
 _UNICAST = Safi.UNICAST
 _ROUTES = (RouteAnnouncement, RouteWithdrawal)  # a tuple: isinstance checks it faster than a union
@@ -69,6 +72,7 @@ class Engine:
         self.detectors: dict[str, Detector] = {name: make(self.settings) for name, make in DETECTORS.items()}
         self.judging = Judging(self.detectors)
         self.updates: Counter[str] = Counter()
+        self.rpki = VrpTracker()
         self.timers = Timers(self.settings.sweep_interval)
         self.statuses = StatusCache()
         self.places = PlaceCache(watch, self.visibility)
@@ -208,6 +212,15 @@ class Engine:
         for announcements in snapshot.values():
             for route in announcements:
                 changes.extend(self.apply(replace(route, time=time), established=True))
+        changes.extend(self._flush())
+        return changes
+
+    def set_vrps(self, vrps: Iterable[Vrp] | VrpIndex) -> list[DetectionChange]:
+        """Validate against a new VRP set from now on: every route under a watched prefix is judged again."""
+        changes = self._flush()
+        self.rpki.update(vrps, self.watch)
+        self._mark_all_routes()
+        self._dirty.update(self.visibility)
         changes.extend(self._flush())
         return changes
 

@@ -21,6 +21,8 @@ class CoreSettings:
     peer_settle: float = 900.0
     anomaly_min_peers: int = 2
     max_more_specifics: int = 1_000  # distinct more-specifics tracked per watched prefix (``more_specifics.py``)
+    rpki: bool = False  # VRP sets are configured: RPKI states are exported (``unknown`` until the first set)
+    rpki_expiry_warning: float = 7 * 86_400.0  # a ROA keeping a watched prefix valid expiring this soon is reported
     sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
     paths: PathPolicies = field(default_factory=PathPolicies)
 

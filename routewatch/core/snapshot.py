@@ -15,6 +15,7 @@ from routewatch.core.dns_risk import AddressRisk
 from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.visibility import PrefixState
 from routewatch.model import Address, Prefix
+from routewatch.rpki.validation import RpkiState
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,9 @@ class PrefixStatus:
     visible_peers_by_upstream: tuple[tuple[int, int], ...] = ()  # (declared upstream, peers through it)
     withdrawn_since: float | None = None
     more_specifics_refused: int = 0  # announcements of more-specifics beyond the cap (``core/more_specifics.py``)
+    rpki_state: RpkiState | None = None  # None: no VRP source configured (not exported)
+    rpki_invalid_peers: int | None = None  # None: no VRP set yet (not exported)
+    rpki_expires: float | None = None  # the earliest expiry of the VRPs keeping it valid, where known
 
     @property
     def withdrawn(self) -> bool:

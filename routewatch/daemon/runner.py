@@ -33,12 +33,14 @@ from routewatch.daemon.sharding import LocalShard, own_part
 from routewatch.daemon.startup import FirstAttempts, start_lines
 from routewatch.daemon.supervise import Supervisor
 from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
+from routewatch.daemon.vrp_driver import VrpDriver
 from routewatch.dns.service import DnsMonitor
 from routewatch.errors import RoutewatchError, StateError
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
 from routewatch.exporter.webconfig import WebConfig, load_web_config
+from routewatch.rpki.feeds import build_vrp_feeds
 from routewatch.sources.base import Source, SourceContext, build_source
 from routewatch.sources.health import SourceHealth
 from routewatch.sources.ripestat import RipestatClient
@@ -195,6 +197,9 @@ class Daemon:
                                     looking_glass=lambda: RipestatClient(config.ripestat))
             source = gen.sources[settings.name] = build_source(settings, context)
             self._spawn(gen, f"source:{settings.name}", lambda s=source: s.run(sink, gen.stop))  # type: ignore[misc]
+        if config.rpki.sources:
+            driver = VrpDriver(build_vrp_feeds(config.rpki), lambda: self.monitor)
+            self._spawn(gen, "rpki", lambda: driver.run(gen.stop))
         if config.zones:
             gen.dns = DnsMonitor(config, routes=SnapshotRoutes(self.box))
             dns = gen.dns

@@ -21,6 +21,8 @@ from routewatch.core.detection import DetectionChange
 from routewatch.core.engine import Engine
 from routewatch.daemon.persist import dump_state, load_state
 from routewatch.model import Event, RouteAnnouncement
+from routewatch.rpki.validation import VrpIndex
+from routewatch.rpki.vrp import Vrp
 
 Sink = Callable[[list[DetectionChange]], None]
 
@@ -64,6 +66,11 @@ class TappedEngine(Engine):
             changes = super().flush()
         return self._tap(changes)
 
+    def set_vrps(self, vrps: Iterable[Vrp] | VrpIndex) -> list[DetectionChange]:
+        with self._outer():
+            changes = super().set_vrps(vrps)
+        return self._tap(changes)
+
     def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float
                   ) -> list[DetectionChange]:
         with self._outer():
@@ -91,6 +98,8 @@ def carry_over(old: Engine, config: Config) -> TappedEngine:
         if raw["zone"] in {z.zone for z in config.zones} or ipaddress.ip_address(address) in new.addresses
     }
     load_state(new, state, validate=False)  # dumped by this process a moment ago
+    if old.rpki.index is not None:  # validated against the last set until the new generation's sources load
+        new.set_vrps(old.rpki.index)
     return new
 
 

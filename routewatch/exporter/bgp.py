@@ -9,6 +9,8 @@ NaN or a fake zero; the ratio is left out while the baseline is empty.
 Thresholds are exported once as the default (``routewatch_bgp_default_*``) and
 per prefix only where a prefix overrides it, so a prefix costs fourteen samples
 rather than eighteen; the rules take a prefix's own threshold or else the default.
+RPKI adds six more where VRP sources are configured (state one-hot, invalid
+peers, the earliest ROA expiry).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.snapshot import CoreSnapshot, PrefixStatus
 from routewatch.core.visibility import PrefixState
 from routewatch.exporter.detections import detection_families
+from routewatch.rpki.validation import RpkiState
 
 PREFIX_STATES = tuple(state.value for state in PrefixState)
+RPKI_STATES = tuple(state.value for state in RpkiState)
 DEFAULT_THRESHOLDS = WithdrawalThresholds()
 
 
@@ -79,6 +83,15 @@ def prefix_families(
     refused = CounterMetricFamily("routewatch_bgp_prefix_more_specifics_refused",
                                   "Announcements of more-specifics refused beyond limits.max_more_specifics.",
                                   labels=["prefix"])
+    rpki_invalid = _gauge("routewatch_bgp_prefix_rpki_invalid_peers",
+                          "Peers whose latest route for the prefix or a more-specific under it is RPKI-invalid; "
+                          "absent before the first VRP set.")
+    rpki_state = _gauge("routewatch_bgp_prefix_rpki_state",
+                        "1 for the prefix's RPKI state as its expected origins announce it, 0 for the others; "
+                        "unknown before the first VRP set; only where VRP sources are configured.",
+                        ["prefix", "state"])
+    rpki_expires = _gauge("routewatch_bgp_prefix_rpki_expires_timestamp_seconds",
+                          "Earliest expiry of the VRPs keeping the prefix valid; only where the VRP source gives one.")
     overrides = threshold_families("routewatch_bgp_prefix", " (only where the prefix overrides the default)",
                                    ["prefix"])
     info = InfoMetricFamily("routewatch_bgp_prefix", "What each watched prefix is and why it is watched.",
@@ -105,6 +118,13 @@ def prefix_families(
         refused.add_metric(label, status.more_specifics_refused)
         for upstream, peers in status.visible_peers_by_upstream:
             by_upstream.add_metric([*label, f"AS{upstream}"], peers)
+        if status.rpki_state is not None:
+            for name in RPKI_STATES:
+                rpki_state.add_metric([*label, name], 1.0 if status.rpki_state.value == name else 0.0)
+        if status.rpki_invalid_peers is not None:
+            rpki_invalid.add_metric(label, status.rpki_invalid_peers)
+        if status.rpki_expires is not None:
+            rpki_expires.add_metric(label, status.rpki_expires)
         if status.thresholds != default:
             _add_thresholds(overrides, label, status.thresholds)
         info.add_metric(label, {
@@ -115,7 +135,7 @@ def prefix_families(
         })
     families: tuple[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily, ...] = (
         visible, asns, baseline, ratio, state, unexpected, more_specific, neighbor, path_rule, unlisted, by_upstream,
-        refused, *overrides, info)
+        refused, rpki_invalid, rpki_state, rpki_expires, *overrides, info)
     yield from families
 
 

@@ -90,3 +90,18 @@ def build_vrp_feeds(settings: RpkiSettings) -> VrpFeeds:
         else:
             feeds.append(JsonVrpSource(source.name, source.path, refresh=settings.refresh))
     return VrpFeeds(feeds)
+
+
+def load_vrps_once(settings: RpkiSettings) -> tuple[VrpIndex | None, list[str]]:
+    """The configured sources' merged set, loaded once (replay, checks), and a line per source that did not load.
+
+    None when no source is configured or none loaded within ``load_timeout``:
+    routes are then ``unknown``, never invalid.
+    """
+    if not settings.sources:
+        return None, []
+    feeds = build_vrp_feeds(settings)
+    index = asyncio.run(feeds.first_load(settings.load_timeout))
+    problems = [f"rpki source {s.name}: no VRP set within {settings.load_timeout:g} s"
+                + (f" ({s.detail})" if s.detail else "") for s in feeds.statuses() if not s.loaded]
+    return index, problems

@@ -22,6 +22,7 @@ from routewatch.core.detection import DetectionChange
 from routewatch.core.engine import Engine
 from routewatch.errors import MrtDecodeError, SourceError
 from routewatch.model import Event
+from routewatch.rpki.validation import VrpIndex
 from routewatch.sources.mrt.framing import first_header, open_mrt
 from routewatch.sources.mrt.reader import MrtStats, read_mrt_timed
 from routewatch.sources.mrt.records import TABLE_DUMP, TABLE_DUMP_V2
@@ -143,8 +144,13 @@ def replay_events(
     on_change: Callable[[DetectionChange], None] | None = None,
     on_tick: Callable[[float], None] | None = None,
     sample_every: float | None = None,
+    vrps: VrpIndex | None = None,
 ) -> ReplayReport:
-    """Drive ``monitor`` with (event, from_rib) pairs already in time order."""
+    """Drive ``monitor`` with (event, from_rib) pairs already in time order.
+
+    ``vrps`` (loaded once, before) is handed to the core at the first record's
+    data time, so what it finds is stamped with the data's time, not 1970.
+    """
     started = _time.perf_counter()
     next_sample = None
 
@@ -158,6 +164,9 @@ def replay_events(
         time = item_time(item)
         if report.first_time is None:
             report.first_time = time
+            if vrps is not None:
+                emit(monitor.advance(time))
+                emit(monitor.set_vrps(vrps))
         report.last_time = time
         if sample_every is not None:
             if next_sample is None:
@@ -194,8 +203,10 @@ def replay_files(
     on_change: Callable[[DetectionChange], None] | None = None,
     on_tick: Callable[[float], None] | None = None,
     sample_every: float | None = None,
+    vrps: VrpIndex | None = None,
 ) -> ReplayReport:
-    """Replay MRT files merged in time order through ``monitor``."""
+    """Replay MRT files merged in time order through ``monitor`` (validating against ``vrps`` when given)."""
     report = ReplayReport()
     events = merged_events(paths, report, prefix_filter=monitor.watch.relevant, collector=collector)
-    return replay_events(monitor, events, report, on_change=on_change, on_tick=on_tick, sample_every=sample_every)
+    return replay_events(monitor, events, report, on_change=on_change, on_tick=on_tick, sample_every=sample_every,
+                         vrps=vrps)

@@ -27,6 +27,7 @@ from routewatch.dns.trust import DnssecState, ZoneDnssec
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
 from routewatch.model import parse_prefix
+from routewatch.rpki.vrp import Vrp
 from routewatch.sources.health import CollectorHealth, SourceHealth
 from tests.support.events import announce, peer
 
@@ -51,12 +52,12 @@ def scrape(state: ExportState) -> bytes:
 
 
 def watched_monitor(*prefixes: str, paths: PathPolicies | None = None, asns: dict[int, int] | None = None,
-                    overrides: dict[str, WithdrawalThresholds] | None = None) -> Engine:
+                    overrides: dict[str, WithdrawalThresholds] | None = None, rpki: bool = False) -> Engine:
     """An engine watching ``prefixes`` expected from ``ORIGIN``; ``overrides`` gives some their own thresholds."""
     chosen = overrides or {}
     watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({ORIGIN}), chosen.get(p, WithdrawalThresholds()))
                       for p in prefixes], asns=asns)
-    return Engine(watch, CoreSettings(baseline_min_hold=1.0, paths=paths or PathPolicies()))
+    return Engine(watch, CoreSettings(baseline_min_hold=1.0, paths=paths or PathPolicies(), rpki=rpki))
 
 
 ADDRESS = "192.0.2.53"
@@ -75,6 +76,8 @@ def full_state() -> ExportState:
     m.apply_all(announce(0, peer(i), "192.0.2.0/24", (64500 + i, ORIGIN)) for i in range(4))
     m.apply_all(announce(0, peer(i), "198.51.100.0/24", (64500 + i, UNLISTING)) for i in range(2))
     m.apply_all(announce(1, peer(i), "203.0.113.0/25", (64500 + i, HIJACKER)) for i in range(3))
+    m.set_vrps([Vrp(parse_prefix("192.0.2.0/24"), 24, ORIGIN, expires=2e9),
+                Vrp(parse_prefix("203.0.113.0/24"), 24, ORIGIN)])  # the /25 hijack is invalid
     m.advance(10)
     failures = MappingProxyType(dict.fromkeys(ProbeFailure, 0))
     probe = {t: TransportSnapshot(t, 9.0, None, 0.01, 5, True, "site", "") for t in Transport}

@@ -12,6 +12,7 @@ from routewatch.dns.targets import ProbeFailure, Target, Transport
 from routewatch.exporter.exposition import Exposition, families
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
 from routewatch.model import FeedState, parse_prefix
+from routewatch.rpki.vrp import Vrp
 from routewatch.sources.health import CollectorHealth, SourceHealth
 from tests.support.events import announce, collector_state, peer, withdraw
 from tests.support.metrics import ORIGIN, samples, scrape, value, watched_monitor
@@ -182,3 +183,22 @@ def test_every_family_is_rendered_from_one_state_read() -> None:
     assert len(reads) == 1
     assert [f.name for f in families(ExportState(ProcessStatus("t")))][:2] == [
         "routewatch_build_info", "routewatch_config_last_reload_successful"]
+
+
+def test_rpki_gauges_are_unknown_before_the_first_set_then_count_invalid_routes() -> None:
+    m = watched_monitor(WATCHED, rpki=True)
+    m.apply_all(announce(0, peer(i), WATCHED, (64500 + i, ORIGIN)) for i in range(3))
+    m.apply_all(announce(1, peer(i), "10.1.0.0/16", (64500 + i, HOSTILE)) for i in range(2))
+    m.advance(10)
+
+    def rpki(text: bytes) -> tuple[dict[str, float | None], float | None, float | None]:
+        states = {s: value(text, "routewatch_bgp_prefix_rpki_state", prefix=WATCHED, state=s)
+                  for s in ("valid", "invalid", "not-found", "unknown")}
+        return (states, value(text, "routewatch_bgp_prefix_rpki_invalid_peers", prefix=WATCHED),
+                value(text, "routewatch_bgp_prefix_rpki_expires_timestamp_seconds", prefix=WATCHED))
+
+    before = rpki(scrape(ExportState(ProcessStatus("t"), core=m.snapshot())))
+    assert before == ({"valid": 0, "invalid": 0, "not-found": 0, "unknown": 1}, None, None)
+    m.set_vrps([Vrp(parse_prefix(WATCHED), 16, ORIGIN, expires=1.9e9)])
+    after = rpki(scrape(ExportState(ProcessStatus("t"), core=m.snapshot())))
+    assert after == ({"valid": 1, "invalid": 0, "not-found": 0, "unknown": 0}, 2, 1.9e9)

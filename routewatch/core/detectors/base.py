@@ -59,6 +59,9 @@ from routewatch.core.detectors.neighbor import NeighborDetector
 from routewatch.core.detectors.new_prefix import NewPrefixDetector
 from routewatch.core.detectors.origin import OriginDetector
 from routewatch.core.detectors.path import PathRuleDetector
+from routewatch.core.detectors.rpki_coverage import RpkiCoverageDetector
+from routewatch.core.detectors.rpki_invalid import RpkiInvalidDetector
+from routewatch.core.detectors.rpki_roa_change import RpkiRoaChangeDetector
 from routewatch.core.detectors.view import CoreView, Scope
 from routewatch.core.detectors.withdrawal import WithdrawalDetector
 from routewatch.core.settings import CoreSettings
@@ -93,4 +96,7 @@ DETECTORS: dict[str, Callable[[CoreSettings], Detector]] = {
     "neighbor": NeighborDetector,
     "path": PathRuleDetector,
     "new-prefix": NewPrefixDetector,
+    "rpki-invalid": RpkiInvalidDetector,
+    "rpki-coverage": RpkiCoverageDetector,
+    "rpki-roa-change": RpkiRoaChangeDetector,
 }

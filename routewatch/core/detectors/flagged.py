@@ -92,6 +92,14 @@ class FlaggingDetector:
             "sample_paths": sample_paths(suspect),
         }
 
+    def counted(self, flagged: set[int], prefix: Prefix, watched: WatchedPrefix, view: CoreView) -> set[int]:
+        """The flagged peers that open and keep a detection (all of them unless a subclass narrows it)."""
+        return flagged
+
+    def context(self, prefix: Prefix, suspect: list[AsPath], view: CoreView) -> dict[str, object]:
+        """Evidence that needs the announced prefix or the engine (none unless a subclass adds some)."""
+        return {}
+
     # -- the detector ---------------------------------------------------------------
 
     @property
@@ -178,18 +186,21 @@ class FlaggingDetector:
 
     def _transition(self, sub: _Flagged, prefix: Prefix, watched: WatchedPrefix,
                     view: CoreView) -> list[DetectionChange]:
-        if not sub.offending and len(sub.peers) >= self.min_peers:
+        counted = self.counted(sub.peers, prefix, watched, view)
+        if not sub.offending and len(counted) >= self.min_peers:
             sub.offending = True
-            return self._offend(prefix, self._offence(sub, prefix, watched, view), watched, view.now)
-        if sub.offending and not sub.peers:
+            return self._offend(prefix, self._offence(counted, prefix, watched, view), watched, view.now)
+        if sub.offending and not counted:
             return self._clear(sub, prefix, view.now)
         return []
 
-    def _offence(self, sub: _Flagged, prefix: Prefix, watched: WatchedPrefix, view: CoreView) -> dict[str, object]:
-        """What one offending prefix looks like as it starts to offend."""
+    def _offence(self, counted: set[int], prefix: Prefix, watched: WatchedPrefix,
+                 view: CoreView) -> dict[str, object]:
+        """What one offending prefix looks like as it starts to offend (``counted``: its flagged peers that count)."""
         everyone = view.table.unicast_paths_by_peer(prefix)
-        paths = [path for peer in sub.peers for path in everyone.get(peer, []) if self.suspect(watched, path)]
-        return {"prefix": str(prefix), "peers": len(sub.peers), **self.evidence(watched, paths)}
+        paths = [path for peer in counted for path in everyone.get(peer, []) if self.suspect(watched, path)]
+        return {"prefix": str(prefix), "peers": len(counted), **self.evidence(watched, paths),
+                **self.context(prefix, paths, view)}
 
     def _offend(self, prefix: Prefix, offence: dict[str, object], watched: WatchedPrefix,
                 now: float) -> list[DetectionChange]:

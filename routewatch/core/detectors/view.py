@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Protocol
 
+from routewatch.core.rpki import VrpTracker
 from routewatch.core.table import RouteTable
 from routewatch.core.visibility import Exclusion, VisibilityTracker
 from routewatch.model import Prefix
@@ -33,7 +34,8 @@ class CoreView(Protocol):
     """The engine as a detector sees it: read-only state plus a timer.
 
     ``visibility`` holds the per-watched-prefix counts against the baseline;
-    ``exclusion`` says which peers must not count now; ``unknown`` whether a
+    ``exclusion`` says which peers must not count now; ``rpki`` the VRP set
+    and its last change; ``unknown`` whether a
     watched prefix can be judged at all (no trustworthy collector, or never
     seen before a snapshot loaded).
     """
@@ -49,6 +51,11 @@ class CoreView(Protocol):
 
     @property
     def exclusion(self) -> Exclusion: ...
+
+    @property
+    def rpki(self) -> VrpTracker:
+        """The VRP set routes are validated against (its ``index`` is None before the first set)."""
+        ...
 
     def stale(self, peer: int) -> bool:
         """Is ``peer``'s collector untrustworthy right now? Its routes then count for nothing."""
