@@ -1,7 +1,7 @@
 """What an alert rule is, and the habits every rule's expression follows.
 
 Every rule is one ``Rule`` value (``bgp_rules.py``, ``dns_rules.py``,
-``feed_rules.py``, listed together by ``rules.py``); ``prometheus.py`` and
+``feed_rules.py``, ``rpki_rules.py``, listed together by ``rules.py``); ``prometheus.py`` and
 ``grafana.py`` render the same expressions into a Prometheus rules file and
 into Grafana-managed alert provisioning. Nothing about a rule lives anywhere else.
 
@@ -70,6 +70,7 @@ class Group(StrEnum):
     BGP = "bgp"
     DNS = "dns"
     FEED = "feed"
+    RPKI = "rpki"
 
 
 @dataclass(frozen=True, slots=True)

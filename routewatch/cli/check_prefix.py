@@ -19,7 +19,7 @@ import click
 import orjson
 
 from routewatch.cli.check_render import asn_text, prefix_text, to_json
-from routewatch.cli.route_inputs import replay_bgpstream, replay_files, ripestat_asn, ripestat_prefix
+from routewatch.cli.route_inputs import load_vrps, replay_bgpstream, replay_files, ripestat_asn, ripestat_prefix
 from routewatch.config.schema import Config, RipestatSettings, load_config
 from routewatch.errors import ConfigError, RoutewatchError
 from routewatch.model import Prefix, parse_asn, parse_prefix
@@ -34,6 +34,7 @@ from routewatch.tools.reports import (
     asn_report,
     prefix_report,
 )
+from routewatch.tools.route_rpki import with_vrps
 
 DEFAULT_MIN_VISIBILITY = 0.5
 
@@ -165,7 +166,8 @@ def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], 
                  min_visibility: float | None, as_json: bool) -> None:
     """Is PREFIX (and its more-specifics) visible, from where, and from the expected origin?
 
-    Asks RIPEstat by default; with --mrt reads archives offline.
+    Asks RIPEstat by default; with --mrt reads archives offline. Each route's RPKI state comes from RIPEstat's
+    validator, or offline from the config's rpki sources (unknown without them).
     """
     try:
         network: Prefix = _parse("prefix", parse_prefix, prefix)
@@ -182,6 +184,7 @@ def check_prefix(prefix: str, files: tuple[str, ...], origins: tuple[str, ...], 
                 asyncio.run(replay_bgpstream(observation, [network], project=project, collectors=collectors))
             report = prefix_report(observation, network, expected, threshold,
                                    source="bgpstream" if bgpstream else "mrt", withdrawn_ratio=withdrawn)
+            report = with_vrps(report, *asyncio.run(load_vrps(config.rpki if config else None)))
         else:
             report = asyncio.run(ripestat_prefix(_settings(config), network, expected, threshold, withdrawn))
     except (RoutewatchError, OSError) as exc:

@@ -83,6 +83,7 @@ def _rows(views: Sequence[PrefixView]) -> list[list[str]]:
                 str(view.prefix) if index == 0 else "",
                 _origin(origin) if view.origins else "(no route)",
                 _expected(origin),
+                origin.rpki.value if view.origins else "",
                 _count(origin.peers),
                 _count(origin.peer_asns),
                 collectors if index == 0 else "",
@@ -101,6 +102,7 @@ def prefix_text(report: PrefixReport) -> list[str]:
            "is absent from them too"] if report.verdict.value == "not-seen" else []),
         f"  source: {report.source}, data time {when(report.time)}",
         f"  expected origin: {expected}",
+        f"  rpki: {report.rpki_basis}",
         f"  visible peers: {report.visible_peers}{asns}",
         f"  visibility: {ratio} ({report.ratio_basis}); withdrawn below {report.withdrawn_ratio:.2f}, "
         f"degraded below {report.min_visibility:.2f}",
@@ -108,7 +110,7 @@ def prefix_text(report: PrefixReport) -> list[str]:
     ]
     views = ([report.exact] if report.exact else []) + list(report.more_specifics)
     if views:
-        headers = ["PREFIX", "ORIGIN", "EXPECTED", "PEERS", "PEER ASNS", "COLLECTORS", "SAMPLE PATH"]
+        headers = ["PREFIX", "ORIGIN", "EXPECTED", "RPKI", "PEERS", "PEER ASNS", "COLLECTORS", "SAMPLE PATH"]
         lines.extend(table(headers, _rows(views)))
     else:
         lines.append("no route for the prefix or any more-specific in the data")

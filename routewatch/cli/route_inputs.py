@@ -12,9 +12,12 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 
+from routewatch.config.rpki import RpkiSettings
 from routewatch.config.schema import RipestatSettings
 from routewatch.errors import RoutewatchError
 from routewatch.model import Event, Prefix
+from routewatch.rpki.feeds import build_vrp_feeds
+from routewatch.rpki.validation import VrpIndex
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from routewatch.sources.ripestat import RipestatClient, RoutingStatus
 from routewatch.tools.replay import ReplayReport, merged_events
@@ -25,6 +28,7 @@ from routewatch.tools.reports import (
     ripestat_asn_report,
     ripestat_prefix_report,
 )
+from routewatch.tools.route_rpki import with_ripestat_rpki
 
 #: RIS writes a RIB dump every 8 hours; BGPStream is asked for the latest one.
 RIB_INTERVAL = 8 * 3600
@@ -89,7 +93,26 @@ async def ripestat_prefix(settings: RipestatSettings, prefix: Prefix, expected: 
             if isinstance(answer, BaseException):
                 raise answer
         assert not isinstance(status, BaseException) and not isinstance(routes, BaseException)
-    return ripestat_prefix_report(status, routes, prefix, expected, min_visibility, withdrawn_ratio)
+        report = ripestat_prefix_report(status, routes, prefix, expected, min_visibility, withdrawn_ratio)
+        return await with_ripestat_rpki(report, client)
+
+
+async def load_vrps(settings: RpkiSettings | None) -> tuple[VrpIndex | None, str]:
+    """The config's VRP sources loaded once (each until its first set or ``load_timeout``), and what was loaded.
+
+    No set is a state (every route ``unknown``), not a failed check.
+    """
+    if settings is None or not settings.sources:
+        return None, "no VRP set (no rpki sources configured)"
+    feeds = build_vrp_feeds(settings)
+    index = await feeds.first_load(settings.load_timeout)
+    statuses = feeds.statuses()
+    missing = "; ".join(f"{s.name} not loaded" + (f" ({s.detail})" if s.detail else "")
+                        for s in statuses if not s.loaded)
+    if index is None:
+        return None, f"no VRP set within {settings.load_timeout:g} s: {missing}"
+    loaded = ", ".join(s.name for s in statuses if s.loaded)
+    return index, f"{len(index)} VRPs from {loaded}" + (f"; {missing}" if missing else "")
 
 
 async def ripestat_asn(settings: RipestatSettings, asn: int, min_visibility: float, max_prefixes: int) -> AsnReport:

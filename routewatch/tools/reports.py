@@ -35,6 +35,7 @@ from routewatch.model import (
     format_as_path,
     origin_asns,
 )
+from routewatch.rpki.route_state import RouteRpkiState
 from routewatch.sources.ripestat import RoutingStatus
 
 #: Exit code of a check that could not be run (no data, RIPEstat unreachable, ...).
@@ -71,6 +72,7 @@ class OriginView:
     peers: int | None  # None: the source names the origin but not who sees it
     peer_asns: int | None
     sample_paths: tuple[str, ...] = ()
+    rpki: RouteRpkiState = RouteRpkiState.UNKNOWN  # the route's RPKI state; unknown without VRPs
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ class PrefixReport:
     more_specifics: tuple[PrefixView, ...] = ()
     unexpected: tuple[str, ...] = ()
     withdrawn_ratio: float = DEFAULT_WITHDRAWN_RATIO
+    rpki_basis: str = "no VRP set"  # where the routes' RPKI states come from
 
     @property
     def exit_code(self) -> int:

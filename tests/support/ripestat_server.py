@@ -114,6 +114,12 @@ def announced_prefixes(asn: int, prefixes: list[str]) -> dict[str, Any]:
     })
 
 
+def rpki_validation(asn: int, prefix: str, status: str) -> dict[str, Any]:
+    """An rpki-validation answer (``status``: valid, invalid_asn, invalid_length, unknown)."""
+    return ok("rpki-validation", {"resource": str(asn), "prefix": prefix, "validating_roas": [],
+                                  "status": status, "validator": "routinator"})
+
+
 @dataclass(frozen=True, slots=True)
 class Fault:
     """A misbehaviour served instead of the canned answer: ``status``/``body`` or a ``delay``."""
@@ -178,7 +184,9 @@ class RipestatServer:
         if fault is not None and fault.status:
             return fault.status, fault.body, fault.headers, fault.delay
         delay = (fault.delay if fault else 0.0) + self.hold
-        answer = self.answers.get((call, params.get("resource", "")))
+        # rpki-validation is asked per (AS, prefix): its answers are added under "AS prefix"
+        key = " ".join(filter(None, (params.get("resource", ""), params.get("prefix", ""))))
+        answer = self.answers.get((call, key))
         if answer is None:
             missing = error(call or "unknown", f"no canned answer for {path}?{query}", 404)
             return 404, json.dumps(missing).encode(), (), delay

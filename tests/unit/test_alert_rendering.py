@@ -82,7 +82,7 @@ def test_every_rule_is_labelled_and_linked_to_its_runbook() -> None:
         assert rule.runbook in anchors, rule.name
         assert f"`{rule.name}`" in (REPO / "docs" / "runbooks.md").read_text(), rule.name
         assert isinstance(rule.severity, Severity)
-        process_wide = rule.name in ("RoutewatchAbsent", "RoutewatchConfigReloadFailed")
+        process_wide = rule.name in ("RoutewatchAbsent", "RoutewatchConfigReloadFailed", "RoutewatchRpkiNoVrps")
         assert "{{ $labels." in rule.summary or process_wide, rule.name
         assert len(rule.uid) <= 40 and rule.uid not in uids
         uids.add(rule.uid)

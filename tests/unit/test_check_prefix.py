@@ -32,7 +32,8 @@ def test_table_output_and_exit_codes_on_mrt() -> None:
     assert result.stdout.startswith("62.100.192.0/19: UNEXPECTED-ORIGIN")
     assert "62.100.192.0/19 originated by AS46284 (9 peers)" in result.stdout
     header = next(line for line in result.stdout.splitlines() if line.startswith("PREFIX"))
-    assert header.split() == ["PREFIX", "ORIGIN", "EXPECTED", "PEERS", "PEER", "ASNS", "COLLECTORS", "SAMPLE", "PATH"]
+    assert header.split() == ["PREFIX", "ORIGIN", "EXPECTED", "RPKI", "PEERS", "PEER", "ASNS", "COLLECTORS", "SAMPLE",
+                              "PATH"]
     visible = run("62.100.192.0/19", "--origin", "46284", "--mrt", str(UPDATES_2010))
     assert visible.exit_code == 0 and "VISIBLE" in visible.stdout.splitlines()[0]
 

@@ -35,6 +35,9 @@ def _duration(value: float) -> str:
     # Prometheus' humanizeDuration for whole seconds of a minute or more (what the tests here use)
     minutes, seconds = divmod(int(value), 60)
     hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h {minutes}m {seconds}s"
     return f"{hours}h {minutes}m {seconds}s" if hours else f"{minutes}m {seconds}s"
 
 

@@ -1,6 +1,6 @@
 """``promtool check rules`` and ``promtool test rules`` on the committed Prometheus rules file.
 
-The cases (``cases_bgp.py``, ``cases_dns_feed.py``) cover what the replayed
+The cases (``cases_bgp.py``, ``cases_dns_feed.py``, ``cases_rpki.py``) cover what the replayed
 scenarios cannot produce (DNS, feed and process series, blips, pods that
 disagree); each rule fires in one of them, once, for an HA install, and is
 quiet before and after.
@@ -16,12 +16,13 @@ import pytest
 from tests.oracle.alerting.cases import Case
 from tests.oracle.alerting.cases_bgp import bgp_cases
 from tests.oracle.alerting.cases_dns_feed import dns_cases, feed_cases
+from tests.oracle.alerting.cases_rpki import rpki_cases
 from tests.oracle.alerting.promtool import RULES, RULES_FILE, run_tests
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.integration
 
-CASES = [*bgp_cases(), *dns_cases(), *feed_cases()]
+CASES = [*bgp_cases(), *dns_cases(), *feed_cases(), *rpki_cases()]
 
 
 @pytest.fixture(scope="module")
