@@ -62,6 +62,7 @@ class Generation:
     sources: dict[str, Source] = field(default_factory=dict)
     dns: DnsMonitor | None = None
     registered: set[str] = field(default_factory=set)
+    sink: CoreDriver | None = None
 
 
 def _shard_of(config: Config | None) -> tuple[int, int]:
@@ -191,7 +192,7 @@ class Daemon:
 
     def _start_generation(self, config: Config) -> Generation:
         gen = Generation(config)
-        sink = CoreDriver(self.monitor)  # this generation's core: a reload starts a new generation
+        sink = gen.sink = CoreDriver(self.monitor)  # this generation's core: a reload starts a new generation
         for settings in config.sources:
             context = SourceContext(config, self._clock, self._replayed.setdefault(settings.name, set()),
                                     looking_glass=lambda: RipestatClient(config.ripestat))
@@ -223,6 +224,7 @@ class Daemon:
         if gen.dns is None:
             return
         zones = {z.zone: z for z in gen.config.zones}
+        added = False
         for target in gen.dns.targets():
             key = f"{target.zone} {target.address}"
             if key in gen.registered or target.zone not in zones:
@@ -232,6 +234,11 @@ class Daemon:
             self.monitor.add_address(ipaddress.ip_address(target.address),
                                      zone.service_prefixes.get(target.address, []), zone.zone,
                                      zone.watch_nameserver_prefixes)
+            added = True
+        if added and gen.sink is not None:
+            # judge the new addresses against the routes as they stand now, through the sources' sink
+            # (detections recorded): after a bootstrap or a restart no route update may come for hours
+            gen.sink.flush()
 
     # -- exporter -------------------------------------------------------------------
 
