@@ -90,5 +90,5 @@ class FeedCounters:
         )
         return SourceHealth(
             self.source, self.up, self.last_message, self.lag, self.reconnects, self.messages, self.malformed,
-            self.dropped, MappingProxyType(dict(self.ignored)), collectors, self.connect_failures,
+            self.dropped, MappingProxyType(dict(self.ignored)), collectors, connect_failures=self.connect_failures,
         )
