@@ -68,5 +68,7 @@ async def test_silence_and_garbage_are_no_answer() -> None:
     silent, _ = await run(fake_dns.silent(), timeout=0.2)
     assert silent.status is SigningStatus.NO_ANSWER
     assert silent.problems == ("DNSKEY query: no answer before the timeout",)
-    garbage, _ = await run(fake_dns.garbage(b"\x01\x02"))
-    assert garbage.status is SigningStatus.NO_ANSWER and garbage.problems[0].startswith("DNSKEY query: unparsable")
+    # garbage is skipped as a stray packet (as the SOA probe skips it): the real answer may still come
+    garbage, _ = await run(fake_dns.garbage(b"\x01\x02"), timeout=0.2)
+    assert garbage.status is SigningStatus.NO_ANSWER
+    assert garbage.problems == ("DNSKEY query: no answer before the timeout",)
