@@ -40,7 +40,7 @@ from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
 from routewatch.exporter.webconfig import WebConfig, load_web_config
-from routewatch.rpki.feeds import build_vrp_feeds
+from routewatch.rpki.feeds import VrpFeeds, build_vrp_feeds
 from routewatch.sources.base import Source, SourceContext, build_source
 from routewatch.sources.health import SourceHealth
 from routewatch.sources.ripestat import RipestatClient
@@ -61,6 +61,7 @@ class Generation:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     dns: DnsMonitor | None = None
+    vrp_feeds: VrpFeeds | None = None
     registered: set[str] = field(default_factory=set)
     sink: CoreDriver | None = None
 
@@ -199,7 +200,8 @@ class Daemon:
             source = gen.sources[settings.name] = build_source(settings, context)
             self._spawn(gen, f"source:{settings.name}", lambda s=source: s.run(sink, gen.stop))  # type: ignore[misc]
         if config.rpki.sources:
-            driver = VrpDriver(build_vrp_feeds(config.rpki), lambda: self.monitor)
+            gen.vrp_feeds = build_vrp_feeds(config.rpki)
+            driver = VrpDriver(gen.vrp_feeds, lambda: self.monitor)
             self._spawn(gen, "rpki", lambda: driver.run(gen.stop))
         if config.zones:
             gen.dns = DnsMonitor(config, routes=SnapshotRoutes(self.box))
@@ -277,8 +279,9 @@ class Daemon:
         if self._first_attempts.pending:
             for level, line in self._first_attempts.lines(sources, core):
                 log.log(level, "%s", line)
-        self.box.update(core=core, dns=gen.dns.snapshot() if gen.dns else None,
-                        sources=sources, max_collectors=gen.config.limits.max_collectors,
+        self.box.update(core=core, dns=gen.dns.snapshot() if gen.dns else None, sources=sources,
+                        rpki_sources=tuple(gen.vrp_feeds.statuses()) if gen.vrp_feeds else (),
+                        max_collectors=gen.config.limits.max_collectors,
                         default_thresholds=withdrawal_thresholds(gen.config.bgp.thresholds))
 
     def _publish_process(self) -> None:

@@ -27,6 +27,7 @@ from routewatch.core.snapshot import PrefixStatus
 from routewatch.exporter.bgp import core_families, prefix_families
 from routewatch.exporter.dns import dns_families
 from routewatch.exporter.process import process_families
+from routewatch.exporter.rpki import rpki_source_families
 from routewatch.exporter.sources import source_families
 from routewatch.exporter.state import ExportState, SnapshotBox
 
@@ -47,6 +48,7 @@ def families(state: ExportState, *, per_prefix: bool = True) -> Iterator[Metric]
             yield from prefix_families(state.core.prefixes, state.default_thresholds)
         yield from core_families(state.core, state.default_thresholds)
     yield from source_families(state.sources, state.max_collectors, state.max_ignored_types)
+    yield from rpki_source_families(state.rpki_sources)
     if state.dns is not None:
         yield from dns_families(state.dns, state.core)
 

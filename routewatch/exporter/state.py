@@ -15,6 +15,7 @@ from typing import Any
 from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.snapshot import CoreSnapshot
 from routewatch.dns.snapshot import DnsSnapshot
+from routewatch.rpki.vrp import VrpSourceStatus
 from routewatch.sources.health import SourceHealth
 
 
@@ -56,6 +57,8 @@ class ExportState:
     core: CoreSnapshot | None = None
     dns: DnsSnapshot | None = None
     sources: tuple[SourceHealth, ...] = ()
+    rpki_sources: tuple[VrpSourceStatus, ...] = ()
+    """The configured VRP sources, each with its last good set (empty while ``rpki.sources`` is)."""
     default_thresholds: WithdrawalThresholds = WithdrawalThresholds()
     """``bgp.thresholds``: exported once; a prefix's own thresholds only where they differ."""
     max_collectors: int = 64

@@ -41,13 +41,16 @@ class RtrClient:
         self.connected = False
         self.detail = ""
         self.connects = 0
+        self.connection_failures = 0
+        """Connections that could not be made or were lost: with a dead cache this grows while the set ages."""
 
     def status(self) -> VrpSourceStatus:
         session = self.session
         return VrpSourceStatus(
             self.name, VrpSourceKind.RTR, session.vrps, session.serial, session.last_update,
             stale=not self.connected or session.stale(self.clock()),
-            errors=session.counters.malformed + session.counters.errors_received + session.counters.timeouts,
+            errors=(session.counters.malformed + session.counters.errors_received + session.counters.timeouts
+                    + self.connection_failures),
             detail=self.detail,
         )
 
@@ -58,6 +61,7 @@ class RtrClient:
             try:
                 last = await self._connection()
             except (TimeoutError, OSError) as exc:
+                self.connection_failures += 1
                 last = RtrStep(b"", True, f"cannot reach {self.host}:{self.port}: {exc or type(exc).__name__}")
             self.connected = False
             self.session.disconnected()
@@ -99,6 +103,7 @@ class RtrClient:
         except TimeoutError:
             return self.session.tick(self.clock())
         if not data:
+            self.connection_failures += 1
             return RtrStep(b"", True, "the cache closed the connection")
         before = self.session.last_update
         step = self.session.receive(data, self.clock())

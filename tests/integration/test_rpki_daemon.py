@@ -119,6 +119,81 @@ logging: {{format: json, detection_log: detections.jsonl}}
     assert (change["before"], change["after"]) == ([f"198.51.0.0/16-24 AS{ORIGIN}"], [f"198.51.0.0/16-24 AS{OTHER}"])
 
 
+def source_health(daemon: Daemon, source: str) -> dict[str, float | None]:
+    """The source's five series, from one scrape."""
+    samples = daemon.scrape_or_none() or {}
+    return {metric: samples.get((f"routewatch_rpki_source_{metric}", (("source", source),)))
+            for metric in ("vrps", "serial", "last_update_timestamp_seconds", "stale", "errors_total")}
+
+
+def test_failing_vrp_sources_keep_their_set_and_are_exported_as_stale(tmp_path: Path) -> None:
+    """A corrupt JSON export and a killed StayRTR: each keeps its last good set, says stale, counts errors."""
+    (tmp_path / "feed").mkdir()
+    now = int(time.time())
+    write_updates(tmp_path / "rrc00.rib.mrt", [Update(now - 5, f"192.0.2.{n}", 64500 + n, [PREFIX],
+                                                      [64500 + n, 3356, ORIGIN]) for n in range(1, PEERS + 1)])
+    cache_file = tmp_path / "cache.json"
+    write_vrp_file(cache_file, [("203.0.113.0/24", 24, OTHER), ("2001:db8::/32", 48, OTHER)])
+    cache = StayRtr(tmp_path, cache_file).start()
+    vrps = tmp_path / "vrps.json"
+    write_vrps(vrps, [("198.51.0.0/16", 24, ORIGIN, now + 10 * DAY)])
+    port = exporter_port()
+    config = tmp_path / "routewatch.yaml"
+    config.write_text(f"""
+prefixes:
+  - {{prefix: {PREFIX}, asn: {ORIGIN}}}
+sources:
+  - {{type: mrt, name: feed, files: ["feed/*.mrt"], follow: true, poll_interval: 0.2, collector: rrc00}}
+bgp:
+  bootstrap: {{mrt_files: [rrc00.rib.mrt], ripestat: false}}
+rpki:
+  sources:
+    - {{type: json, name: roas, path: {vrps}}}
+    - {{type: rtr, name: cache, host: 127.0.0.1, port: {cache.port}}}
+  refresh: 0.2
+exporter: {{listen: 127.0.0.1, port: {port}}}
+""")
+    daemon = Daemon(config, port, tmp_path).start()
+    try:
+        roas = wait_for(lambda: (h := source_health(daemon, "roas"))["stale"] == 0 and h, 15, "the JSON set")
+        assert (roas["vrps"], roas["serial"], roas["errors_total"]) == (1, None, 0)  # a file has no serial
+        assert roas["last_update_timestamp_seconds"] is not None
+        rtr = wait_for(lambda: (h := source_health(daemon, "cache"))["stale"] == 0 and h, 15, "the RTR set")
+        assert rtr["vrps"] == 2 and rtr["serial"] is not None and rtr["errors_total"] == 0
+        wait_for(lambda: rpki_state(daemon) == "valid", 15, "validation against the merged set")
+
+        # The export is damaged: its last good set stays in use, the source says stale and counts each failed reload.
+        vrps.write_text('{"roas": [{"prefix": "198.51.')
+        wait_for(lambda: source_health(daemon, "roas")["stale"] == 1, 15, "the JSON source to go stale")
+        failed = source_health(daemon, "roas")
+        wait_for(lambda: (source_health(daemon, "roas")["errors_total"] or 0) > (failed["errors_total"] or 0), 15,
+                 "more failed reloads")
+        assert failed["vrps"] == 1 and failed["last_update_timestamp_seconds"] == roas["last_update_timestamp_seconds"]
+        assert rpki_state(daemon) == "valid"
+
+        write_vrps(vrps, [("198.51.0.0/16", 24, ORIGIN, now + 10 * DAY), (PREFIX, 24, ORIGIN, now + 10 * DAY)])
+        fixed = wait_for(lambda: (h := source_health(daemon, "roas"))["stale"] == 0 and h, 15, "the fixed export")
+        assert fixed["vrps"] == 2 and (fixed["errors_total"] or 0) >= 2
+
+        # The cache dies: its set is kept (stale), reconnection attempts fail and are counted.
+        cache.kill()
+        wait_for(lambda: source_health(daemon, "cache")["stale"] == 1, 15, "the RTR source to go stale")
+        dead = source_health(daemon, "cache")
+        wait_for(lambda: (source_health(daemon, "cache")["errors_total"] or 0) > (dead["errors_total"] or 0), 15,
+                 "failed reconnections")
+        assert (dead["vrps"], dead["serial"]) == (2, rtr["serial"])
+        assert rpki_state(daemon) == "valid"
+
+        write_vrp_file(cache_file, [("203.0.113.0/24", 24, OTHER)])
+        cache.start()
+        back = wait_for(lambda: (h := source_health(daemon, "cache"))["stale"] == 0 and h, 30, "the restarted cache")
+        assert back["vrps"] == 1 and (back["errors_total"] or 0) >= 2
+        assert source_health(daemon, "roas")["stale"] == 0
+    finally:
+        assert daemon.stop() == 0
+        cache.kill()
+
+
 def test_replay_loads_its_vrps_once_from_an_rtr_cache(tmp_path: Path) -> None:
     """``replay`` with an ``rtr`` source: StayRTR serves the set, loaded before the first record."""
     cache = tmp_path / "vrps.json"

@@ -27,7 +27,7 @@ from routewatch.dns.trust import DnssecState, ZoneDnssec
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
 from routewatch.model import parse_prefix
-from routewatch.rpki.vrp import Vrp
+from routewatch.rpki.vrp import Vrp, VrpSourceKind, VrpSourceStatus
 from routewatch.sources.health import CollectorHealth, SourceHealth
 from tests.support.events import announce, peer
 
@@ -76,8 +76,9 @@ def full_state() -> ExportState:
     m.apply_all(announce(0, peer(i), "192.0.2.0/24", (64500 + i, ORIGIN)) for i in range(4))
     m.apply_all(announce(0, peer(i), "198.51.100.0/24", (64500 + i, UNLISTING)) for i in range(2))
     m.apply_all(announce(1, peer(i), "203.0.113.0/25", (64500 + i, HIJACKER)) for i in range(3))
-    m.set_vrps([Vrp(parse_prefix("192.0.2.0/24"), 24, ORIGIN, expires=2e9),
-                Vrp(parse_prefix("203.0.113.0/24"), 24, ORIGIN)])  # the /25 hijack is invalid
+    vrps = frozenset({Vrp(parse_prefix("192.0.2.0/24"), 24, ORIGIN, expires=2e9),
+                      Vrp(parse_prefix("203.0.113.0/24"), 24, ORIGIN)})
+    m.set_vrps(vrps)  # the /25 hijack is invalid
     m.advance(10)
     failures = MappingProxyType(dict.fromkeys(ProbeFailure, 0))
     probe = {t: TransportSnapshot(t, 9.0, None, 0.01, 5, True, "site", "") for t in Transport}
@@ -96,4 +97,7 @@ def full_state() -> ExportState:
     source = SourceHealth("ris-live", True, 9.0, 1.0, 0, 10, 0, 0, MappingProxyType({"OPEN": 1}),
                           (CollectorHealth("rrc00", True, 9.0, 1.0),))
     process = ProcessStatus("t", True, 1.0, (ComponentStatus("dns", True),))
-    return ExportState(process, core=m.snapshot(), dns=DnsSnapshot(10.0, (zone,), (target,)), sources=(source,))
+    rpki = (VrpSourceStatus("cache", VrpSourceKind.RTR, vrps, 7, 8.0, stale=False),
+            VrpSourceStatus("roas", VrpSourceKind.JSON, vrps, 2, 5.0, stale=True, errors=3))
+    return ExportState(process, core=m.snapshot(), dns=DnsSnapshot(10.0, (zone,), (target,)), sources=(source,),
+                       rpki_sources=rpki)

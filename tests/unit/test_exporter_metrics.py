@@ -12,7 +12,7 @@ from routewatch.dns.targets import ProbeFailure, Target, Transport
 from routewatch.exporter.exposition import Exposition, families
 from routewatch.exporter.state import ComponentStatus, ExportState, ProcessStatus, SnapshotBox
 from routewatch.model import FeedState, parse_prefix
-from routewatch.rpki.vrp import Vrp
+from routewatch.rpki.vrp import Vrp, VrpSourceKind, VrpSourceStatus
 from routewatch.sources.health import CollectorHealth, SourceHealth
 from tests.support.events import announce, collector_state, peer, withdraw
 from tests.support.metrics import ORIGIN, samples, scrape, value, watched_monitor
@@ -202,3 +202,25 @@ def test_rpki_gauges_are_unknown_before_the_first_set_then_count_invalid_routes(
     m.set_vrps([Vrp(parse_prefix(WATCHED), 16, ORIGIN, expires=1.9e9)])
     after = rpki(scrape(ExportState(ProcessStatus("t"), core=m.snapshot())))
     assert after == ({"valid": 1, "invalid": 0, "not-found": 0, "unknown": 0}, 2, 1.9e9)
+
+
+def test_a_failing_vrp_source_keeps_its_count_and_says_stale() -> None:
+    vrps = frozenset({Vrp(parse_prefix(WATCHED), 16, ORIGIN)})
+    never = VrpSourceStatus("cache", VrpSourceKind.RTR)
+    failing = VrpSourceStatus("roas", VrpSourceKind.JSON, vrps, 4, 50.0, stale=True, errors=2)
+    fresh = VrpSourceStatus("stayrtr", VrpSourceKind.RTR, vrps, 812, 60.0, stale=False, errors=1)
+    text = scrape(ExportState(ProcessStatus("t"), rpki_sources=(never, failing, fresh)))
+
+    def source(name: str) -> tuple[float | None, ...]:
+        return tuple(value(text, f"routewatch_rpki_source_{metric}", source=name)
+                     for metric in ("vrps", "serial", "last_update_timestamp_seconds", "stale", "errors_total"))
+
+    assert source("cache") == (None, None, None, 1, 0)  # nothing known yet: absent, never zero VRPs
+    assert source("roas") == (1, None, 50.0, 1, 2)  # a JSON export has no serial of its own
+    assert source("stayrtr") == (1, 812, 60.0, 0, 1)
+
+
+def test_no_vrp_source_no_rpki_source_series() -> None:
+    names = {name for name, _ in samples(scrape(ExportState(ProcessStatus("t"))))}
+    assert not any(name.startswith("routewatch_rpki_") for name in names)
+    assert [f.name for f in families(ExportState(ProcessStatus("t"))) if f.name.startswith("routewatch_rpki")] == []
