@@ -16,7 +16,7 @@ from routewatch.config.rpki import RpkiSettings, RtrVrpSource
 from routewatch.rpki.json_source import JsonVrpSource
 from routewatch.rpki.rtr_client import RtrClient
 from routewatch.rpki.validation import VrpIndex
-from routewatch.rpki.vrp import Vrp, VrpSourceStatus, merge_vrps
+from routewatch.rpki.vrp import VrpSet, VrpSourceStatus, merge_vrps
 
 
 class VrpFeed(Protocol):
@@ -35,13 +35,13 @@ class VrpFeeds:
 
     def __init__(self, feeds: list[VrpFeed]) -> None:
         self.feeds = feeds
-        self._merged: frozenset[Vrp] | None = None
+        self._merged: VrpSet | None = None
         self._index: VrpIndex | None = None
 
     def statuses(self) -> list[VrpSourceStatus]:
         return [feed.status() for feed in self.feeds]
 
-    def merged(self) -> frozenset[Vrp] | None:
+    def merged(self) -> VrpSet | None:
         return merge_vrps(self.statuses())
 
     def index(self) -> VrpIndex | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from routewatch.rpki.json_vrps import VrpJsonError, VrpJsonLoad, parse_vrp_json
-from routewatch.rpki.vrp import Vrp, VrpSourceKind, VrpSourceStatus
+from routewatch.rpki.vrp import VrpSet, VrpSourceKind, VrpSourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class JsonVrpSource:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.name, self.location, self.refresh, self.timeout, self.clock = name, location, refresh, timeout, clock
-        self.vrps: frozenset[Vrp] = frozenset()
+        self.vrps = VrpSet()
         self.serial: int | None = None
         self.last_update: float | None = None
         self.failed = True

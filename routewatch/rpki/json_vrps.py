@@ -5,7 +5,8 @@ One reader for the formats operators already have on disk or behind a URL:
 - rpki-client ``-j`` (``json``): ``{"roas": [{"asn": 64496, "prefix", "maxLength", "ta", "expires"}]}``;
 - Routinator ``json``: ``asn`` as ``"AS64496"``, ``ta``; ``jsonext``: the same plus
   ``source: [{"tal", "validity": {"notAfter"}, "chainValidity": {"notAfter"}}]``,
-  where the VRP lasts until the earliest chain expiry of its sources;
+  where the VRP lasts until the earliest chain expiry of its sources (``ta`` and
+  ``tal`` are accepted and not kept);
 - StayRTR / GoRTR ``rpki.json``: ``{"roas": [...]}`` with ``asn`` as text and
   optional ``expires``.
 
@@ -25,8 +26,8 @@ from typing import Any
 
 import orjson
 
-from routewatch.model import parse_asn, parse_prefix
-from routewatch.rpki.vrp import Vrp, check_vrp_shape
+from routewatch.model import parse_asn, refuse_zone_index
+from routewatch.rpki.vrp import Vrp, VrpSet, check_vrp_shape
 
 MAX_REASONS = 5
 
@@ -39,7 +40,7 @@ class VrpJsonError(ValueError):
 class VrpJsonLoad:
     """What a document gave: the VRPs, how many entries were skipped, and why (the first few)."""
 
-    vrps: frozenset[Vrp]
+    vrps: VrpSet
     skipped: int = 0
     reasons: tuple[str, ...] = ()
 
@@ -56,17 +57,14 @@ def _timestamp(value: object) -> float | None:
     raise ValueError(f"bad expiry {value!r}")
 
 
-def _jsonext(sources: object) -> tuple[str, float | None]:
-    """(ta, expires) of a Routinator ``jsonext`` entry: the earliest chain expiry of its sources."""
+def _jsonext(sources: object) -> float | None:
+    """The expiry of a Routinator ``jsonext`` entry: the earliest chain expiry of its sources."""
     if not isinstance(sources, list):
         raise ValueError("source is not a list")
-    tas: list[str] = []
     expiries: list[float] = []
     for source in sources:
         if not isinstance(source, Mapping):
             raise ValueError("source entry is not an object")
-        if isinstance(source.get("tal"), str):
-            tas.append(source["tal"])
         for key in ("chainValidity", "validity"):
             validity = source.get(key)
             if isinstance(validity, Mapping) and validity.get("notAfter") is not None:
@@ -74,7 +72,7 @@ def _jsonext(sources: object) -> tuple[str, float | None]:
                 if expires is not None:
                     expiries.append(expires)
                 break
-    return (tas[0] if tas else ""), (min(expiries) if expiries else None)
+    return min(expiries) if expiries else None
 
 
 def parse_vrp_entry(entry: object) -> Vrp:
@@ -85,7 +83,9 @@ def parse_vrp_entry(entry: object) -> Vrp:
     if not isinstance(prefix_text, str):
         raise ValueError(f"prefix missing or not text: {prefix_text!r:.60}")
     try:
-        prefix = parse_prefix(prefix_text)
+        # Not parse_prefix: a VRP's network is packed at once, and 500,000 of them would only churn
+        # the prefix cache and intern table the route table relies on.
+        prefix = ipaddress.ip_network(refuse_zone_index(prefix_text.strip()), strict=True)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"bad prefix {prefix_text!r:.60}: {exc}") from None
     max_length = entry.get("maxLength", entry.get("max_length", prefix.prefixlen))
@@ -93,13 +93,8 @@ def parse_vrp_entry(entry: object) -> Vrp:
         raise ValueError(f"maxLength is not an integer: {max_length!r:.60}")
     check_vrp_shape(prefix, max_length)
     asn = parse_asn(entry.get("asn"))
-    if "source" in entry:
-        ta, expires = _jsonext(entry["source"])
-    else:
-        ta_value = entry.get("ta", entry.get("tal", ""))
-        ta = ta_value if isinstance(ta_value, str) else ""
-        expires = _timestamp(entry.get("expires"))
-    return Vrp(prefix, max_length, asn, ta, expires)
+    expires = _jsonext(entry["source"]) if "source" in entry else _timestamp(entry.get("expires"))
+    return Vrp(prefix, max_length, asn, expires)
 
 
 def parse_vrp_json(data: bytes | str) -> VrpJsonLoad:
@@ -113,14 +108,14 @@ def parse_vrp_json(data: bytes | str) -> VrpJsonLoad:
     entries = document.get("roas", document.get("vrps"))
     if not isinstance(entries, list):
         raise VrpJsonError("not a VRP export: no \"roas\" list")
-    vrps: set[Vrp] = set()
+    vrps: set[int] = set()
     skipped = 0
     reasons: list[str] = []
     for position, entry in enumerate(entries):
         try:
-            vrps.add(parse_vrp_entry(entry))
+            vrps.add(parse_vrp_entry(entry).packed)
         except (ValueError, TypeError, ipaddress.AddressValueError) as exc:
             skipped += 1
             if len(reasons) < MAX_REASONS:
                 reasons.append(f"roas[{position}]: {exc}")
-    return VrpJsonLoad(frozenset(vrps), skipped, tuple(reasons))
+    return VrpJsonLoad(VrpSet.of_packed(vrps), skipped, tuple(reasons))

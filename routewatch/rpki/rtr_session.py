@@ -44,7 +44,7 @@ from routewatch.rpki.rtr_pdu import (
     SerialQuery,
     encode_pdu,
 )
-from routewatch.rpki.vrp import Vrp
+from routewatch.rpki.vrp import VrpSet
 
 DEFAULT_REFRESH = 3600
 DEFAULT_RETRY = 600
@@ -88,7 +88,8 @@ class RtrCounters:
 @dataclass(slots=True)
 class _Transaction:
     session_id: int
-    work: dict[tuple[object, int, int], Vrp]
+    work: set[int]
+    """The set being built, packed (an RTR VRP has no expiry, so its packed form is its identity)."""
 
 
 @dataclass(slots=True)
@@ -99,13 +100,12 @@ class RtrSession:
     refresh: float = DEFAULT_REFRESH
     retry: float = DEFAULT_RETRY
     expire: float = DEFAULT_EXPIRE
-    vrps: frozenset[Vrp] = frozenset()
+    vrps: VrpSet = field(default_factory=VrpSet)
     session_id: int | None = None
     serial: int | None = None
     last_update: float | None = None
     phase: RtrPhase = RtrPhase.DISCONNECTED
     counters: RtrCounters = field(default_factory=RtrCounters)
-    _committed: dict[tuple[object, int, int], Vrp] = field(default_factory=dict)
     _reader: PduReader = field(default_factory=PduReader)
     _transaction: _Transaction | None = None
     _next_query: float | None = None
@@ -228,7 +228,7 @@ class RtrSession:
         if not self._resetting and pdu.session_id != self.session_id:
             self._resetting = True
             return self._fail(f"session id changed from {self.session_id} to {pdu.session_id}")
-        work = {} if self._resetting else dict(self._committed)
+        work = set() if self._resetting else set(self.vrps.packed)
         self._transaction = _Transaction(pdu.session_id, work)
         self.phase = RtrPhase.RECEIVING
         return RtrStep()
@@ -238,13 +238,15 @@ class RtrSession:
         if transaction is None:
             self.counters.malformed += 1
             return self._report(RtrErrorCode.CORRUPT_DATA, "Prefix PDU outside a Cache Response", encode_pdu(pdu))
-        key = pdu.vrp.identity
+        key = pdu.vrp.packed
         if pdu.announce:
             if key in transaction.work:
                 self.counters.malformed += 1
                 return self._report(RtrErrorCode.DUPLICATE_ANNOUNCEMENT, f"{pdu.vrp} announced twice", encode_pdu(pdu))
-            transaction.work[key] = pdu.vrp
-        elif transaction.work.pop(key, None) is None:
+            transaction.work.add(key)
+        elif key in transaction.work:
+            transaction.work.remove(key)
+        else:
             self.counters.malformed += 1
             return self._report(
                 RtrErrorCode.WITHDRAWAL_OF_UNKNOWN_RECORD, f"{pdu.vrp} withdrawn but unknown", encode_pdu(pdu)
@@ -262,8 +264,7 @@ class RtrSession:
             self.counters.full_loads += 1
         else:
             self.counters.incremental_updates += 1
-        self._committed = transaction.work
-        self.vrps = frozenset(transaction.work.values())
+        self.vrps = VrpSet.of_packed(transaction.work)
         self.session_id, self.serial, self.last_update = pdu.session_id, pdu.serial, now
         self._transaction, self._resetting = None, False
         if pdu.refresh:

@@ -9,6 +9,7 @@ routes are validated on every update).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +17,7 @@ from enum import StrEnum
 import pytricia
 
 from routewatch.model import AsPath, Prefix
-from routewatch.rpki.vrp import Vrp
+from routewatch.rpki.vrp import Vrp, VrpSet, packed_asn, packed_max_length, packed_prefix_key
 
 
 class RpkiState(StrEnum):
@@ -57,47 +58,50 @@ def path_origin(path: AsPath) -> int | None:
 
 
 class VrpIndex:
-    """An immutable VRP set indexed for validation."""
+    """An immutable VRP set indexed for validation: each trie node holds its prefix's VRPs, packed."""
 
-    __slots__ = ("_tries", "_count", "vrps")
+    __slots__ = ("_tries", "vrps")
 
-    def __init__(self, vrps: Iterable[Vrp]) -> None:
-        self.vrps = frozenset(vrps)
+    def __init__(self, vrps: Iterable[Vrp] | VrpSet) -> None:
+        self.vrps = vrps if isinstance(vrps, VrpSet) else VrpSet(vrps)
         self._tries = {4: pytricia.PyTricia(32), 6: pytricia.PyTricia(128)}
         # Grouped first: pytricia's get() is a longest-prefix match, not an exact lookup.
-        by_prefix: dict[Prefix, list[Vrp]] = {}
-        for vrp in self.vrps:
-            by_prefix.setdefault(vrp.prefix, []).append(vrp)
-        for prefix, group in by_prefix.items():
-            self._tries[prefix.version][prefix] = tuple(group)
-        self._count = len(self.vrps)
+        by_prefix: dict[tuple[int, int, int], list[int]] = {}
+        for packed in self.vrps.packed:
+            by_prefix.setdefault(packed_prefix_key(packed), []).append(packed)
+        for (version, network, length), group in by_prefix.items():
+            prefix = (ipaddress.IPv6Network if version == 6 else ipaddress.IPv4Network)((network, length))
+            self._tries[version][prefix] = tuple(group)
 
     def __len__(self) -> int:
-        return self._count
+        return len(self.vrps)
 
-    def covering(self, prefix: Prefix) -> Iterator[Vrp]:
-        """Every VRP whose prefix equals or covers ``prefix``, most specific first."""
+    def _covering(self, prefix: Prefix) -> Iterator[int]:
         trie = self._tries[prefix.version]
         key = trie.get_key(prefix)
         while key is not None:
             yield from trie[key]
             key = trie.parent(key)
 
+    def covering(self, prefix: Prefix) -> Iterator[Vrp]:
+        """Every VRP whose prefix equals or covers ``prefix``, most specific first."""
+        return map(Vrp.unpack, self._covering(prefix))
+
     def validate(self, prefix: Prefix, origin: int | None) -> RpkiOutcome:
         """RFC 6811 3: valid if a covering VRP matches origin and length; invalid if covered otherwise."""
-        covering = tuple(self.covering(prefix))
+        covering = tuple(self._covering(prefix))
         if not covering:
             return NOT_FOUND_OUTCOME
         length = prefix.prefixlen
         too_long = False
         if origin is not None and origin != 0:
-            for vrp in covering:
-                if vrp.asn == origin:
-                    if length <= vrp.max_length:
-                        return RpkiOutcome(RpkiState.VALID, None, covering)
+            for packed in covering:
+                if packed_asn(packed) == origin:
+                    if length <= packed_max_length(packed):
+                        return RpkiOutcome(RpkiState.VALID, None, tuple(map(Vrp.unpack, covering)))
                     too_long = True
         reason = InvalidReason.TOO_LONG if too_long else InvalidReason.WRONG_ORIGIN
-        return RpkiOutcome(RpkiState.INVALID, reason, covering)
+        return RpkiOutcome(RpkiState.INVALID, reason, tuple(map(Vrp.unpack, covering)))
 
     def validate_path(self, prefix: Prefix, path: AsPath) -> RpkiOutcome:
         """Validate a route by its AS path's origin (an AS_SET origin is never valid)."""

@@ -41,7 +41,7 @@ def test_stayrtrs_rpki_json_over_http(tmp_path: Path) -> None:
     try:
         source = JsonVrpSource("stayrtr-json", f"http://127.0.0.1:{server.metrics_port}/rpki.json")
         wait_for(lambda: asyncio.run(source.poll()) or source.status().loaded, 15.0, "StayRTR's rpki.json")
-        assert held(source) == set(ROWS) and {v.ta for v in source.status().vrps} == {"test"}
+        assert held(source) == set(ROWS)
         assert source.skipped == 0
     finally:
         server.kill()

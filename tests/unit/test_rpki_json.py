@@ -26,15 +26,15 @@ def test_rpki_client_json() -> None:
     }
     load = parse_vrp_json(json.dumps(doc))
     assert load.vrps == {
-        Vrp(NET("192.0.2.0/24"), 24, 64496, "ripe", 1704067200.0),
-        Vrp(NET("2001:db8::/32"), 48, 64497, "arin", 1704153600.0),
+        Vrp(NET("192.0.2.0/24"), 24, 64496, 1704067200.0),
+        Vrp(NET("2001:db8::/32"), 48, 64497, 1704153600.0),
     }
     assert load.skipped == 0
 
 
 def test_routinator_json_and_stayrtr_rpki_json() -> None:
     doc = {"roas": [{"asn": "AS64496", "prefix": "192.0.2.0/24", "maxLength": 25, "ta": "ripe"}]}
-    assert parse_vrp_json(json.dumps(doc)).vrps == {Vrp(NET("192.0.2.0/24"), 25, 64496, "ripe")}
+    assert parse_vrp_json(json.dumps(doc)).vrps == {Vrp(NET("192.0.2.0/24"), 25, 64496)}
 
 
 def test_routinator_jsonext_takes_the_earliest_chain_expiry() -> None:
@@ -49,7 +49,7 @@ def test_routinator_jsonext_takes_the_earliest_chain_expiry() -> None:
         ],
     }]}
     (vrp,) = parse_vrp_json(json.dumps(doc)).vrps
-    assert vrp.ta == "ripe" and vrp.expires == 1709251200.0
+    assert vrp.expires == 1709251200.0
 
 
 def test_garbage_entries_are_counted_and_skipped() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routewatch.model import AsPath, Prefix
 from routewatch.rpki.validation import InvalidReason, RpkiState, VrpIndex, validate_with
-from routewatch.rpki.vrp import Vrp, VrpSourceKind, VrpSourceStatus, merge_vrps
+from routewatch.rpki.vrp import MAX_EXPIRES, Vrp, VrpSet, VrpSourceKind, VrpSourceStatus, merge_vrps
 
 NET = ipaddress.ip_network
 
@@ -60,9 +61,9 @@ def test_no_vrp_set_yet_is_unknown() -> None:
 
 
 def test_merge_keeps_a_stale_sources_last_set() -> None:
-    a = VrpSourceStatus("a", VrpSourceKind.RTR, frozenset(VRPS[:1]), 1, 5.0, stale=True)
-    b = VrpSourceStatus("b", VrpSourceKind.JSON, frozenset(VRPS[1:]), 1, 6.0, stale=False)
-    assert merge_vrps([a, b]) == frozenset(VRPS)
+    a = VrpSourceStatus("a", VrpSourceKind.RTR, VrpSet(VRPS[:1]), 1, 5.0, stale=True)
+    b = VrpSourceStatus("b", VrpSourceKind.JSON, VrpSet(VRPS[1:]), 1, 6.0, stale=False)
+    assert merge_vrps([a, b]) == frozenset(VRPS) == VrpSet(VRPS)
 
 
 def scan(vrps: list[Vrp], prefix: Prefix, origin: int | None) -> RpkiState:
@@ -96,4 +97,31 @@ def test_trie_agrees_with_a_scan(
 
 
 def test_vrp_identity_ignores_metadata() -> None:
-    assert Vrp(NET("10.0.0.0/8"), 8, 1, "a", 5.0).identity == Vrp(NET("10.0.0.0/8"), 8, 1).identity
+    assert Vrp(NET("10.0.0.0/8"), 8, 1, 5.0).identity == Vrp(NET("10.0.0.0/8"), 8, 1).identity
+
+
+@st.composite
+def any_vrp(draw: st.DrawFn) -> Vrp:
+    bits = draw(st.sampled_from([32, 128]))
+    length = draw(st.integers(0, bits))
+    network = draw(st.integers(0, 2**length - 1)) << (bits - length) if length else 0
+    prefix = (ipaddress.IPv4Network if bits == 32 else ipaddress.IPv6Network)((network, length))
+    expires = draw(st.one_of(st.none(), st.integers(0, MAX_EXPIRES).map(float)))
+    return Vrp(prefix, draw(st.integers(length, bits)), draw(st.integers(0, 2**32 - 1)), expires)
+
+
+@given(st.lists(any_vrp(), max_size=20), st.lists(any_vrp(), max_size=20))
+def test_a_packed_set_holds_exactly_its_vrps(first: list[Vrp], second: list[Vrp]) -> None:
+    a, b = VrpSet(first), VrpSet(second)
+    assert set(a) == set(first) and len(a) == len(set(first)) and all(vrp in a for vrp in first)
+    assert a - b == set(first) - set(second) and a.union(b) == set(first) | set(second)
+    assert (a == b) is (set(first) == set(second))
+    assert all(Vrp.unpack(vrp.packed) == vrp for vrp in first)
+
+
+def test_an_expiry_a_packed_vrp_cannot_hold_is_refused() -> None:
+    for expires in (-1.0, MAX_EXPIRES + 1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="expiry"):
+            Vrp(NET("10.0.0.0/8"), 8, 1, expires)
+    with pytest.raises(ValueError, match="AS"):
+        Vrp(NET("10.0.0.0/8"), 8, 2**32)
