@@ -4,9 +4,9 @@ A VRP is what an RTR cache announces and what a relying party's JSON export
 lists (RFC 6811 2). ``expires`` is kept where the source gives it (JSON
 exports do, RTR does not) because the expiry detector needs the earliest
 ``expires`` of the VRPs that keep a prefix valid; to the second, as every
-export gives it. An export's ``ta`` is read and not kept: nothing judges by it.
+export gives it. An export's ``ta`` is accepted and not kept: nothing judges by it.
 
-A set holds each VRP as one int (:func:`pack_vrp`) rather than a ``Vrp`` and
+A set holds each VRP as one int (:attr:`Vrp.packed`) rather than a ``Vrp`` and
 its ``ipaddress`` network: 500,000 VRPs are one frozenset of ints and a trie,
 not a million objects (see bench/RESULTS.md, "RPKI"). ``Vrp`` objects are made
 when a VRP is looked at: evidence, diffs, tests.
