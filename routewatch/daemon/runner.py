@@ -24,6 +24,8 @@ from pathlib import Path
 from routewatch import __version__
 from routewatch.config.schema import Config, load_config
 from routewatch.config.to_core import withdrawal_thresholds
+from routewatch.core.detection import DetectionChange
+from routewatch.daemon.api_feed import LoopDetail, RecentlyClosed
 from routewatch.daemon.bootstrap import bootstrap_from_mrt
 from routewatch.daemon.core_sink import CoreDriver
 from routewatch.daemon.logs import DetectionLog, configure_logging
@@ -36,6 +38,7 @@ from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
 from routewatch.daemon.vrp_driver import VrpDriver
 from routewatch.dns.service import DnsMonitor
 from routewatch.errors import RoutewatchError, StateError
+from routewatch.exporter.api import JsonApi
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
@@ -94,6 +97,7 @@ class Daemon:
         self._state_rejected = False
         self._save_blocked = False
         self._first_attempts = FirstAttempts(set())
+        self._closed = RecentlyClosed()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -106,7 +110,9 @@ class Daemon:
         self.monitor = await self._start_core(config)
         self._reload_time = self._clock()
         self._publish_process()
-        self.server = MetricsServer(Exposition(self.box), config.exporter.listen, config.exporter.port, web)
+        api = JsonApi(self.box, LoopDetail(asyncio.get_running_loop(), lambda: self.monitor,
+                                           lambda: self.config.limits.max_collectors))
+        self.server = MetricsServer(Exposition(self.box), config.exporter.listen, config.exporter.port, web, api)
         self._start_exporter()
         self._install_signals()
         self._first_attempts = FirstAttempts.of(config)
@@ -146,7 +152,7 @@ class Daemon:
     async def _start_core(self, config: Config) -> TappedEngine:
         needs_snapshot = any(s.needs_snapshot for s in config.sources)
         monitor = build_tapped(config, bootstrapped=not needs_snapshot)
-        monitor.sink = self.detections.write
+        monitor.sink = self._on_changes
         restored = False
         if config.state.path is not None:
             try:
@@ -155,7 +161,7 @@ class Daemon:
                 # validated before use, so the monitor is untouched unless loading itself failed: rebuild anyway
                 self._reject_state(config.state.path, exc)
                 monitor = build_tapped(config, bootstrapped=not needs_snapshot)
-                monitor.sink = self.detections.write
+                monitor.sink = self._on_changes
             if restored:
                 monitor.bootstrapped = True
                 log.info("state restored from %s (data time %.0f)", config.state.path, monitor.now)
@@ -282,7 +288,13 @@ class Daemon:
         self.box.update(core=core, dns=gen.dns.snapshot() if gen.dns else None, sources=sources,
                         rpki_sources=tuple(gen.vrp_feeds.statuses()) if gen.vrp_feeds else (),
                         max_collectors=gen.config.limits.max_collectors,
-                        default_thresholds=withdrawal_thresholds(gen.config.bgp.thresholds))
+                        default_thresholds=withdrawal_thresholds(gen.config.bgp.thresholds),
+                        closed_detections=self._closed.listed())
+
+    def _on_changes(self, changes: list[DetectionChange]) -> None:
+        """Every detection change: to the detection log, and the closed ones kept for the JSON API."""
+        self.detections.write(changes)
+        self._closed.keep(changes)
 
     def _publish_process(self) -> None:
         self.box.update(process=ProcessStatus(__version__, self._reload_ok, self._reload_time,
@@ -362,7 +374,7 @@ class Daemon:
             self.detections.close()
             self.detections = detections
         self.monitor = monitor
-        self.monitor.sink = self.detections.write
+        self.monitor.sink = self._on_changes
         self.config = config
         await self._reconfigure_exporter(server, web)
         self.generation = self._start_generation(config)
@@ -378,7 +390,8 @@ class Daemon:
         assert self.server is not None
         if (old.exporter.listen, old.exporter.port) == (new.exporter.listen, new.exporter.port):
             return None
-        server = MetricsServer(self.server.exposition, new.exporter.listen, new.exporter.port, web)
+        server = MetricsServer(self.server.exposition, new.exporter.listen, new.exporter.port, web,
+                               api=self.server.api)
         server.bind()
         return server
 

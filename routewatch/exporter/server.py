@@ -17,6 +17,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from routewatch.exporter.api import PREFIX as API_PREFIX
+from routewatch.exporter.api import JsonApi
 from routewatch.exporter.auth import FAILURE_REFILL, AuthVerdict, BasicAuth
 from routewatch.exporter.webconfig import WebConfig
 
@@ -24,7 +26,9 @@ log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 30.0
 _INDEX = (b"<html><head><title>routewatch</title></head><body><h1>routewatch</h1>"
-          b"<p><a href=\"/metrics\">Metrics</a></p></body></html>\n")
+          b"<p><a href=\"/metrics\">Metrics</a></p>"
+          b"<p><a href=\"/api/v1/detections\">Open detections (JSON)</a></p></body></html>\n")
+_JSON = "application/json"
 
 
 # Level 1: most of the size saving of level 9 (label sets repeat per line) at a fraction of the CPU.
@@ -91,6 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
                            {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
             else:
                 self._send(200, body, content_type, {"Vary": "Accept-Encoding"})
+        elif path.startswith(API_PREFIX) and exporter.api is not None:
+            code, body = exporter.api(path)
+            self._send(code, body, _JSON, {"Cache-Control": "no-store"})
         elif path == "/":
             self._send(200, _INDEX, "text/html; charset=utf-8")
         else:
@@ -110,11 +117,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class MetricsServer:
-    """Serves ``exposition`` (Accept header -> body, content type) on ``listen``:``port`` (0: any free port)."""
+    """Serves ``exposition`` (Accept header -> body, content type) on ``listen``:``port`` (0: any free port).
+
+    ``api``, when given, answers ``/api/v1/...`` behind the same TLS and basic auth.
+    """
 
     def __init__(self, exposition: Callable[[str], tuple[bytes, str]], listen: str, port: int,
-                 web: WebConfig | None = None) -> None:
+                 web: WebConfig | None = None, api: JsonApi | None = None) -> None:
         self.exposition = exposition
+        self.api = api
         self._listen = listen
         self._requested_port = port
         self.tls_context: ssl.SSLContext | None = None

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
+from routewatch.core.detection import Detection
 from routewatch.core.settings import WithdrawalThresholds
 from routewatch.core.snapshot import CoreSnapshot
 from routewatch.dns.snapshot import DnsSnapshot
@@ -63,6 +64,8 @@ class ExportState:
     """``bgp.thresholds``: exported once; a prefix's own thresholds only where they differ."""
     max_collectors: int = 64
     max_ignored_types: int = 16
+    closed_detections: tuple[Detection, ...] = ()
+    """The most recently closed detections, newest last (bounded by the daemon), for the JSON API."""
 
 
 class SnapshotBox:
