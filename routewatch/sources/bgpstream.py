@@ -291,8 +291,10 @@ class BgpStreamFeed:
                                  stream_factory=self._factory)
         guard, live, skewed = self.guard, settings.follows_present, self.guard.skewed
         counters.up = True
+        delivered = False
         try:
             async for event in stream:
+                delivered = True
                 now = clock()
                 if live:
                     guard.at_wall_clock(now)
@@ -302,9 +304,17 @@ class BgpStreamFeed:
                 sink.flush()
                 if stop.is_set():
                     break
-        except BaseException:
+        except asyncio.CancelledError:
             counters.up = False
-            counters.reconnects += 1
+            raise
+        except Exception:
+            # Failing before the first elem (broker unreachable, stream refused) is an attempt that never
+            # connected; failing later ends a stream that worked, which the supervisor then reconnects.
+            counters.up = False
+            if delivered:
+                counters.reconnects += 1
+            else:
+                counters.connect_failures += 1
             raise
         finally:
             counters.malformed += stream.stats.malformed + guard.skewed - skewed  # a counter: kept across restarts

@@ -10,9 +10,14 @@ from typing import Any
 
 import pytest
 
+from routewatch.config.schema import parse_config
+from routewatch.config.to_core import build_engine
+from routewatch.daemon.core_sink import CoreDriver
 from routewatch.errors import DependencyError
 from routewatch.model import Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
+from routewatch.sources.base import SourceContext
 from routewatch.sources.bgpstream import (
+    BgpStreamFeed,
     BgpStreamReader,
     bgpstream_filter,
     elem_to_events,
@@ -118,3 +123,28 @@ async def test_source_hands_stream_errors_to_the_consumer() -> None:
     assert isinstance(first, RouteWithdrawal)
     with pytest.raises(RuntimeError, match="broker unreachable"):
         await asyncio.wait_for(source.__anext__(), 5)
+
+
+def test_a_stream_failing_before_its_first_elem_counts_as_a_connect_failure_not_a_reconnect() -> None:
+    """A broker that cannot be reached fails every attempt before any elem: reconnects alone would stay 0."""
+    settings = parse_config({"prefixes": [{"prefix": "192.0.2.0/24", "asn": 1}],
+                             "sources": [{"type": "bgpstream", "project": "routeviews-stream"}],
+                             "bgp": {"bootstrap": {"ripestat": False}}})
+
+    def refused(**_options: Any) -> Iterator[Elem]:
+        raise RuntimeError("broker unreachable")
+
+    def broken(**_options: Any) -> Iterator[Elem]:
+        yield Elem("W", 1.0, "192.0.2.1", 1, {"prefix": "192.0.2.0/24"})
+        raise RuntimeError("stream reset")
+
+    attempts = [refused, refused, broken]
+    feed = BgpStreamFeed(settings.sources[0], SourceContext(settings, clock=lambda: 10.0),
+                         stream_factory=lambda **options: attempts.pop(0)(**options))
+    core = build_engine(settings)
+    for reason in ("broker unreachable", "broker unreachable", "stream reset"):
+        with pytest.raises(RuntimeError, match=reason):
+            asyncio.run(feed.run(CoreDriver(core), asyncio.Event()))
+        assert feed.health().up is False
+    health = feed.health()
+    assert (health.connect_failures, health.reconnects, health.messages) == (2, 1, 1)
