@@ -6,9 +6,10 @@ update file. Taken at its word it would move the replay's clock a century
 ahead (every hold-down expires at once) and, since files are merged in time
 order, hold back the rest of its file until every other file was read. So a
 record more than ``gap`` seconds ahead of its file's clock is held until the
-next record says what it was: if the data comes back to the file's clock, the
-held record was an outlier and is judged at that clock (and counted, for the
-summary); if the data stays up there, the file really jumped (a collector
+records after it say what it was: if the data comes back to the file's clock
+(two records at two other times say so: one record could be wrong itself),
+the held record was an outlier and is judged at that clock (and counted, for
+the summary); if the data stays up there, the file really jumped (a collector
 back after an outage) and the held records go through as they are.
 """
 
@@ -49,17 +50,25 @@ def without_outliers(items: Iterable[Item], outliers: list[int], gap: float = OU
 class FileClock:
     """The clock of one file, fed item by item; hands back items once it knows how to time them.
 
-    Events of one record share its time, so a jump is confirmed only by an
-    item with another time than the held ones (another record) that is not
-    far behind them. An item far behind the clock says nothing about held
-    ones: it goes through (the core judges it at its own, later, data time).
-    The first record may be the outlier itself: the next two records tell.
+    Events of one record share its time, so the held items (one time: one
+    record, as far as times tell) are settled by items at other times. An item
+    not far behind them (or one more at their time, after something came back
+    behind them) confirms a jump: the file really moved on. Items back behind
+    them say the held record was an outlier, but only once two other times
+    say so: a record stamped in the past, right after a real jump, is as wrong
+    as one stamped ahead, and must not pull the jump back to the old clock.
+    An item far behind the clock says nothing about held ones: it goes through
+    (the core judges it at its own, later, data time). The first record may be
+    the outlier itself: the next two records tell.
     """
 
     def __init__(self, gap: float) -> None:
         self.gap = gap
         self.clock: float | None = None
         self.held: list[Item] = []
+        self.behind: list[Item] = []
+        """Items that came back behind the held ones, waiting for a second witness."""
+        self.behind_times: set[float] = set()
         self.start: list[Item] = []
         self.start_times: set[float] = set()
         self.outliers = 0
@@ -74,12 +83,13 @@ class FileClock:
         return self._next(item)
 
     def end(self) -> list[Item]:
+        """What is still held: an outlier when far enough ahead to not be a quiet file's last record."""
         out = self._begin() if self.clock is None and self.start else []
-        held, self.held = self.held, []
-        if held and self.clock is not None and item_time(held[0]) > self.clock + LONE_GAP:
-            self.outliers += len({item_time(h) for h in held})
-            held = [_at(h, self.clock) for h in held]
-        return out + held
+        while self.held:  # settling them may hold what came behind them
+            assert self.clock is not None
+            lone = item_time(self.held[0]) > self.clock + LONE_GAP
+            out.extend(self._outliers() if lone else self._jumped())
+        return out
 
     def _begin(self) -> list[Item]:
         """Set the clock from the first records: the first is an outlier when those after it are far behind."""
@@ -105,23 +115,54 @@ class FileClock:
         t = item_time(item)
         if t < clock - self.gap:
             return [item]  # far behind: it cannot drag the clock, and tells nothing about held records
-        out: list[Item] = []
         if self.held:
-            first = item_time(self.held[0])
-            if t <= clock + self.gap or t < first - self.gap:  # the data stays behind the held records
-                self.outliers += len({item_time(h) for h in self.held})
-                out.extend(_at(h, clock) for h in self.held)
-                self.held.clear()
-            elif t != first or len(self.held) >= MAX_HELD:
-                clock = self.clock = max(clock, first)
-                out.extend(self.held)
-                self.held.clear()
+            return self._settle(item, t)
         if t > clock + self.gap:
             self.held.append(item)
-            return out
+            return []
         self.clock = max(clock, t)
-        out.append(item)
+        return [item]
+
+    def _settle(self, item: Item, t: float) -> list[Item]:
+        """``item`` while records are held: another suspect, a witness against them, or what settles them."""
+        clock = self.clock
+        assert clock is not None
+        first = item_time(self.held[0])
+        if t <= clock + self.gap or t < first - self.gap:  # back behind the held records
+            self.behind.append(item)
+            self.behind_times.add(t)
+            if len(self.behind_times) < 2 and len(self.behind) < MAX_HELD:
+                return []
+            return self._outliers()
+        if t == first and not self.behind and len(self.held) < MAX_HELD:
+            self.held.append(item)
+            return []
+        return self._jumped() + self._next(item)
+
+    def _outliers(self) -> list[Item]:
+        """The held record was an outlier: judged at the file's clock; what came behind it is read again."""
+        clock = self.clock
+        assert clock is not None
+        self.outliers += 1  # the held items share one time: one record, as far as times tell
+        out = [_at(h, clock) for h in self.held]
+        behind = self._release()
+        for item in behind:
+            out.extend(self._next(item))
         return out
+
+    def _jumped(self) -> list[Item]:
+        """The file jumped: what came back behind the held records goes first, so the items stay in time order."""
+        clock = self.clock
+        assert clock is not None
+        held = self.held
+        self.clock = max(clock, item_time(held[0]))
+        return self._release() + held
+
+    def _release(self) -> list[Item]:
+        """Forget the held records and their witnesses; the witnesses are returned."""
+        behind = self.behind
+        self.held, self.behind, self.behind_times = [], [], set()
+        return behind
 
 
 def _at(item: Item, time: float) -> Item:

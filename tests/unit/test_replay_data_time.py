@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from routewatch.cli import main
@@ -103,6 +103,12 @@ CLEAN = detections(list(base_events()))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Stamped in the past, right after the jump to the withdrawals (T0+9 -> T0+1000): once taken as the data
+# coming back to the old clock, which judged the withdrawals at T0+9 (opened at T0+69 instead of T0+1060).
+@example(position=16, when=1599999709.0, bare=False)
+# The same between the old clock and the jump, and in the past of the announcements at T0+3000.
+@example(position=16, when=float(T0 + 500), bare=True)
+@example(position=22, when=float(T0 + 1500), bare=False)
 @given(position=st.integers(0, len(base_events())),
        when=st.one_of(st.floats(T0 + 90_000, 2.0**32), st.floats(0, T0)),
        bare=st.booleans())
@@ -114,6 +120,23 @@ def test_no_single_record_far_ahead_or_in_the_past_changes_the_detections(positi
     items: list[Item] = list(base_events())
     items.insert(position, hostile)
     assert CLEAN and detections(items) == CLEAN
+
+
+def test_one_record_from_the_past_right_after_a_jump_does_not_pull_the_jump_back() -> None:
+    """A collector back after a quiet quarter of an hour, and one record stamped before it: nothing is re-timed."""
+    times = [T0, T0 + 1, T0 + 2, T0 + 1000, T0 + 1000, T0 - 291, T0 + 1000, T0 + 1001, T0 + 1002]
+    outliers = [0]
+    out = list(without_outliers([float(t) for t in times], outliers))
+    assert outliers == [0]
+    assert out == [T0, T0 + 1, T0 + 2, T0 - 291, T0 + 1000, T0 + 1000, T0 + 1000, T0 + 1001, T0 + 1002]
+
+
+def test_two_records_back_at_the_file_clock_make_the_one_ahead_an_outlier() -> None:
+    """One record an hour ahead, then the file goes on where it was: it is judged at the file's clock."""
+    times = [T0, T0 + 1, T0 + 2, T0 + 3600, T0 + 3, T0 + 4]
+    outliers = [0]
+    assert list(without_outliers([float(t) for t in times], outliers)) == [T0, T0 + 1, T0 + 2, T0 + 2, T0 + 3, T0 + 4]
+    assert outliers == [1]
 
 
 def test_clean_archives_pass_the_file_clock_unchanged() -> None:
