@@ -160,6 +160,8 @@ class BmpSource(Section):
         default="pre-policy", description="Which stream of each peer to read: what it sent (`pre-policy`), what the "
         "router kept (`post-policy`), or the router's best paths (`loc-rib`, RFC 9069)."
     )
+    clock_skew_tolerance: Seconds = Field(default=300.0, description=_SKEW + " Routers stamp BMP with their "
+                                          "own clocks.")
 
     @property
     def follows_present(self) -> bool:

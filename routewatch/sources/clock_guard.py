@@ -6,7 +6,8 @@ would move it for good: hold-downs would never end and every withdrawal would
 stay ``visible``. A source that follows the present knows the wall clock, and
 nothing it receives can honestly be later than that: a timestamp further ahead
 than a tolerance is clock skew, counted and judged at the wall clock instead.
-RIS Live, a followed MRT directory and a live BGPStream all use this guard.
+RIS Live, a followed MRT directory, a live BGPStream and the BMP station (router
+clocks) all use this guard.
 """
 
 from __future__ import annotations

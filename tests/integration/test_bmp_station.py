@@ -7,7 +7,7 @@ RFC 7854's layouts). The station hands events to a sink that keeps them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -51,10 +51,12 @@ class KeepingSink:
         return (0, 0)
 
 
-def station(routers: list[str], policy: str = "pre-policy") -> tuple[BmpStation, int]:
+def station(routers: list[str], policy: str = "pre-policy", *,
+            clock: Callable[[], float] | None = None) -> tuple[BmpStation, int]:
     port = free_port([ROUTER])
     config = parse_config({"sources": [{"type": "bmp", "port": port, "routers": routers, "policy": policy}]})
-    return BmpStation(config.sources[0], SourceContext(config)), port
+    context = SourceContext(config) if clock is None else SourceContext(config, clock=clock)
+    return BmpStation(config.sources[0], context), port
 
 
 async def send(port: int, *messages: bytes, settle: float = 0.3) -> None:
@@ -124,3 +126,16 @@ async def test_an_unlisted_router_is_refused_and_damage_resets_only_that_connect
                      route_monitoring(ANNOUNCE))
     assert bmp.health().malformed == 1
     assert not any(isinstance(e, RouteAnnouncement) for e in sink.events)  # nothing read after the damage
+
+
+async def test_a_router_clock_years_ahead_is_clock_skew_judged_at_the_wall_clock() -> None:
+    """Router clocks stamp BMP: one ten years ahead must not move the core's data time (it would never move back)."""
+    now = 1_700_000_000.0
+    bmp, port = station([ROUTER], clock=lambda: now)
+    ahead = now + 10 * 365 * 86_400
+    sink = await run(bmp, port, peer_up("192.0.2.1", 64501, time=now - 5), route_monitoring(ANNOUNCE, time=ahead),
+                     route_monitoring(WITHDRAW, time=now + 300))
+    routes = [e for e in sink.events if isinstance(e, RouteAnnouncement | RouteWithdrawal)]
+    assert [e.time for e in routes] == [now, now + 300]  # within the tolerance: taken at its word
+    assert max(e.time for e in sink.events) <= now + 300
+    assert bmp.guard.skewed == 1 and bmp.health().malformed == 1

@@ -20,6 +20,11 @@ Semantics in the core (DESIGN.md, "Router feeds"):
   counted and skipped, so pre- and post-policy views of one peer are not two
   peers.
 
+Per-peer headers are stamped by the router's clock, which will be wrong some
+day: a message stamped further ahead of the wall clock than
+``clock_skew_tolerance`` is clock skew (counted as malformed) and judged at
+the wall clock, so one router cannot move the core's data time for good.
+
 BMP has no authentication: only listed router addresses are accepted (others
 are refused and counted). A message over the size cap, a truncated or corrupt
 one resets that router's connection, counted, never the process.
@@ -50,6 +55,7 @@ from routewatch.sources.bmp.messages import (
     decode,
     message_length,
 )
+from routewatch.sources.clock_guard import ClockGuard
 from routewatch.sources.health import CollectorHealth, FeedCounters, SourceHealth
 from routewatch.sources.mrt.records import MrtStats
 
@@ -113,6 +119,7 @@ class BmpStation:
         self._attributes = AttributeDecoder()
         self._stats = MrtStats()
         self._sink: CoreSink | None = None
+        self.guard = ClockGuard(settings.clock_skew_tolerance)
 
     def health(self) -> SourceHealth:
         """The feed's health; per router: connected, its messages, damage, peers up (routers are those listed)."""
@@ -201,7 +208,7 @@ class BmpStation:
         if not self._wanted(peer, kind == MessageType.ROUTE_MONITORING):
             self.counters.ignored["other policy or RIB"] += 1
             return
-        time = peer.timestamp or now
+        time = self._judged(peer.timestamp, now)
         session = Peer(router.collector, peer.address, peer.asn)
         key = (peer.address, peer.asn)
         assert self._sink is not None
@@ -223,6 +230,16 @@ class BmpStation:
             self.skipped[MessageType(kind).name] += 1
             return
         self._sink.flush()
+
+    def _judged(self, timestamp: float, now: float) -> float:
+        """The router's timestamp, or the wall clock when it has none or is too far ahead (counted)."""
+        if not timestamp:
+            return now
+        guard, skewed = self.guard, self.guard.skewed
+        guard.at_wall_clock(now)
+        time = guard.judge(timestamp)
+        self.counters.malformed += guard.skewed - skewed
+        return time
 
     def _route_monitoring(self, router: _Router, update: bytes, peer: PerPeerHeader, session: Peer,
                           time: float) -> None:
