@@ -54,6 +54,8 @@ class Judging:
                     statuses.touch(watched.prefix)
                     for detector in self.route_judges:
                         changes.extend(detector.judge(prefix, watched, place.exact, peers, view))
+                    if not place.exact and prefix not in view.table:
+                        places.forget(prefix)  # no route left: a flood of withdrawn more-specifics keeps nothing
         return changes
 
     def judge_visibility(self, watched: WatchedPrefix, view: CoreView) -> list[DetectionChange]:

@@ -30,6 +30,9 @@ _PACKED = 1 << 62
 _PATHS_LIMIT = 1 << 20
 #: Fewest distinct paths before the first sweep of those no route holds.
 _PATHS_SWEEP_MIN = 1 << 12
+#: Fewest hops in the kept paths before a sweep: ever new 10,000-hop paths cost ~385 KB each, so their
+#: number alone would let a few thousand of them hold over a GB before the first sweep.
+_HOPS_SWEEP_MIN = 1 << 20
 _SWEPT_REFS = 4
 
 
@@ -77,6 +80,8 @@ class RouteTable:
         self._routes: dict[Prefix, dict[int, AsPath]] = {}
         self._paths: dict[AsPath, AsPath] = {}
         self._sweep_at = _PATHS_SWEEP_MIN
+        self._hops = 0
+        self._sweep_hops_at = _HOPS_SWEEP_MIN
         self._packed_peers: set[int] = set()
         self.dropped_prefixes = 0
         """How many times a prefix lost its last route: whoever keeps sets of held prefixes can tell when to prune."""
@@ -93,9 +98,10 @@ class RouteTable:
         """One tuple per distinct path, shared by every route with it (bounded: see ``_PATHS_LIMIT``)."""
         found = self._paths.get(path)
         if found is None:
-            if len(self._paths) >= min(self._sweep_at, _PATHS_LIMIT):
+            if len(self._paths) >= min(self._sweep_at, _PATHS_LIMIT) or self._hops >= self._sweep_hops_at:
                 self._sweep_paths()
             found = self._paths[path] = path
+            self._hops += len(path)
         return found
 
     def _sweep_paths(self) -> None:
@@ -103,12 +109,15 @@ class RouteTable:
 
         A path only this table's dict holds has four references while it is
         looked at (key and value, the loop and the call). Sweeping when the
-        dict has doubled since the last sweep keeps the cost amortised
-        constant and the dict at most twice the paths in use.
+        dict (or the hops in it) has doubled since the last sweep keeps the
+        cost amortised constant and the dict at most twice the paths (and
+        hops) in use.
         """
         held = {path: path for path in self._paths if sys.getrefcount(path) > _SWEPT_REFS}
         self._paths = held if len(held) < _PATHS_LIMIT else {}  # all still in use: sharing starts again
         self._sweep_at = max(_PATHS_SWEEP_MIN, 2 * len(self._paths))
+        self._hops = sum(map(len, self._paths))
+        self._sweep_hops_at = max(_HOPS_SWEEP_MIN, 2 * self._hops)
 
     # -- updates ------------------------------------------------------------------
 

@@ -45,3 +45,14 @@ def test_the_route_tables_shared_paths_are_bounded(monkeypatch: object) -> None:
     assert table.peer_unicast_paths(prefix, 0) == [(64500, 64609)]
     shared = table.intern_path((64500, 64609))
     assert table.intern_path((64500, 64609)) is shared
+
+
+def test_ever_new_long_paths_are_swept_by_their_hops_not_only_their_number() -> None:
+    """One peer re-announcing one prefix with ever new 10,000-hop paths: the table keeps a bounded number of hops."""
+    table = RouteTable()
+    peer = Peer("rrc00", "192.0.2.1", 64500)
+    prefix = parse_prefix("192.0.2.0/24")
+    for n in range(300):
+        table.announce(RouteAnnouncement(0.0, peer, prefix, (*range(100_000 + n, 110_000 + n), 64500)))
+        assert sum(map(len, table._paths)) <= table_module._HOPS_SWEEP_MIN + 10_001  # type: ignore[attr-defined]
+    assert table.peer_unicast_paths(prefix, 0) == [(*range(100_299, 110_299), 64500)]

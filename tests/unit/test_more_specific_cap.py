@@ -69,3 +69,12 @@ def test_the_watched_prefix_itself_and_routes_over_a_nameserver_address_are_neve
     assert WATCHED in [str(p) for p in m.table.prefixes()]
     assert "10.255.0.53/32" in more_specifics(m)  # the route a nameserver address's risk is judged from
     assert len(more_specifics(m)) == CAP + 1
+
+
+def test_withdrawals_of_a_floods_more_specifics_leave_nothing_behind() -> None:
+    """Withdrawals of more-specifics the core holds no route for (refused, or never announced) keep no place."""
+    m = engine()
+    m.apply_all(announce(1, peer(0), hijacked(n), (64500, HIJACKER)) for n in range(FLOOD))
+    m.apply_all(withdraw(2, peer(0), hijacked(n)) for n in range(FLOOD))
+    m.apply_all(withdraw(3, peer(1), hijacked(n)) for n in range(FLOOD, 2 * FLOOD))
+    assert more_specifics(m) == [] and len(m.places._places) == 0
