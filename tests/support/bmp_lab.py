@@ -41,10 +41,13 @@ def station_view(core: Engine, router: str) -> RouteView:
     return view
 
 
-def bmp_config(port: int, router: str) -> Config:
-    """Both lab prefixes watched, one BMP station on loopback accepting ``router``."""
+def bmp_config(port: int, router: str, thresholds: dict[str, object] | None = None) -> Config:
+    """Both lab prefixes watched, one BMP station on loopback accepting ``router``; ``thresholds`` for the first."""
+    first: dict[str, object] = {"prefix": FIRST, "asn": ORIGIN}
+    if thresholds:
+        first["thresholds"] = thresholds
     return parse_config({
-        "prefixes": [{"prefix": FIRST, "asn": ORIGIN}, {"prefix": SECOND, "asn": ORIGIN}],
+        "prefixes": [first, {"prefix": SECOND, "asn": ORIGIN}],
         "sources": [{"type": "bmp", "listen": "127.0.0.1", "port": port, "routers": [router]}],
     })
 
