@@ -4,7 +4,9 @@ Source names come from the config (at most ``limits.max_sources``). Collector
 names and ignored message types come from the feed, so both are capped: the
 first ``max_collectors`` collectors by name are exported and the rest are
 counted in ``routewatch_source_collectors_over_cap``; ignored types beyond
-the cap are folded into ``type="other"``.
+the cap are folded into ``type="other"``. A source that holds a connection
+per collector (a BMP router) also counts its messages, damaged messages and
+peers up; the others have no such series.
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
                               labels=["source", "collector"])
     c_last = GaugeMetricFamily("routewatch_source_collector_last_message_timestamp_seconds",
                                "Data timestamp of the collector's newest message.", labels=["source", "collector"])
+    c_messages = CounterMetricFamily("routewatch_source_collector_messages",
+                                     "Messages received from the collector (a BMP router).",
+                                     labels=["source", "collector"])
+    c_malformed = CounterMetricFamily("routewatch_source_collector_messages_malformed",
+                                      "Damaged messages from the collector (each reset its connection).",
+                                      labels=["source", "collector"])
+    c_peers = GaugeMetricFamily("routewatch_source_collector_peers_up",
+                                "The collector's monitored peers whose session is up (a BMP router's Peer Ups).",
+                                labels=["source", "collector"])
     over = GaugeMetricFamily("routewatch_source_collectors_over_cap",
                              "Collectors seen beyond limits.max_collectors (counted, not exported).",
                              labels=["source"])
@@ -72,8 +83,15 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
                 c_lag.add_metric(labels, collector.lag)
             if collector.last_message is not None:
                 c_last.add_metric(labels, collector.last_message)
+            if collector.messages is not None:
+                c_messages.add_metric(labels, collector.messages)
+            if collector.malformed is not None:
+                c_malformed.add_metric(labels, collector.malformed)
+            if collector.peers_up is not None:
+                c_peers.add_metric(labels, collector.peers_up)
         over.add_metric(label, max(0, len(collectors) - max_collectors))
-    yield from (up, last, lag, reconnects, failures, messages, malformed, dropped, ignored, c_up, c_lag, c_last, over)
+    yield from (up, last, lag, reconnects, failures, messages, malformed, dropped, ignored, c_up, c_lag, c_last,
+                c_messages, c_malformed, c_peers, over)
 
 
 def _capped_types(counts: dict[str, int], cap: int) -> dict[str, int]:

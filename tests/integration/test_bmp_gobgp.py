@@ -34,6 +34,7 @@ from routewatch.config.sources import BmpSource
 from routewatch.config.to_core import build_engine
 from routewatch.core.engine import Engine
 from routewatch.daemon.core_sink import CoreDriver
+from routewatch.exporter.state import ExportState, ProcessStatus
 from routewatch.model import Event, FeedState, Peer, PeerStateChange, RouteWithdrawal, SourceStatus
 from routewatch.sources.base import SourceContext
 from routewatch.sources.bmp.station import BmpStation
@@ -50,6 +51,7 @@ from tests.support.bmp_lab import (
     station_view,
 )
 from tests.support.dns_servers import free_port
+from tests.support.metrics import scrape, value
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.integration
@@ -166,10 +168,21 @@ async def test_routewatch_holds_what_gobgp_adj_in_holds_per_peer_through_announc
     await lab.converge({gobgp.address: {FIRST}, bird.address: {FIRST}})
 
 
+def router_metric(lab: Lab, name: str) -> float | None:
+    """The router's series ``name`` as /metrics would show it now."""
+    text = scrape(ExportState(ProcessStatus("t"), sources=(lab.station.health(),)))
+    return value(text, name, source=lab.station.settings.name, collector=lab.collector)
+
+
 async def test_a_restarting_router_leaves_its_peers_stale_and_resends_its_tables(lab: Lab) -> None:
     gobgp, bird = lab.gobgp, lab.bird
     await asyncio.to_thread(gobgp.announce, FIRST, [ORIGIN])
     await lab.converge({gobgp.address: {FIRST}, bird.address: {FIRST}})
+    assert router_metric(lab, "routewatch_source_collector_up") == 1
+    assert router_metric(lab, "routewatch_source_collector_peers_up") == 2
+    messages = router_metric(lab, "routewatch_source_collector_messages_total")
+    assert messages is not None and messages >= 5  # Initiation, 2 Peer Up, 2 routes (End-of-RIBs may follow)
+    assert router_metric(lab, "routewatch_source_collector_messages_malformed_total") == 0
 
     await asyncio.to_thread(lab.router.stop)
     loop = asyncio.get_running_loop()
@@ -179,11 +192,17 @@ async def test_a_restarting_router_leaves_its_peers_stale_and_resends_its_tables
         await asyncio.sleep(0.05)
     assert station_view(lab.core, lab.collector) == {gobgp.address: {FIRST}, bird.address: {FIRST}}  # kept, stale
     assert any(isinstance(e, SourceStatus) and e.state is FeedState.STALE for e in lab.driver.events)
+    assert router_metric(lab, "routewatch_source_collector_up") == 0
+    assert router_metric(lab, "routewatch_source_collector_peers_up") == 0
 
     await asyncio.to_thread(lab.router.start)
     await asyncio.to_thread(gobgp.announce, SECOND, [ORIGIN])  # the speaker's RIB is its own: re-sent on reconnect
     await lab.converge({gobgp.address: {FIRST, SECOND}, bird.address: {FIRST}})
     assert lab.collector not in lab.core.sessions.stale_collectors
+    assert router_metric(lab, "routewatch_source_collector_up") == 1
+    assert router_metric(lab, "routewatch_source_collector_peers_up") == 2
+    again = router_metric(lab, "routewatch_source_collector_messages_total")
+    assert again is not None and again > messages
 
 
 class WithoutEndOfRib(RecordingDriver):

@@ -96,8 +96,10 @@ def full_state() -> ExportState:
     )
     source = SourceHealth("ris-live", True, 9.0, 1.0, 0, 10, 0, 0, MappingProxyType({"OPEN": 1}),
                           (CollectorHealth("rrc00", True, 9.0, 1.0),))
+    bmp = SourceHealth("bmp", True, 9.0, 0.0, 0, 20, 1, 0, collectors=(CollectorHealth("192.0.2.1", True, 9.0, 0.0,
+                                                                                         20, 1, 2),))
     process = ProcessStatus("t", True, 1.0, (ComponentStatus("dns", True),))
     rpki = (VrpSourceStatus("cache", VrpSourceKind.RTR, vrps, 7, 8.0, stale=False),
             VrpSourceStatus("roas", VrpSourceKind.JSON, vrps, 2, 5.0, stale=True, errors=3))
-    return ExportState(process, core=m.snapshot(), dns=DnsSnapshot(10.0, (zone,), (target,)), sources=(source,),
+    return ExportState(process, core=m.snapshot(), dns=DnsSnapshot(10.0, (zone,), (target,)), sources=(source, bmp),
                        rpki_sources=rpki)

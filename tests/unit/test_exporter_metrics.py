@@ -163,6 +163,22 @@ def test_feed_derived_labels_are_capped() -> None:
     assert value(text, "routewatch_source_reconnects_total", source="ris-live") == 2
 
 
+def test_a_bmp_routers_messages_damage_and_peers_are_exported_and_ris_collectors_have_none() -> None:
+    routers = (CollectorHealth("192.0.2.1", True, 50.0, 0.0, 120, 2, 3), CollectorHealth("192.0.2.2", False, 40.0,
+                                                                                        10.0, 7, 0, 0))
+    bmp = SourceHealth("bmp", True, 50.0, 0.0, 0, 127, 2, 0, collectors=routers)
+    ris = SourceHealth("ris-live", True, 50.0, 1.0, 0, 10, 0, 0, collectors=(CollectorHealth("rrc00", True, 50.0),))
+    text = scrape(ExportState(ProcessStatus("t"), sources=(bmp, ris)))
+    assert value(text, "routewatch_source_collector_messages_total", source="bmp", collector="192.0.2.1") == 120
+    assert value(text, "routewatch_source_collector_messages_malformed_total", source="bmp",
+                 collector="192.0.2.1") == 2
+    assert value(text, "routewatch_source_collector_peers_up", source="bmp", collector="192.0.2.1") == 3
+    assert value(text, "routewatch_source_collector_up", source="bmp", collector="192.0.2.2") == 0
+    assert value(text, "routewatch_source_collector_peers_up", source="bmp", collector="192.0.2.2") == 0
+    assert value(text, "routewatch_source_collector_messages_total", source="ris-live", collector="rrc00") is None
+    assert value(text, "routewatch_source_collector_peers_up", source="ris-live", collector="rrc00") is None
+
+
 def test_a_source_not_started_has_no_up_series() -> None:
     text = scrape(ExportState(ProcessStatus("t"), sources=(SourceHealth("mrt", None),)))
     assert value(text, "routewatch_source_up", source="mrt") is None
