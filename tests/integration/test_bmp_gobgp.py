@@ -23,7 +23,6 @@ Waits are bounded polls; GoBGP makes its first connection 5 to 10 s after start.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from ipaddress import ip_network
 from pathlib import Path
@@ -48,6 +47,7 @@ from tests.support.bmp_lab import (
     RouteView,
     bmp_config,
     converge,
+    router_view,
     station_view,
 )
 from tests.support.dns_servers import free_port
@@ -57,19 +57,6 @@ from tests.support.tools import require_tool
 pytestmark = pytest.mark.integration
 
 ROUTER_ASN, GOBGP_ASN, BIRD_ASN = 65000, 65001, 65002
-
-
-def router_view(router: GobgpSpeaker, peers: Sequence[str]) -> RouteView:
-    """Per peer, the router's Adj-RIB-In (``gobgp neighbor ADDRESS adj-in``); a peer that is down holds nothing."""
-    view: RouteView = {}
-    for address in peers:
-        state = json.loads(router.gobgp("neighbor", address, "-j"))["state"]["session_state"]
-        if state != 6:  # ESTABLISHED in GoBGP's API enum
-            continue
-        table = json.loads(router.gobgp("neighbor", address, "adj-in", "-a", "ipv4", "-j") or "{}")
-        if table:
-            view[address] = set(table)
-    return view
 
 
 class Lab:
