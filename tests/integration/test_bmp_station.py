@@ -139,3 +139,42 @@ async def test_a_router_clock_years_ahead_is_clock_skew_judged_at_the_wall_clock
     assert [e.time for e in routes] == [now, now + 300]  # within the tolerance: taken at its word
     assert max(e.time for e in sink.events) <= now + 300
     assert bmp.guard.skewed == 1 and bmp.health().malformed == 1
+
+
+async def test_a_router_connecting_again_replaces_its_earlier_connection_and_ends_the_sessions_it_lost() -> None:
+    """A restarted router whose old connection was never closed: the new one wins, nothing goes stale.
+
+    Its peers before the restart end when it is back (a peer it no longer
+    has must not keep its routes); those it still has come back with Peer Up.
+    """
+    bmp, port = station([ROUTER])
+    sink, stop = KeepingSink(), asyncio.Event()
+    task = asyncio.create_task(bmp.run(sink, stop))  # type: ignore[arg-type]
+    while not bmp.counters.up:
+        await asyncio.sleep(0.02)
+    old_reader, old = await asyncio.open_connection(ROUTER, port)
+    old.write(initiation("edge1") + peer_up("192.0.2.1", 64501) + peer_up("192.0.2.2", 64502)
+              + route_monitoring(ANNOUNCE))
+    await old.drain()
+    while bmp.health().collectors[0].peers_up != 2:
+        await asyncio.sleep(0.02)
+    before = len(sink.events)
+    _, new = await asyncio.open_connection(ROUTER, port)
+    new.write(initiation("edge1") + peer_up("192.0.2.1", 64501))
+    await new.drain()
+    while bmp.health().collectors[0].peers_up != 1:
+        await asyncio.sleep(0.02)
+    assert await asyncio.wait_for(old_reader.read(), 5) == b""  # the station closed the earlier connection
+    after = sink.events[before:]
+    downs = {e.peer.address for e in after if isinstance(e, PeerStateChange) and not e.established}
+    assert downs == {"192.0.2.1", "192.0.2.2"}  # both sessions of the earlier connection end
+    assert [e.peer.address for e in after if isinstance(e, PeerStateChange) and e.established] == ["192.0.2.1"]
+    assert not any(isinstance(e, SourceStatus) and e.state is FeedState.STALE for e in after)  # never stale
+    assert bmp.health().collectors[0].up
+    new.close()
+    while bmp.health().collectors[0].up:
+        await asyncio.sleep(0.02)
+    assert isinstance(sink.events[-1], SourceStatus) and sink.events[-1].state is FeedState.STALE
+    assert bmp.health().collectors[0].peers_up == 0
+    stop.set()
+    await task

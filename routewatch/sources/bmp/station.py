@@ -8,7 +8,9 @@ Semantics in the core (DESIGN.md, "Router feeds"):
   coming up (its earlier routes are dropped first: the router re-sends what
   the peer holds, and the peer rejoins the baseline once it has);
 - a router's TCP session closing makes its collector stale (its peers count
-  for nothing, nothing is withdrawn) until the router is back;
+  for nothing, nothing is withdrawn) until the router is back; then its
+  earlier sessions end (a peer it lost must not keep its routes) and each it
+  still has returns with its Peer Up and table;
 - after Peer Up the router sends the peer's whole table, then End-of-RIB: the
   routes of that initial table join the baseline at once (they were held
   before the station saw them, as a RIB dump's are), and End-of-RIB ends the
@@ -26,8 +28,11 @@ day: a message stamped further ahead of the wall clock than
 the wall clock, so one router cannot move the core's data time for good.
 
 BMP has no authentication: only listed router addresses are accepted (others
-are refused and counted). A message over the size cap, a truncated or corrupt
-one resets that router's connection, counted, never the process.
+are refused and counted). A router is its address: a new connection from it
+replaces the earlier one (a restarted router whose old connection was never
+closed), so two routers behind one address cannot both feed the station. A
+message over the size cap, a truncated or corrupt one resets that router's
+connection, counted, never the process.
 """
 
 from __future__ import annotations
@@ -89,13 +94,13 @@ class RouterCounters:
     end_of_ribs: int = 0
     last_message: float | None = None
     received: float | None = None
-    peers_up: set[PeerKey] = dataclasses.field(default_factory=set)
+    peers_up: set[PeerKey] = dataclasses.field(default_factory=set)  # kept while away: ended when it is back
 
     def health(self, collector: str) -> CollectorHealth:
         lag = None if self.last_message is None or self.received is None else max(0.0, self.received -
                                                                                   self.last_message)
         return CollectorHealth(collector, self.connected, self.last_message, lag, self.messages, self.malformed,
-                               len(self.peers_up))
+                               len(self.peers_up) if self.connected else 0)
 
 
 def _format(sent: OpenCapabilities, received: OpenCapabilities) -> tuple[int, bool]:
@@ -116,6 +121,7 @@ class BmpStation:
         self.skipped: Counter[str] = Counter()
         self.routers: dict[str, _Router] = {}
         self.router_counters: dict[str, RouterCounters] = {}
+        self._writers: dict[str, asyncio.StreamWriter] = {}  # each router's current connection
         self._attributes = AttributeDecoder()
         self._stats = MrtStats()
         self._sink: CoreSink | None = None
@@ -153,13 +159,19 @@ class BmpStation:
             log.warning("%s: refused BMP connection from %s (not in routers)", self.settings.name, address)
             writer.close()
             return
+        earlier = self._writers.get(address)
+        if earlier is not None:  # the router restarted before its dead connection was noticed: this one replaces it
+            earlier.close()
+            log.info("%s: router %s connected again: its earlier connection is closed", self.settings.name, address)
+        self._writers[address] = writer
         router = self.routers[address] = _Router(address, self._attributes, self._stats)
         counters = self.router_counters.setdefault(address, RouterCounters())
         counters.connected = True
+        self._forget_sessions(address, counters)
         self._status(address, FeedState.UP)
         log.info("%s: router %s connected", self.settings.name, address)
         try:
-            while True:
+            while self._writers.get(address) is writer:
                 try:
                     header = await reader.readexactly(COMMON_HEADER.size)
                 except asyncio.IncompleteReadError as exc:
@@ -178,11 +190,27 @@ class BmpStation:
             pass
         finally:
             writer.close()
-            counters.connected = False
-            counters.peers_up.clear()
-            self._status(address, FeedState.STALE)
-            log.info("%s: router %s disconnected: its peers are stale until it is back", self.settings.name,
-                     address)
+            if self._writers.get(address) is writer:  # not replaced by a newer connection, which owns the state
+                del self._writers[address]
+                counters.connected = False
+                self._status(address, FeedState.STALE)
+                log.info("%s: router %s disconnected: its peers are stale until it is back", self.settings.name,
+                         address)
+
+    def _forget_sessions(self, collector: str, counters: RouterCounters) -> None:
+        """A router back (or connecting again) re-sends a Peer Up for every session it has: the earlier ones end.
+
+        Its peers' routes were kept while it was away (stale, not withdrawn);
+        a peer it no longer has would otherwise keep them for good.
+        """
+        if not counters.peers_up:
+            return
+        assert self._sink is not None
+        time = max(self._clock(), self._sink.data_time)
+        self._sink.apply([PeerStateChange(time, Peer(collector, address, asn), FsmState.ESTABLISHED, FsmState.IDLE)
+                          for address, asn in sorted(counters.peers_up)])
+        counters.peers_up.clear()
+        self._sink.flush()
 
     def _status(self, collector: str, state: FeedState) -> None:
         assert self._sink is not None
