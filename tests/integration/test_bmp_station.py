@@ -12,7 +12,15 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from routewatch.config.schema import parse_config
-from routewatch.model import Event, FeedState, PeerStateChange, RouteAnnouncement, RouteWithdrawal, SourceStatus
+from routewatch.model import (
+    Event,
+    FeedState,
+    PeerStateChange,
+    RouteAnnouncement,
+    RouteWithdrawal,
+    SourceStatus,
+    parse_prefix,
+)
 from routewatch.sources.base import SourceContext, WatchTargets
 from routewatch.sources.bmp.station import BmpStation
 from tests.support.bmp_writer import initiation, peer_down, peer_up, route_monitoring, statistics
@@ -22,6 +30,7 @@ from tests.support.mrt_writer import Update
 pytestmark = pytest.mark.integration
 
 ROUTER = "127.0.0.1"
+WATCHED = "198.51.100.0/24"
 
 
 class KeepingSink:
@@ -45,10 +54,10 @@ class KeepingSink:
         return frozenset()
 
     def targets(self) -> WatchTargets:
-        return WatchTargets()
+        return WatchTargets((parse_prefix(WATCHED),))
 
     def target_counts(self) -> tuple[int, int]:
-        return (0, 0)
+        return (1, 0)
 
 
 def station(routers: list[str], policy: str = "pre-policy", *,
@@ -178,3 +187,11 @@ async def test_a_router_connecting_again_replaces_its_earlier_connection_and_end
     assert bmp.health().collectors[0].peers_up == 0
     stop.set()
     await task
+
+
+async def test_routes_of_unwatched_prefixes_are_counted_and_dropped_before_the_core() -> None:
+    bmp, port = station([ROUTER])
+    elsewhere = Update(0, "192.0.2.1", 64501, ["10.0.0.0/8"], [64501, 64999])
+    sink = await run(bmp, port, peer_up("192.0.2.1", 64501), route_monitoring(elsewhere), route_monitoring(ANNOUNCE))
+    assert [str(e.prefix) for e in sink.events if isinstance(e, RouteAnnouncement)] == [WATCHED]
+    assert bmp.health().collectors[0].messages == 3  # read and counted all the same

@@ -15,6 +15,7 @@ resets that router's connection.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import struct
 from dataclasses import dataclass, field
@@ -151,10 +152,19 @@ def _per_peer(body: bytes) -> tuple[PerPeerHeader, bytes]:
     if peer_type > PeerType.LOC_RIB:
         raise MalformedBmp(f"unknown peer type {peer_type}")
     ipv6 = bool(flags & 0x80) and peer_type != PeerType.LOC_RIB
-    address = str(ipaddress.IPv6Address(raw)) if ipv6 else str(ipaddress.IPv4Address(raw[12:]))
-    header = PerPeerHeader(peer_type, flags, rd, address, asn, str(ipaddress.IPv4Address(bgp_id)),
-                           seconds + micros / 1e6)
+    header = PerPeerHeader(peer_type, flags, rd, _address(raw, ipv6), asn, _bgp_id(bgp_id), seconds + micros / 1e6)
     return header, body[PER_PEER_HEADER.size:]
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(raw: bytes, ipv6: bool) -> str:
+    """A peer's address as text; a router has a few peers and names them in every message, so it is cached."""
+    return str(ipaddress.IPv6Address(raw)) if ipv6 else str(ipaddress.IPv4Address(raw[12:]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _bgp_id(value: int) -> str:
+    return str(ipaddress.IPv4Address(value))
 
 
 def _bgp_message(data: bytes, kind: int) -> int:

@@ -17,6 +17,9 @@ Semantics in the core (DESIGN.md, "Router feeds"):
   peer's settle time (its table is complete, so what it lacks it really lacks);
   a router that sends no End-of-RIB leaves its peers settling for
   ``bgp.peer_settle``, as any session reset does;
+- only routes of watched prefixes, their more-specifics and prefixes over
+  watched addresses are decoded further than their NLRI (all of them when
+  ASNs are watched), as the MRT reader does;
 - one stream per peer: the configured ``policy`` picks pre-policy, post-policy
   or Loc-RIB (RFC 9069) messages; the others, and Adj-RIB-Out (RFC 8671), are
   counted and skipped, so pre- and post-policy views of one peer are not two
@@ -48,7 +51,8 @@ from routewatch.config.sources import BmpSource
 from routewatch.model import FeedState, FsmState, Peer, PeerStateChange, SourceStatus
 from routewatch.sources.base import CoreSink, SourceContext
 from routewatch.sources.bgpwire.attributes import AttributeDecoder, MalformedRecord
-from routewatch.sources.bgpwire.update import UpdateDecoder, is_end_of_rib
+from routewatch.sources.bgpwire.targets import TargetFilter
+from routewatch.sources.bgpwire.update import PrefixFilter, UpdateDecoder, is_end_of_rib
 from routewatch.sources.bmp.messages import (
     COMMON_HEADER,
     BmpMessage,
@@ -66,6 +70,9 @@ from routewatch.sources.mrt.records import MrtStats
 
 log = logging.getLogger(__name__)
 
+READ_SIZE = 1 << 16
+"""Bytes asked of a router's connection at a time; the messages they complete are applied, then judged together."""
+
 STALE_AFTER = 3600.0
 """A connected router that sent nothing for this long is reported stale (routers send statistics regularly)."""
 
@@ -76,9 +83,9 @@ PeerKey = tuple[str, int]  # (peer address, peer AS)
 class _Router:
     """One router connection's decoding state: its peers' UPDATE formats, and which are sending their first table."""
 
-    def __init__(self, collector: str, attributes: AttributeDecoder, stats: MrtStats) -> None:
+    def __init__(self, collector: str, attributes: AttributeDecoder, accept: PrefixFilter, stats: MrtStats) -> None:
         self.collector = collector
-        self.updates = UpdateDecoder(attributes, None, stats)
+        self.updates = UpdateDecoder(attributes, accept, stats)
         self.formats: dict[PeerKey, tuple[int, bool]] = {}  # -> (AS size, ADD-PATH)
         self.initial_table: set[PeerKey] = set()  # Peer Up seen, End-of-RIB not yet
         self.info: dict[str, str] = {}
@@ -123,6 +130,7 @@ class BmpStation:
         self.router_counters: dict[str, RouterCounters] = {}
         self._writers: dict[str, asyncio.StreamWriter] = {}  # each router's current connection
         self._attributes = AttributeDecoder()
+        self._filter = TargetFilter()
         self._stats = MrtStats()
         self._sink: CoreSink | None = None
         self.guard = ClockGuard(settings.clock_skew_tolerance)
@@ -136,7 +144,7 @@ class BmpStation:
     async def run(self, sink: CoreSink, stop: asyncio.Event) -> None:
         self._sink = sink
         server = await asyncio.start_server(self._connection, self.settings.listen, self.settings.port,
-                                            limit=2 * COMMON_HEADER.size)
+                                            limit=READ_SIZE)
         self.counters.up = True
         log.info("%s: BMP station listening on %s port %d", self.settings.name, self.settings.listen,
                  self.settings.port)
@@ -164,24 +172,15 @@ class BmpStation:
             earlier.close()
             log.info("%s: router %s connected again: its earlier connection is closed", self.settings.name, address)
         self._writers[address] = writer
-        router = self.routers[address] = _Router(address, self._attributes, self._stats)
+        router = self.routers[address] = _Router(address, self._attributes, self._filter.accept, self._stats)
         counters = self.router_counters.setdefault(address, RouterCounters())
         counters.connected = True
         self._forget_sessions(address, counters)
         self._status(address, FeedState.UP)
         log.info("%s: router %s connected", self.settings.name, address)
         try:
-            while self._writers.get(address) is writer:
-                try:
-                    header = await reader.readexactly(COMMON_HEADER.size)
-                except asyncio.IncompleteReadError as exc:
-                    if exc.partial:
-                        raise MalformedBmp("connection closed inside a message header") from None
-                    break
-                length = message_length(header)
-                body = await reader.readexactly(length - COMMON_HEADER.size)
-                self._handle(router, decode(header + body))
-        except (MalformedBmp, MalformedRecord, asyncio.IncompleteReadError) as exc:
+            await self._read(reader, writer, router)
+        except (MalformedBmp, MalformedRecord) as exc:
             self.counters.malformed += 1
             counters.malformed += 1
             log.warning("%s: router %s sent a damaged message (%s): connection reset", self.settings.name,
@@ -196,6 +195,34 @@ class BmpStation:
                 self._status(address, FeedState.STALE)
                 log.info("%s: router %s disconnected: its peers are stale until it is back", self.settings.name,
                          address)
+
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, router: _Router) -> None:
+        """Read the router's messages until it closes; what a chunk brought is judged once, after its last message.
+
+        Buffered per connection: the transport's read-ahead (paused past
+        twice ``READ_SIZE``) and here at most one incomplete message
+        (``MAX_MESSAGE``) and one chunk.
+        """
+        assert self._sink is not None
+        buffer = bytearray()
+        while self._writers.get(router.collector) is writer:
+            chunk = await reader.read(READ_SIZE)
+            if not chunk:
+                if buffer:
+                    raise MalformedBmp(f"connection closed inside a message ({len(buffer)} bytes of it)")
+                return
+            buffer += chunk
+            if self._sink.target_counts() != self._filter.counts:
+                self._filter.update(self._sink.targets())
+            pos, size = 0, len(buffer)
+            while size - pos >= COMMON_HEADER.size:
+                length = message_length(bytes(buffer[pos:pos + COMMON_HEADER.size]))
+                if size - pos < length:
+                    break
+                self._handle(router, decode(bytes(buffer[pos:pos + length])))
+                pos += length
+            del buffer[:pos]
+            self._sink.flush()
 
     def _forget_sessions(self, collector: str, counters: RouterCounters) -> None:
         """A router back (or connecting again) re-sends a Peer Up for every session it has: the earlier ones end.
@@ -256,8 +283,6 @@ class BmpStation:
             self._route_monitoring(router, message.body, peer, session, time)
         else:
             self.skipped[MessageType(kind).name] += 1
-            return
-        self._sink.flush()
 
     def _judged(self, timestamp: float, now: float) -> float:
         """The router's timestamp, or the wall clock when it has none or is too far ahead (counted)."""

@@ -1,0 +1,36 @@
+"""The prefix filter a live source builds from its watch targets agrees with the core's WatchSet.relevant."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+
+from routewatch.core.settings import WithdrawalThresholds
+from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.model import parse_prefix, prefix_key
+from routewatch.sources.base import WatchTargets
+from routewatch.sources.bgpwire.targets import TargetFilter
+
+WATCHED = ("198.51.100.0/24", "203.0.113.0/25", "2001:db8::/32")
+ADDRESS = "192.0.2.53"
+CANDIDATES = ("198.51.100.0/24", "198.51.100.128/25", "198.51.0.0/16", "203.0.113.0/24", "203.0.113.0/26",
+              "192.0.2.0/24", "192.0.2.53/32", "192.0.0.0/8", "0.0.0.0/0", "192.0.2.64/26", "10.0.0.0/8",
+              "2001:db8:1::/48", "2001::/16", "2001:db9::/32")
+
+
+def test_the_filter_keeps_what_the_core_would_track_and_nothing_else() -> None:
+    watch = WatchSet([WatchedPrefix(parse_prefix(p), frozenset({64500}), WithdrawalThresholds()) for p in WATCHED])
+    watch.add_address(ip_address(ADDRESS))
+    targets = WatchTargets(tuple(parse_prefix(p) for p in WATCHED), (ip_address(ADDRESS),))
+    keep = TargetFilter()
+    keep.update(targets)
+    assert keep.counts == (3, 1)
+    for text in CANDIDATES:
+        key = prefix_key(parse_prefix(text))
+        assert keep.accept(*key) == watch.relevant(*key), text
+    assert not keep.accept(*prefix_key(parse_prefix("10.0.0.0/8")))
+
+
+def test_watched_asns_keep_every_prefix() -> None:
+    keep = TargetFilter()
+    keep.update(WatchTargets(asns=(64500,)))
+    assert keep.accept(*prefix_key(parse_prefix("10.0.0.0/8")))
