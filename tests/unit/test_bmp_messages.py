@@ -45,7 +45,7 @@ def test_open_capabilities_four_byte_as_and_add_path() -> None:
 def test_route_monitoring_peer_down_and_flags() -> None:
     rm = decode(route_monitoring(UPDATE, post_policy=True, time=1_700_000_000.25))
     assert rm.kind == MessageType.ROUTE_MONITORING and rm.peer is not None
-    assert rm.peer.post_policy and not rm.peer.adj_rib_out and rm.peer.timestamp == 1_700_000_000.25
+    assert rm.peer.post_policy and not rm.peer.adj_rib_out and rm.time == 1_700_000_000.25
     assert rm.body[18] == 2  # the BGP UPDATE, whole
     out = decode(route_monitoring(UPDATE, adj_rib_out=True))
     assert out.peer is not None and out.peer.adj_rib_out

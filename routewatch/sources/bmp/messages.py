@@ -62,7 +62,12 @@ class PeerDownReason(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class PerPeerHeader:
-    """Which monitored session a message is about, and how the router saw its routes."""
+    """Which monitored session a message is about, and how the router saw its routes (its timestamp apart).
+
+    A router names the same few sessions in every message: equal headers are
+    one shared object (see ``_identity``), so the station can key what it
+    derives from one (the session, whether its policy is read) on it.
+    """
 
     peer_type: int
     flags: int
@@ -70,7 +75,6 @@ class PerPeerHeader:
     address: str
     asn: int
     bgp_id: str
-    timestamp: float
 
     @property
     def post_policy(self) -> bool:
@@ -103,6 +107,7 @@ class BmpMessage:
     kind: int
     peer: PerPeerHeader | None
     body: bytes
+    time: float = 0.0  # the per-peer header's timestamp (0: the router did not say)
     tlvs: dict[int, bytes] = field(default_factory=dict)
     reason: int | None = None
     sent_open: OpenCapabilities | None = None
@@ -132,39 +137,37 @@ def decode(message: bytes) -> BmpMessage:
         return BmpMessage(kind, None, b"", tlvs=_tlvs(body))
     if kind > MessageType.ROUTE_MIRRORING:
         return BmpMessage(kind, None, body)
-    peer, rest = _per_peer(body)
+    if len(body) < PER_PEER_HEADER.size:
+        raise MalformedBmp("truncated per-peer header")
+    peer = _identity(body[:_IDENTITY_SIZE])
+    seconds, micros = _TIMESTAMP.unpack_from(body, _IDENTITY_SIZE)
+    time = seconds + micros / 1e6
+    rest = body[PER_PEER_HEADER.size:]
     if kind == MessageType.ROUTE_MONITORING:
         _bgp_message(rest, 2)
-        return BmpMessage(kind, peer, rest)
+        return BmpMessage(kind, peer, rest, time)
     if kind == MessageType.PEER_DOWN:
         if not rest:
             raise MalformedBmp("Peer Down without a reason")
-        return BmpMessage(kind, peer, rest[1:], reason=rest[0])
+        return BmpMessage(kind, peer, rest[1:], time, reason=rest[0])
     if kind == MessageType.PEER_UP:
-        return _peer_up(peer, rest)
-    return BmpMessage(kind, peer, rest)  # statistics, mirroring: counted, not read further
+        return _peer_up(peer, time, rest)
+    return BmpMessage(kind, peer, rest, time)  # statistics, mirroring: counted, not read further
 
 
-def _per_peer(body: bytes) -> tuple[PerPeerHeader, bytes]:
-    if len(body) < PER_PEER_HEADER.size:
-        raise MalformedBmp("truncated per-peer header")
-    peer_type, flags, rd, raw, asn, bgp_id, seconds, micros = PER_PEER_HEADER.unpack_from(body)
+_IDENTITY_SIZE = PER_PEER_HEADER.size - 8
+_TIMESTAMP = struct.Struct(">II")
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity(raw: bytes) -> PerPeerHeader:
+    """The per-peer header without its timestamp; cached: a router names its few sessions in every message."""
+    peer_type, flags, rd, address, asn, bgp_id, _, _ = PER_PEER_HEADER.unpack_from(raw + bytes(8))
     if peer_type > PeerType.LOC_RIB:
         raise MalformedBmp(f"unknown peer type {peer_type}")
     ipv6 = bool(flags & 0x80) and peer_type != PeerType.LOC_RIB
-    header = PerPeerHeader(peer_type, flags, rd, _address(raw, ipv6), asn, _bgp_id(bgp_id), seconds + micros / 1e6)
-    return header, body[PER_PEER_HEADER.size:]
-
-
-@functools.lru_cache(maxsize=4096)
-def _address(raw: bytes, ipv6: bool) -> str:
-    """A peer's address as text; a router has a few peers and names them in every message, so it is cached."""
-    return str(ipaddress.IPv6Address(raw)) if ipv6 else str(ipaddress.IPv4Address(raw[12:]))
-
-
-@functools.lru_cache(maxsize=4096)
-def _bgp_id(value: int) -> str:
-    return str(ipaddress.IPv4Address(value))
+    text = str(ipaddress.IPv6Address(address)) if ipv6 else str(ipaddress.IPv4Address(address[12:]))
+    return PerPeerHeader(peer_type, flags, rd, text, asn, str(ipaddress.IPv4Address(bgp_id)))
 
 
 def _bgp_message(data: bytes, kind: int) -> int:
@@ -177,7 +180,7 @@ def _bgp_message(data: bytes, kind: int) -> int:
     return length
 
 
-def _peer_up(peer: PerPeerHeader, rest: bytes) -> BmpMessage:
+def _peer_up(peer: PerPeerHeader, time: float, rest: bytes) -> BmpMessage:
     if len(rest) < 20:
         raise MalformedBmp("truncated Peer Up")
     pos = 20  # local address, local port, remote port
@@ -187,7 +190,7 @@ def _peer_up(peer: PerPeerHeader, rest: bytes) -> BmpMessage:
     received_len = _bgp_message(rest[pos:], 1)
     received = open_capabilities(rest[pos:pos + received_len])
     pos += received_len
-    return BmpMessage(MessageType.PEER_UP, peer, b"", tlvs=_tlvs(rest[pos:]), sent_open=sent,
+    return BmpMessage(MessageType.PEER_UP, peer, b"", time, tlvs=_tlvs(rest[pos:]), sent_open=sent,
                       received_open=received)
 
 

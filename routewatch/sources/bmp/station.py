@@ -73,11 +73,24 @@ log = logging.getLogger(__name__)
 READ_SIZE = 1 << 16
 """Bytes asked of a router's connection at a time; the messages they complete are applied, then judged together."""
 
+MAX_SESSIONS = 1 << 16
+"""Per-peer headers remembered per router connection (pre- and post-policy of each peer); past it, forgotten."""
+
 STALE_AFTER = 3600.0
 """A connected router that sent nothing for this long is reported stale (routers send statistics regularly)."""
 
 
 PeerKey = tuple[str, int]  # (peer address, peer AS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """A monitored session as one per-peer header names it: routewatch's peer, and whether its messages are read."""
+
+    peer: Peer
+    key: PeerKey
+    routes_read: bool  # its Route Monitoring messages are the configured policy's stream
+    session_read: bool  # its Peer Up and Peer Down count (Loc-RIB's pseudo-peer only under loc-rib)
 
 
 class _Router:
@@ -89,6 +102,7 @@ class _Router:
         self.formats: dict[PeerKey, tuple[int, bool]] = {}  # -> (AS size, ADD-PATH)
         self.initial_table: set[PeerKey] = set()  # Peer Up seen, End-of-RIB not yet
         self.info: dict[str, str] = {}
+        self.sessions: dict[PerPeerHeader, _Session] = {}
 
 
 @dataclass(slots=True)
@@ -260,12 +274,14 @@ class BmpStation:
         if peer is None:
             self.skipped[MessageType(kind).name if kind <= MessageType.ROUTE_MIRRORING else f"type {kind}"] += 1
             return
-        if not self._wanted(peer, kind == MessageType.ROUTE_MONITORING):
+        seen = router.sessions.get(peer)
+        if seen is None:
+            seen = self._session(router, peer)
+        if not (seen.routes_read if kind == MessageType.ROUTE_MONITORING else seen.session_read):
             self.counters.ignored["other policy or RIB"] += 1
             return
-        time = self._judged(peer.timestamp, now)
-        session = Peer(router.collector, peer.address, peer.asn)
-        key = (peer.address, peer.asn)
+        time = self._judged(message.time, now)
+        session, key = seen.peer, seen.key
         assert self._sink is not None
         if kind == MessageType.PEER_UP:
             assert message.sent_open is not None and message.received_open is not None
@@ -313,6 +329,15 @@ class BmpStation:
         events = router.updates.decode(update, 19, length, time, session, as_size, add_path)
         if events:
             self._sink.apply(events, established=key in router.initial_table)
+
+    def _session(self, router: _Router, header: PerPeerHeader) -> _Session:
+        """What a per-peer header means for this router's stream, kept: the router repeats it in every message."""
+        if len(router.sessions) >= MAX_SESSIONS:
+            router.sessions.clear()
+        found = router.sessions[header] = _Session(Peer(router.collector, header.address, header.asn),
+                                                   (header.address, header.asn), self._wanted(header, True),
+                                                   self._wanted(header, False))
+        return found
 
     def _wanted(self, peer: PerPeerHeader, routes: bool) -> bool:
         """The one stream per peer the configured policy reads (Adj-RIB-Out never: it is what the router sends).
