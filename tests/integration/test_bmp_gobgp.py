@@ -253,6 +253,10 @@ async def test_end_of_rib_ends_the_bootstrap_of_a_routers_peers_so_a_withdrawal_
         await asyncio.sleep(0.1)
 
     lab.start_station()  # GoBGP sends Peer Up, each peer's Adj-RIB-In, then an End-of-RIB per peer
+    deadline = loop.time() + 2 * CONVERGE  # GoBGP retries its station at doubling intervals, up to 32 s
+    while not (lab.collector in lab.station.router_counters and lab.station.router_counters[lab.collector].connected):
+        assert loop.time() < deadline, "the router never connected to the station"
+        await asyncio.sleep(0.1)
     await lab.converge(both)
     deadline = loop.time() + CONVERGE
     while lab.station.router_counters[lab.collector].end_of_ribs < 2:
