@@ -28,6 +28,7 @@ from routewatch.core.dns_risk import AddressRisk, AddressTracker
 from routewatch.core.judging import Judging
 from routewatch.core.more_specifics import MoreSpecificCap
 from routewatch.core.nameservers import Nameservers
+from routewatch.core.past_holders import PastHolders
 from routewatch.core.places import PlaceCache
 from routewatch.core.reconcile import by_session, missing_from
 from routewatch.core.rpki import VrpTracker
@@ -78,6 +79,7 @@ class Engine:
         self.places = PlaceCache(watch, self.visibility)
         self.more_specifics = MoreSpecificCap(self.settings.max_more_specifics)
         self.exclusion = Exclusion(self._excluded, self.stale, lambda i: self.table.peers[i].asn)
+        self.past = PastHolders(self.settings.baseline_min_hold, self.settings.baseline_window)
         self._dirty: set[Prefix] = set()
         self.nameservers = Nameservers(self)
         for watched in watch:
@@ -129,6 +131,7 @@ class Engine:
             self.now = max(self.now, now)
             for prefix in self.timers.swept(self.visibility, self.now):
                 changes.extend(self._evaluate_prefix(prefix))
+            self.past.sweep(self.now, self.exclusion)
             self.nameservers.touch_all()
             changes.extend(self._flush())
         self.now = max(self.now, now)
@@ -173,25 +176,42 @@ class Engine:
         if covering is not None:
             if place.tracker is not None:
                 self._update_holding(place.tracker, peer, established)
+            elif not place.exact:
+                self.past.set_holding(covering, prefix, peer, self._holding(covering, prefix, peer), self.now,
+                                      self.exclusion, established)
             self.judging.mark(prefix, peer)
         if place.covers_address:
             self.nameservers.touch_under(prefix, established)
 
+    def _holding(self, watched: WatchedPrefix, prefix: Prefix, peer: int) -> bool:
+        """Does ``peer`` hold a unicast route for ``prefix`` with an origin ``watched`` expects?"""
+        paths = self.table.peer_unicast_paths(prefix, peer)
+        return bool(paths) and any(map(watched.path_expected, paths))
+
     def _update_holding(self, tracker: VisibilityTracker, peer: int, established: bool) -> None:
-        paths = self.table.peer_unicast_paths(tracker.watched.prefix, peer)
-        holding = bool(paths) and any(map(tracker.watched.path_expected, paths))
-        tracker.set_holding(peer, holding, self.now, self.exclusion, established)
-        self._dirty.add(tracker.watched.prefix)
+        prefix = tracker.watched.prefix
+        tracker.set_holding(peer, self._holding(tracker.watched, prefix, peer), self.now, self.exclusion, established)
+        self._dirty.add(prefix)
 
     def _mark_all_routes(self) -> None:
         self.judging.mark_all(p for p in self.table.prefixes() if self.watch.covering_prefix(p) is not None)
 
     def track(self, watched: WatchedPrefix, *, from_table: bool = True) -> None:
-        """Start tracking a watched prefix; routes already in the table count at once."""
+        """Start tracking a watched prefix; routes already in the table count at once.
+
+        A more-specific tracked from now on (it serves a nameserver address
+        found late) keeps the baseline its past holders gave it, so a
+        withdrawal that happened before is seen (see ``past_holders``).
+        """
         if watched.prefix in self.visibility:
             return
-        tracker = self.visibility[watched.prefix] = VisibilityTracker(watched, self.settings.baseline_min_hold,
-                                                                      self.settings.baseline_window)
+        tracker = self.past.pop(watched.prefix)
+        if tracker is None:
+            tracker = VisibilityTracker(watched, self.settings.baseline_min_hold, self.settings.baseline_window)
+        else:
+            tracker.watched = watched
+            tracker.restored()
+        self.visibility[watched.prefix] = tracker
         self.statuses.reorder()
         if from_table:
             self.relearn(tracker)
@@ -242,6 +262,8 @@ class Engine:
             if watched is not None:
                 if watched.prefix == prefix:
                     self.visibility[prefix].set_holding(peer, False, self.now, self.exclusion)
+                else:
+                    self.past.set_holding(watched, prefix, peer, False, self.now, self.exclusion)
                 self.judging.mark(prefix, peer)
             self.nameservers.touch_under(prefix)
         self._peers_changed({peer})

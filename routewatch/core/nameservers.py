@@ -3,7 +3,8 @@
 Each address has an :class:`AddressTracker` (``dns_risk``), judged again
 whenever a route covering it changes, a peer's standing changes, or a sweep
 passes. Its service prefixes (designated, else taken from the baselines
-as they stand, else learned) are tracked like watched prefixes (exported
+as they stand, the past holders of untracked more-specifics included, else
+learned) are tracked like watched prefixes (exported
 only when the zone asks), and those designated without origins take the
 origin most peers see; :func:`~routewatch.core.dns_risk.assess` judges it.
 The engine owns the routes and visibility; this module only decides what to
@@ -18,6 +19,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from routewatch.core.dns_risk import AddressTracker, assess, longest_matches, service_from_baselines
+from routewatch.core.past_holders import PastHolders
 from routewatch.core.settings import CoreSettings
 from routewatch.core.table import RouteTable
 from routewatch.core.visibility import Exclusion, VisibilityTracker
@@ -33,6 +35,7 @@ class _Owner(Protocol):
     table: RouteTable
     watch: WatchSet
     visibility: dict[Prefix, VisibilityTracker]
+    past: PastHolders
     exclusion: Exclusion
 
     def stale(self, peer: int) -> bool: ...
@@ -98,21 +101,31 @@ class Nameservers:
         tracker.update(assess(address, table, lpm, tracker.service, counted, thresholds))
 
     def _find_service(self, tracker: AddressTracker, lpm: dict[int, Prefix]) -> None:
-        """Service prefixes from the baselines as they stand, else learned from a stable longest match."""
+        """Service prefixes from the baselines as they stand, else learned from a stable longest match.
+
+        The baselines are those of the tracked prefixes covering the address
+        and of the untracked more-specifics held under a watched prefix (their
+        past holders): an address registered after its service prefix was
+        withdrawn still finds it, with the peers that lost it.
+        """
         owner = self._owner
         if not tracker.service:
             common = Counter(lpm.values()).most_common(1)
-            baselines = ((p, len(owner.visibility[p].members(owner.now, owner.exclusion)))
-                         for p in tracker.covering if p in owner.visibility)
+            known = {p: vis for p in tracker.covering
+                     if (vis := owner.visibility.get(p) or owner.past.get(p)) is not None}
+            baselines = ((p, len(vis.members(owner.now, owner.exclusion))) for p, vis in known.items())
 
             def deaggregated(found: Prefix) -> bool:
                 more = common[0][0] if common else None
                 return (more is not None and more.prefixlen > found.prefixlen
-                        and bool(owner.table.origin_counts(more).keys() & owner.visibility[found].watched.origins))
+                        and bool(owner.table.origin_counts(more).keys() & known[found].watched.origins))
 
             adopted = service_from_baselines(baselines, owner.settings.anomaly_min_peers, deaggregated)
             if adopted is not None:
-                tracker.adopt(adopted, owner.visibility[adopted].watched.origins)
+                origins = known[adopted].watched.origins
+                if adopted not in owner.visibility:  # a more-specific remembered by its past holders
+                    owner.track(owner.watch.add_service_prefix(adopted, origins, tracker.zone, tracker.exported))
+                tracker.adopt(adopted, origins)
                 return
         learned = tracker.learn_service(lpm, owner.table, owner.settings.anomaly_min_peers, owner.now,
                                         owner.settings.baseline_min_hold)
