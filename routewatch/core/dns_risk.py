@@ -234,6 +234,10 @@ class AddressTracker:
         self._pending = None
         return candidate
 
+    def learned_at(self, min_hold: float) -> float | None:
+        """When the longest match waiting to be learned will have been stable ``min_hold`` (None: none waits)."""
+        return self._pending[1] + min_hold if self._pending is not None else None
+
     def update(self, risk: AddressRisk) -> None:
         self._risk = risk
 

@@ -124,6 +124,7 @@ class Engine:
             self.now = max(self.now, due)
             if prefix is None:
                 self._peers_changed(self.sessions.settled(self.now))
+                self.nameservers.touch_all()  # a longest match waiting to be learned may be stable now
                 changes.extend(self._flush())
             else:
                 changes.extend(self._evaluate_prefix(prefix))
@@ -142,7 +143,8 @@ class Engine:
         return self._flush()
 
     def schedule(self, due: float, prefix: Prefix | None) -> None:
-        """Judge ``prefix`` (None: every peer's standing) at data time ``due`` even if no event arrives."""
+        """Judge ``prefix`` (None: every peer's standing and every nameserver address) at data time ``due``
+        even if no event arrives."""
         self.timers.schedule(due, prefix)
 
     # -- routes -------------------------------------------------------------------

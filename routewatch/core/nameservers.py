@@ -44,6 +44,8 @@ class _Owner(Protocol):
 
     def relearn(self, tracker: VisibilityTracker) -> None: ...
 
+    def schedule(self, due: float, prefix: Prefix | None) -> None: ...
+
 
 class Nameservers:
     """Address trackers by address, and those to judge at the next flush."""
@@ -52,6 +54,7 @@ class Nameservers:
         self._owner = owner
         self.trackers: dict[Address, AddressTracker] = {}
         self._dirty: set[Address] = set()
+        self._wake: dict[Address, float] = {}  # the data time each address waiting to learn is judged again
 
     def add(self, address: Address, service_prefixes: Iterable[Prefix], zone: str, exported: bool) -> None:
         """Follow the routes under a nameserver address (found by DNS discovery or configured)."""
@@ -131,6 +134,16 @@ class Nameservers:
                                         owner.settings.baseline_min_hold)
         if learned is not None:
             owner.track(owner.watch.add_service_prefix(learned, tracker.origins, tracker.zone, tracker.exported))
+        self._wake_when_stable(tracker)
+
+    def _wake_when_stable(self, tracker: AddressTracker) -> None:
+        """Judge the address again when its waiting longest match is stable, even if no route changes by then."""
+        due = tracker.learned_at(self._owner.settings.baseline_min_hold)
+        if due is None:
+            self._wake.pop(tracker.address, None)
+        elif self._wake.get(tracker.address) != due:
+            self._wake[tracker.address] = due
+            self._owner.schedule(due, None)
 
     def _learn_origins(self, prefix: Prefix) -> None:
         """A service prefix designated without origins takes the origin most peers see."""

@@ -21,6 +21,8 @@ soon as nobody holds a prefix and nobody counts in its baseline, and at most
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from routewatch.core.visibility import Exclusion, VisibilityTracker
 from routewatch.core.watch import WatchedPrefix
 from routewatch.model import Prefix
@@ -41,6 +43,9 @@ class PastHolders:
     def __len__(self) -> int:
         return len(self._trackers)
 
+    def items(self) -> Iterator[tuple[Prefix, VisibilityTracker]]:
+        return iter(self._trackers.items())
+
     def get(self, prefix: Prefix) -> VisibilityTracker | None:
         return self._trackers.get(prefix)
 
@@ -59,6 +64,15 @@ class PastHolders:
         tracker.set_holding(peer, holding, now, ex, established)
         if not tracker.holders and not tracker.last_held:
             del self._trackers[prefix]  # held only briefly: nothing to remember
+
+    def restore(self, covering: WatchedPrefix, prefix: Prefix, holders: dict[int, float],
+                last_held: dict[int, float]) -> None:
+        """Bring back a saved entry (a restart must not forget who lost a more-specific)."""
+        if len(self._trackers) >= self.limit or not (holders or last_held):
+            return
+        tracker = self._trackers[prefix] = VisibilityTracker(covering, self.min_hold, self.window)
+        tracker.holders, tracker.last_held, tracker.ever_seen = holders, last_held, True
+        tracker.restored()
 
     def sweep(self, now: float, ex: Exclusion) -> None:
         """Forget prefixes nobody holds whose past holders have all left the window."""

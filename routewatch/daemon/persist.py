@@ -1,7 +1,8 @@
 """Save and restore the core's state, so a restart neither forgets an outage nor pages again.
 
 What survives: the routes, each watched prefix's baseline (holders, recent
-holders, a frozen baseline and an open withdrawal), anomaly detections that are
+holders, a frozen baseline and an open withdrawal), the past holders of
+untracked more-specifics (``core.past_holders``), anomaly detections that are
 open, session and collector health, learned service prefixes and origins, and
 data time. The file is JSON (versioned), written atomically: a crash while
 saving leaves the previous file intact. It is validated whole
@@ -70,6 +71,11 @@ def dump_state(monitor: Engine) -> dict[str, Any]:
         }
         for prefix, t in monitor.visibility.items()
     }
+    past = {
+        str(prefix): {"holders": [[p, None if since == ESTABLISHED else since] for p, since in t.holders.items()],
+                      "last_held": [[p, last] for p, last in t.last_held.items()]}
+        for prefix, t in monitor.past.items()
+    }
     addresses = {
         str(a): {"service": [str(p) for p in t.service], "learning": t.learning, "origins": sorted(t.origins),
                  "zone": t.zone, "exported": t.exported}
@@ -85,6 +91,7 @@ def dump_state(monitor: Engine) -> dict[str, Any]:
         # open withdrawals are saved with their prefix's tracker above
         "anomalies": [_detection_out(d) for d in monitor.open_detections() if d.kind is not DetectionKind.WITHDRAWAL],
         "addresses": addresses,
+        "past": past,
         "sessions": {"down": sorted(s.down), "settle_until": [[p, t] for p, t in s.settle_until.items()],
                      "stale": sorted(s.stale_collectors), "known": sorted(s.known_collectors)},
         "asn_prefix_count": {str(k): v for k, v in monitor.watch.asn_prefix_count.items()},
@@ -125,6 +132,13 @@ def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | No
         t.open = _detection_in(raw["open"]) if raw["open"] else None
         t.ever_seen = raw["ever_seen"]
         t.restored()
+    for text, raw in state.get("past", {}).items():
+        prefix = parse_prefix(text)
+        covering = monitor.watch.covering_prefix(prefix)
+        if covering is not None and covering.prefix != prefix:  # still an untracked more-specific
+            monitor.past.restore(covering, prefix,
+                                 {int(p): ESTABLISHED if since is None else since for p, since in raw["holders"]},
+                                 {int(p): last for p, last in raw["last_held"]})
     for text, raw in state["addresses"].items():
         address = ipaddress.ip_address(text)
         monitor.add_address(address, (), raw["zone"], raw["exported"])

@@ -70,6 +70,11 @@ class SavedTracker(_Strict):
     ever_seen: StrictBool
 
 
+class SavedPastHolders(_Strict):
+    holders: list[tuple[Index, Time | None]]
+    last_held: list[tuple[Index, Time]]
+
+
 class SavedAddress(_Strict):
     service: list[StrictStr]
     learning: StrictBool
@@ -94,6 +99,7 @@ class SavedState(_Strict):
     trackers: dict[str, SavedTracker]
     anomalies: list[SavedDetection]
     addresses: dict[str, SavedAddress]
+    past: dict[str, SavedPastHolders] = {}  # absent from files written before it was kept
     sessions: SavedSessions
     asn_prefix_count: dict[str, Annotated[StrictInt, Field(ge=0)]]
 
@@ -145,6 +151,13 @@ def _semantic_problems(state: SavedState) -> list[str]:
             index(f"{where}.last_held[{i}][0]", peer)
         for i, peer in enumerate(tracker.frozen or ()):
             index(f"{where}.frozen[{i}]", peer)
+    for text, past in state.past.items():
+        where = f"past[{text!r}]"
+        prefix(where, text)
+        for i, (peer, _) in enumerate(past.holders):
+            index(f"{where}.holders[{i}][0]", peer)
+        for i, (peer, _) in enumerate(past.last_held):
+            index(f"{where}.last_held[{i}][0]", peer)
     for i, detection in enumerate(state.anomalies):
         prefix(f"anomalies[{i}].prefix", detection.prefix)
         prefix(f"anomalies[{i}].watched", detection.watched)
@@ -171,7 +184,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif i > 0 and loc[0] in ("routes", "trackers", "addresses", "asn_prefix_count") and i == 1:
+        elif i > 0 and loc[0] in ("routes", "trackers", "past", "addresses", "asn_prefix_count") and i == 1:
             out += f"[{part!r}]"
         else:
             out += f".{part}" if out else part

@@ -15,11 +15,16 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+import orjson
+import pytest
+
 from routewatch.config.schema import parse_config
 from routewatch.config.to_core import build_engine
 from routewatch.core.detection import DetectionKind
 from routewatch.core.engine import Engine
 from routewatch.core.visibility import PrefixState
+from routewatch.daemon.persist import dump_state, load_state
+from routewatch.errors import StateError
 from routewatch.model import Event, FsmState, Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
 from tests.support import outage_2021 as outage
 from tests.support import service_prefix as sp
@@ -139,3 +144,39 @@ def test_past_holders_leave_after_the_baseline_window() -> None:
     register(monitor)
     assert at_risk(monitor, ADDRESSES[0]) == ((sp.SERVICE,), 6, 0, [])
     assert AGGREGATE in monitor.visibility
+
+
+def test_a_restart_before_discovery_keeps_who_lost_the_more_specific() -> None:
+    """Saved and restored during the outage, before any address was known: found after, it still sees the loss."""
+    before = aggregate_only(sp.AGGREGATE, sp.ORIGIN, sp.ZONE)
+    before.apply_all(events())
+    state = orjson.loads(orjson.dumps(dump_state(before)))
+    assert set(state["past"]) == {sp.SERVICE}
+    after = aggregate_only(sp.AGGREGATE, sp.ORIGIN, sp.ZONE)
+    load_state(after, state)
+    register(after)
+    for address in ADDRESSES:
+        assert at_risk(after, address) == ((sp.SERVICE,), 40, 34, [("aggregate", sp.AGGREGATE, 34)])
+
+
+def test_a_damaged_past_entry_is_reported_with_its_path() -> None:
+    monitor = aggregate_only(sp.AGGREGATE, sp.ORIGIN, sp.ZONE)
+    monitor.apply_all(events())
+    state = orjson.loads(orjson.dumps(dump_state(monitor)))
+    state["past"][sp.SERVICE]["last_held"][0][0] = 4000
+    with pytest.raises(StateError) as caught:
+        load_state(aggregate_only(sp.AGGREGATE, sp.ORIGIN, sp.ZONE), state)
+    assert caught.value.problems == [
+        f"past['{sp.SERVICE}'].last_held[0][0]: peer index 4000 is outside the peer table (40 peers)"]
+
+
+def test_a_longest_match_waiting_to_be_learned_is_judged_when_it_is_stable() -> None:
+    """Nothing watched, the address known first: the /29 is learned the moment it has been held min_hold,
+    not at the next sweep, though no route changes in between (a quiet feed after the announcements)."""
+    monitor = build_engine(parse_config({"zones": [{"zone": sp.ZONE}], "bgp": {"baseline_min_hold": 90}}))
+    register(monitor)
+    monitor.apply_all(events(until=sp.ANNOUNCED))
+    monitor.advance(sp.ANNOUNCED + 89)
+    assert at_risk(monitor, ADDRESSES[0]) == ((), 0, 0, [])
+    monitor.advance(sp.ANNOUNCED + 90)  # sweeps fall at +60 and +120
+    assert at_risk(monitor, ADDRESSES[0]) == ((sp.SERVICE,), 40, 0, [])
