@@ -2,9 +2,11 @@
 
 Exit codes are for scripts: 0 healthy, 1 degraded, 2 down, 3 could not check
 (including bad arguments, so that a typo never reads as "down"). DNSSEC joins
-them: bogus, or unsigned for a zone that must be signed, is 2; expiring is 1. With ``--mrt``
-each address also shows the routes under it (service prefix, baseline peers,
-peers at risk and what they fell back to), and they join the verdict.
+them: bogus, or unsigned for a zone that must be signed, is 2; expiring is 1.
+With ``--mrt`` (archives) or ``--ripestat`` (what RIS saw over the baseline
+window) each address also shows the routes under it (service prefix,
+baseline peers, peers at risk and what they fell back to), and they join the
+verdict.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from routewatch.dns.snapshot import TargetSnapshot, ZoneSnapshot
 from routewatch.dns.targets import Transport
 from routewatch.errors import RoutewatchError
 from routewatch.model import canonical_address
-from routewatch.tools.zone_routes import archive_risks
+from routewatch.tools.zone_routes import archive_risks, ripestat_risks
 
 COULD_NOT_CHECK = 3
 
@@ -69,6 +71,9 @@ def _address(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
               help="Take DNS settings and the zone's entry from this config file.")
 @click.option("--mrt", "mrt_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="MRT archives (a RIB plus updates): judge the routes under each address too (repeatable).")
+@click.option("--ripestat", is_flag=True,
+              help="Judge the routes under each address too, from what RIPEstat's RIS saw of it over the baseline "
+                   "window (bgp.baseline_window, default 24 h): the prefix that served it, not only what is left.")
 @click.pass_context
 def check_zone(
     ctx: click.Context,
@@ -81,12 +86,16 @@ def check_zone(
     as_json: bool,
     config_path: str | None,
     mrt_files: tuple[str, ...],
+    ripestat: bool,
 ) -> None:
     """Probe every nameserver address of ZONE directly and judge the zone."""
+    if mrt_files and ripestat:
+        raise _CouldNotCheck("--mrt and --ripestat are two sources of the same routes: give one", ctx)
     try:
         base = load_config(config_path) if config_path else Config()
         config = check_config(base, CheckRequest(zone, servers, parents, port, timeout, must_be_signed))
-        result = asyncio.run(run_check(config, servers, _archives(config, mrt_files) if mrt_files else None))
+        routes = _archives(config, mrt_files) if mrt_files else _ripestat(config) if ripestat else None
+        result = asyncio.run(run_check(config, servers, routes))
     except (RoutewatchError, OSError, ValueError) as exc:
         click.echo(f"routewatch: cannot check {zone}: {exc}", err=True)
         ctx.exit(COULD_NOT_CHECK)
@@ -103,6 +112,13 @@ def exit_code(zone: ZoneSnapshot) -> int:
 def _archives(config: Config, files: Sequence[str]) -> RouteSource:
     async def routes(addresses: Sequence[str]) -> Mapping[str, AddressRisk]:
         return await asyncio.to_thread(archive_risks, config, files, addresses)
+
+    return routes
+
+
+def _ripestat(config: Config) -> RouteSource:
+    async def routes(addresses: Sequence[str]) -> Mapping[str, AddressRisk]:
+        return await ripestat_risks(config, addresses, time.time())
 
     return routes
 

@@ -3,10 +3,10 @@
 It serves canned answers in the documented shapes (the envelope with
 ``messages``, ``status``, ``status_code``, ``data``; looking-glass ``rrcs[].peers[]``;
 routing-status ``visibility``/``origins``/``more_specifics``; announced-prefixes
-``prefixes[]``), built by the functions below, and can misbehave on demand: HTTP 500,
-429 with Retry-After, answers slower than the client's timeout, malformed JSON and
-``"status": "error"`` bodies. Every request is recorded, with the most requests
-ever in flight at once.
+``prefixes[]``; bgplay ``initial_state``/``events``), built by the functions below,
+and can misbehave on demand: HTTP 500, 429 with Retry-After, answers slower
+than the client's timeout, malformed JSON and ``"status": "error"`` bodies.
+Every request is recorded, with the most requests ever in flight at once.
 """
 
 from __future__ import annotations
@@ -118,6 +118,21 @@ def rpki_validation(asn: int, prefix: str, status: str) -> dict[str, Any]:
     """An rpki-validation answer (``status``: valid, invalid_asn, invalid_length, unknown)."""
     return ok("rpki-validation", {"resource": str(asn), "prefix": prefix, "validating_roas": [],
                                   "status": status, "validator": "routinator"})
+
+
+def bgplay(resource: str, start: int, end: int, initial: list[dict[str, Any]],
+           events: list[dict[str, Any]]) -> dict[str, Any]:
+    """A bgplay answer (``unix_timestamps=TRUE``): ``initial`` in bgp-state's route shape (``target_prefix``,
+    ``source_id`` "<rrc number>-<peer address>", ``path`` list, ``community``), ``events`` in bgp-updates'
+    (``type`` A/W, ``timestamp``, ``attrs``, ``seq``)."""
+    sources = sorted({r["source_id"] for r in initial} | {e["attrs"]["source_id"] for e in events})
+    return ok("bgplay", {
+        "resource": resource, "query_starttime": start, "query_endtime": end,
+        "initial_state": initial, "events": events,
+        "targets": sorted({r["target_prefix"] for r in initial} | {e["attrs"]["target_prefix"] for e in events}),
+        "sources": [{"id": s, "rrc": s.split("-")[0], "ip": s.split("-", 1)[1]} for s in sources],
+        "nodes": [],
+    })
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,19 +12,22 @@ path to the /8, and at 15:59 an unrelated prefix moves, so the data ends at
 15:59 while the /29 last changed at 15:42.
 
 The events are written as MRT by ``mrt_writer`` (bytes built from the RFCs,
-not by routewatch) and as RIS Live messages built here from the same facts;
+not by routewatch), as RIS Live messages and as RIPEstat bgplay answers built
+here from the same facts;
 the servers are started by :mod:`tests.support.zone_lab`.
 """
 
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.support.mrt_writer import Update, write_updates
+from tests.support.ripestat_server import bgplay
 
 ZONE = "facebook.com."
 PARENT = "127.0.0.20"
@@ -106,3 +109,42 @@ def ris_message(update: Update, collector: str) -> dict[str, Any]:
     if update.withdrawn:
         data["withdrawals"] = list(update.withdrawn)
     return {"type": "ris_message", "data": data}
+
+
+def bgplay_answer(address: str, start: int, end: int) -> dict[str, Any]:
+    """RIPEstat's bgplay answer for a nameserver address over [start, end]: the routes covering it at ``start``
+    (the /29 and the /8 from every peer that held them then), and the story's updates after it until ``end``.
+
+    Whether RIPEstat answers an address with every covering prefix or only some is not documented; this
+    answer gives every covering prefix, so the fall-back to the /8 can be named.
+    """
+    covering = [p for p in (SERVICE, AGGREGATE) if _covers(p, address)]
+    state: dict[tuple[str, str], list[int]] = {}
+    events: list[dict[str, Any]] = []
+    seq = 0
+    for collector, story in sorted(updates().items()):
+        for update in story:
+            source = f"{int(collector[3:]):02d}-{update.peer_ip}"
+            for prefix in [p for p in update.withdrawn if p in covering]:
+                if update.time <= start:
+                    state.pop((source, prefix), None)
+                elif update.time <= end:
+                    seq += 1
+                    events.append({"type": "W", "timestamp": update.time, "seq": seq,
+                                   "attrs": {"source_id": source, "target_prefix": prefix}})
+            for prefix in [p for p in update.announced if p in covering]:
+                if update.time <= start:
+                    state[(source, prefix)] = list(update.path)
+                elif update.time <= end:
+                    seq += 1
+                    events.append({"type": "A", "timestamp": update.time, "seq": seq,
+                                   "attrs": {"source_id": source, "target_prefix": prefix,
+                                             "path": list(update.path), "community": []}})
+    initial = [{"target_prefix": prefix, "source_id": source, "path": path, "community": []}
+               for (source, prefix), path in sorted(state.items())]
+    events.sort(key=lambda e: (e["timestamp"], e["seq"]))
+    return bgplay(address, start, end, initial, events)
+
+
+def _covers(prefix: str, address: str) -> bool:
+    return ipaddress.ip_address(address) in ipaddress.ip_network(prefix)
