@@ -191,9 +191,11 @@ class Engine:
         return bool(paths) and any(map(watched.path_expected, paths))
 
     def _update_holding(self, tracker: VisibilityTracker, peer: int, established: bool) -> None:
-        prefix = tracker.watched.prefix
-        tracker.set_holding(peer, self._holding(tracker.watched, prefix, peer), self.now, self.exclusion, established)
-        self._dirty.add(prefix)
+        watched = tracker.watched  # the hottest path: _holding written out
+        paths = self.table.peer_unicast_paths(watched.prefix, peer)
+        holding = bool(paths) and any(map(watched.path_expected, paths))
+        tracker.set_holding(peer, holding, self.now, self.exclusion, established)
+        self._dirty.add(watched.prefix)
 
     def _mark_all_routes(self) -> None:
         self.judging.mark_all(p for p in self.table.prefixes() if self.watch.covering_prefix(p) is not None)
