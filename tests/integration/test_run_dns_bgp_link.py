@@ -21,21 +21,27 @@ wants it, so each test puts the discovery at another place in the story:
 
 Each must say: 34 baseline peers at risk out of 40 for every nameserver
 address, the /29 withdrawn (metric and detection log), and nothing at risk
-once the /29 is back.
+once the /29 is back. The third order is told once more through a ``ris-live``
+source (the local RIS Live server, subscribed to the /8 and its
+more-specifics), as the live feed most installations run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support import service_prefix as sp
 from tests.support.daemon import Daemon, exporter_port, wait_for
 from tests.support.mrt_writer import Update, write_updates
+from tests.support.ris_live_server import RisLiveServer
 from tests.support.tools import require_tool
 from tests.support.zone_lab import ZoneLab, zone_lab
 
@@ -66,7 +72,16 @@ def withdrawals(t: int) -> list[Update]:
     return [Update(t, p.address, p.asn, withdrawn=[sp.SERVICE]) for p in GONE]
 
 
-def write_config(workdir: Path, lab: ZoneLab, port: int, bootstrap: bool) -> Path:
+MRT_SOURCE = """
+  - type: mrt
+    name: collectors
+    files: ["feed/*.mrt"]
+    follow: true
+    poll_interval: 0.2
+    collector: rrc00"""
+
+
+def write_config(workdir: Path, lab: ZoneLab, port: int, bootstrap: bool, source: str = MRT_SOURCE) -> Path:
     rib = "bootstrap: {mrt_files: [rrc00.rib.mrt], ripestat: false}" if bootstrap else "bootstrap: {ripestat: false}"
     config = workdir / "routewatch.yaml"
     config.write_text(f"""
@@ -77,13 +92,7 @@ zones:
   - zone: {sp.ZONE}
     parent_servers: ["{sp.PARENT}"]
     watch_nameserver_prefixes: true
-sources:
-  - type: mrt
-    name: collectors
-    files: ["feed/*.mrt"]
-    follow: true
-    poll_interval: 0.2
-    collector: rrc00
+sources:{source}
 bgp:
   baseline_min_hold: 1
   thresholds: {{hold_down: 1}}
@@ -102,21 +111,57 @@ exporter: {{listen: 127.0.0.1, port: {port}}}
     return config
 
 
-class Story:
-    """One daemon over the lab, and the steps of the story in the order a test tells them."""
+class RisLiveThread:
+    """The local RIS Live server on an event loop of its own, for a daemon in another process."""
 
-    def __init__(self, workdir: Path, lab: ZoneLab, *, bootstrap: bool) -> None:
-        self.workdir, self.lab = workdir, lab
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = self.call(RisLiveServer().start())
+
+    def call(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+
+    def close(self) -> None:
+        self.call(self.server.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+class Story:
+    """One daemon over the lab, and the steps of the story in the order a test tells them.
+
+    BGP comes as MRT files, or through ``ris`` when given (then every update
+    is published as RIS Live messages of its peer's collector).
+    """
+
+    def __init__(self, workdir: Path, lab: ZoneLab, *, bootstrap: bool, ris: RisLiveThread | None = None) -> None:
+        self.workdir, self.lab, self.ris = workdir, lab, ris
         (workdir / "feed").mkdir()
         self.start = int(time.time()) - 60
         if bootstrap:  # held a minute before the daemon starts, as a collector's dump is
             write_updates(workdir / "rrc00.rib.mrt", announcements(self.start, PEERS, [sp.AGGREGATE, sp.SERVICE]))
         self.port = exporter_port()
-        self.config = write_config(workdir, lab, self.port, bootstrap)
+        source = MRT_SOURCE if ris is None else f"""
+  - type: ris-live
+    name: collectors
+    url: "{ris.server.url}"
+    reconcile: none"""
+        self.config = write_config(workdir, lab, self.port, bootstrap, source)
         self.files = 0
         self.daemon = Daemon(self.config, self.port, workdir).start()
+        if ris is not None:
+            wait_for(lambda: self.value("routewatch_source_up", source="collectors") == 1, DEADLINE,
+                     "the RIS Live feed to connect")
+            ris.call(ris.server.wait_subscribed(1))
 
     def drop(self, name: str, updates: list[Update]) -> None:
+        if self.ris is not None:
+            collector = {p.address: p.collector for p in PEERS}
+            for update in updates:
+                self.ris.call(self.ris.server.publish(sp.ris_message(update, collector[update.peer_ip])))
+            return
         self.files += 1
         write_updates(self.workdir / "feed" / f"{self.files:04d}-{name}.mrt", updates)
 
@@ -135,7 +180,7 @@ class Story:
         self.routes_seen()
 
     def withdraw(self) -> None:
-        self.drop("withdraw", withdrawals(int(time.time())))
+        self.drop("withdraw", withdrawals(int(time.time()) + 2))  # held a while: not path hunting
         wait_for(lambda: (self.value("routewatch_bgp_updates_total", type="withdraw") or 0)
                  >= sp.WITHDRAWING, DEADLINE, "the withdrawals read")
 
@@ -230,3 +275,22 @@ def test_announced_and_withdrawn_restarted_then_discovered(story: Story) -> None
     story.restart()
     story.discover()
     story.assert_lost_then_recovered()
+
+
+@pytest.fixture
+def ris() -> Iterator[RisLiveThread]:
+    server = RisLiveThread()
+    yield server
+    server.close()
+
+
+@pytest.mark.timeout(120)
+def test_ris_live_announced_and_withdrawn_then_discovered(tmp_path: Path, lab: ZoneLab, ris: RisLiveThread) -> None:
+    story = Story(tmp_path, lab, bootstrap=False, ris=ris)
+    try:
+        story.announce()
+        story.withdraw()
+        story.discover()
+        story.assert_lost_then_recovered()
+    finally:
+        story.stop()
