@@ -24,6 +24,7 @@ from routewatch.core.detection import DetectionKind
 from routewatch.core.engine import Engine
 from routewatch.core.visibility import PrefixState
 from routewatch.daemon.persist import dump_state, load_state
+from routewatch.daemon.tapped import carry_over
 from routewatch.errors import StateError
 from routewatch.model import Event, FsmState, Peer, PeerStateChange, RouteAnnouncement, RouteWithdrawal, parse_prefix
 from tests.support import outage_2021 as outage
@@ -180,3 +181,14 @@ def test_a_longest_match_waiting_to_be_learned_is_judged_when_it_is_stable() -> 
     assert at_risk(monitor, ADDRESSES[0]) == ((), 0, 0, [])
     monitor.advance(sp.ANNOUNCED + 90)  # sweeps fall at +60 and +120
     assert at_risk(monitor, ADDRESSES[0]) == ((sp.SERVICE,), 40, 0, [])
+
+
+def test_a_reload_before_discovery_carries_the_past_holders_over() -> None:
+    raw = {"prefixes": [{"prefix": sp.AGGREGATE, "asn": sp.ORIGIN}], "zones": [{"zone": sp.ZONE}]}
+    before = aggregate_only(sp.AGGREGATE, sp.ORIGIN, sp.ZONE)
+    before.apply_all(events())
+    after = carry_over(before, parse_config(raw))
+    register(after)
+    assert at_risk(after, ADDRESSES[0]) == ((sp.SERVICE,), 40, 34, [("aggregate", sp.AGGREGATE, 34)])
+    unwatched = carry_over(before, parse_config({"zones": [{"zone": sp.ZONE}]}))
+    assert len(unwatched.past) == 0  # the /8 no longer watched: nothing under it is remembered
