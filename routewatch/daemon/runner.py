@@ -32,7 +32,7 @@ from routewatch.daemon.logs import DetectionLog, configure_logging
 from routewatch.daemon.nameserver_routes import SnapshotRoutes
 from routewatch.daemon.persist import encode_state, restore_state, save_state, set_aside, write_state
 from routewatch.daemon.sharding import LocalShard, own_part
-from routewatch.daemon.startup import FirstAttempts, start_lines
+from routewatch.daemon.startup import FirstAttempts, start_lines, unguarded_line
 from routewatch.daemon.supervise import Supervisor
 from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
 from routewatch.daemon.vrp_driver import VrpDriver
@@ -239,9 +239,11 @@ class Daemon:
                 continue
             gen.registered.add(key)
             zone = zones[target.zone]
-            self.monitor.add_address(ipaddress.ip_address(target.address),
-                                     zone.service_prefixes.get(target.address, []), zone.zone,
-                                     zone.watch_nameserver_prefixes)
+            address = ipaddress.ip_address(target.address)
+            designated = zone.service_prefixes.get(target.address, [])
+            if not designated and self.monitor.watch.covering_prefix(ipaddress.ip_network(address)) is None:
+                log.warning("%s", unguarded_line(zone.zone, target.nameserver, target.address))
+            self.monitor.add_address(address, designated, zone.zone, zone.watch_nameserver_prefixes)
             added = True
         if added and gen.sink is not None:
             # judge the new addresses against the routes as they stand now, through the sources' sink

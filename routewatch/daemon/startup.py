@@ -58,6 +58,13 @@ def zone_line(zone: ZoneWatch, config: Config) -> str:
             f"{config.dns.interval:g} s on port {config.dns.port}{routes}")
 
 
+def unguarded_line(zone: str, nameserver: str, address: str) -> str:
+    """Said once for an address found with nothing to judge a past loss by (see ``core.past_holders``)."""
+    return (f"zone {zone}: {nameserver} {address} is covered by no watched prefix and has no service prefix "
+            "designated: the route serving it is learned from what is seen from now on, so a route it lost "
+            "before now goes unseen; watch its covering prefix or set zones[].service_prefixes")
+
+
 def start_lines(config: Config) -> list[str]:
     """One line per source and per zone, in config order."""
     return [source_line(s, config) for s in config.sources] + [zone_line(z, config) for z in config.zones]

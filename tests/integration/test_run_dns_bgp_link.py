@@ -4,10 +4,11 @@ The service-prefix scenario served for real: a Knot parent (com.) with the
 delegation and glue, and three nameservers of facebook.com (two Knot, one
 NSD) on 127.0.0.17-19, all inside 127.0.0.16/29. The operator watches only
 the covering 127.0.0.0/8, as one watching its aggregate does; the /29 is
-nobody's business until DNS discovery finds the addresses. BGP arrives as MRT
-files (a bootstrap file named as the collector's, then files dropped into a directory the ``mrt``
-source follows): 40 peers announce the /29 and the /8, 34 of them withdraw
-the /29 while the /8 stays (2021-10-04), then they announce it again.
+nobody's business until DNS discovery finds the addresses. BGP arrives as
+MRT files (a bootstrap file named as the collector's, then files dropped
+into a directory the ``mrt`` source follows): 40 peers announce the /29 and
+the /8, 34 of them withdraw the /29 while the /8 stays (2021-10-04), then
+they announce it again.
 
 Discovery is held back by starting the parent server only when the order
 wants it, so each test puts the discovery at another place in the story:
@@ -21,9 +22,11 @@ wants it, so each test puts the discovery at another place in the story:
 
 Each must say: 34 baseline peers at risk out of 40 for every nameserver
 address, the /29 withdrawn (metric and detection log), and nothing at risk
-once the /29 is back. The third order is told once more through a ``ris-live``
-source (the local RIS Live server, subscribed to the /8 and its
-more-specifics), as the live feed most installations run.
+once the /29 is back. The third order is told once more through a
+``ris-live`` source (the local RIS Live server, subscribed to the /8 and its
+more-specifics), as the live feed most installations run. With nothing
+watched over the addresses, a loss before discovery cannot be seen: the log
+names each such address.
 """
 
 from __future__ import annotations
@@ -81,13 +84,13 @@ MRT_SOURCE = """
     collector: rrc00"""
 
 
-def write_config(workdir: Path, lab: ZoneLab, port: int, bootstrap: bool, source: str = MRT_SOURCE) -> Path:
+def write_config(workdir: Path, lab: ZoneLab, port: int, bootstrap: bool, source: str = MRT_SOURCE,
+                 watched: str = sp.AGGREGATE) -> Path:
     rib = "bootstrap: {mrt_files: [rrc00.rib.mrt], ripestat: false}" if bootstrap else "bootstrap: {ripestat: false}"
+    prefixes = f"[{{prefix: {watched}, asn: {sp.ORIGIN}}}]" if watched else "[]"
     config = workdir / "routewatch.yaml"
     config.write_text(f"""
-prefixes:
-  - prefix: {sp.AGGREGATE}
-    asn: {sp.ORIGIN}
+prefixes: {prefixes}
 zones:
   - zone: {sp.ZONE}
     parent_servers: ["{sp.PARENT}"]
@@ -225,6 +228,8 @@ class Story:
 
     def stop(self) -> None:
         assert self.daemon.stop() == 0
+        # the /8 is watched: no address is left without a baseline to judge a past loss by
+        assert "is covered by no watched prefix" not in (self.workdir / "routewatch.log").read_text()
 
 
 @pytest.fixture
@@ -294,3 +299,21 @@ def test_ris_live_announced_and_withdrawn_then_discovered(tmp_path: Path, lab: Z
         story.assert_lost_then_recovered()
     finally:
         story.stop()
+
+
+@pytest.mark.timeout(60)
+def test_an_address_no_watched_prefix_covers_is_named_once(tmp_path: Path, lab: ZoneLab) -> None:
+    """With nothing watched over the addresses, a loss before discovery cannot be seen: the log says so."""
+    (tmp_path / "feed").mkdir()
+    port = exporter_port()
+    daemon = Daemon(write_config(tmp_path, lab, port, False, watched=""), port, tmp_path).start()
+    try:
+        lab.start_parent()
+        wait_for(lambda: all(daemon.value("routewatch_dns_nameserver_baseline_peers", **t) is not None
+                             for t in TARGETS), DEADLINE, "discovery")
+        wait_for(lambda: daemon.log().count("is covered by no watched prefix") == len(TARGETS), DEADLINE,
+                 "one line per address")
+        for name, address in sp.NAMESERVERS.items():
+            assert f"zone {sp.ZONE}: {name} {address} is covered by no watched prefix" in daemon.log()
+    finally:
+        assert daemon.stop() == 0
