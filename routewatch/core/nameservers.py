@@ -116,14 +116,19 @@ class Nameservers:
             common = Counter(lpm.values()).most_common(1)
             known = {p: vis for p in tracker.covering
                      if (vis := owner.visibility.get(p) or owner.past.get(p)) is not None}
-            baselines = ((p, len(vis.members(owner.now, owner.exclusion))) for p, vis in known.items())
+
+            def baseline(prefix: Prefix) -> int:
+                if prefix in owner.visibility:
+                    return len(owner.visibility[prefix].members(owner.now, owner.exclusion))
+                return len(owner.past.members(prefix, owner.now, owner.exclusion))
 
             def deaggregated(found: Prefix) -> bool:
                 more = common[0][0] if common else None
                 return (more is not None and more.prefixlen > found.prefixlen
                         and bool(owner.table.origin_counts(more).keys() & known[found].watched.origins))
 
-            adopted = service_from_baselines(baselines, owner.settings.anomaly_min_peers, deaggregated)
+            adopted = service_from_baselines(((p, baseline(p)) for p in known), owner.settings.anomaly_min_peers,
+                                             deaggregated)
             if adopted is not None:
                 origins = known[adopted].watched.origins
                 if adopted not in owner.visibility:  # a more-specific remembered by its past holders

@@ -49,6 +49,13 @@ class PastHolders:
     def get(self, prefix: Prefix) -> VisibilityTracker | None:
         return self._trackers.get(prefix)
 
+    def members(self, prefix: Prefix, now: float, ex: Exclusion) -> set[int]:
+        """The baseline ``prefix`` would have at ``now``, counted afresh: unlike a watched prefix's tracker,
+        nothing tells these when a peer's session or collector changes standing."""
+        tracker = self._trackers[prefix]
+        tracker.invalidate()
+        return tracker.members(now, ex)
+
     def pop(self, prefix: Prefix) -> VisibilityTracker | None:
         """Hand over ``prefix``'s history (it is tracked from now on)."""
         return self._trackers.pop(prefix, None)
