@@ -24,8 +24,10 @@ def demo(speed: float, listen: str, port: int, loop: bool) -> None:
 
     A built-in RIS Live endpoint plays the story (the DNS prefixes withdrawn with
     path hunting, a collector restart, a sub-prefix hijack, the recovery) to the
-    same source, core and exporter as `routewatch run`. Watch /metrics, the
-    detections logged here, or Prometheus and Grafana with the shipped rules.
+    same source, core and exporter as `routewatch run`. With Knot or NSD
+    installed, facebook.com is served on loopback too and its nameservers fall
+    silent while their prefixes are withdrawn. Watch /metrics, the detections
+    logged here, or Prometheus and Grafana with the shipped rules.
     """
     def say(text: str) -> None:
         click.echo(text, err=True)

@@ -58,10 +58,12 @@ def _keepalive(peer: DemoPeer, seq: Iterator[int], now: float) -> dict[str, Any]
 class IncidentPlayer:
     """Serves the incident to every connected client, once (or over and over with ``loop``)."""
 
-    def __init__(self, speed: float, *, loop: bool = False, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, speed: float, *, loop: bool = False, clock: Callable[[], float] = time.time,
+                 story: Callable[[], list[Step]] = timeline) -> None:
         self.speed = speed
         self.loop = loop
         self.clock = clock
+        self.story = story
         self.clients: set[ServerConnection] = set()
         self.subscribed = asyncio.Event()
         self.finished = asyncio.Event()
@@ -86,7 +88,7 @@ class IncidentPlayer:
         keepalive = asyncio.create_task(self._keepalives())
         try:
             while True:
-                steps = timeline()
+                steps = self.story()
                 started, origin = self.clock(), steps[0].at
                 for step in steps:
                     delay = started + (step.at - origin) / self.speed - self.clock()

@@ -8,6 +8,11 @@ story's hours are compressed by the demo's speed, and the core's timings
 (hold-down, baseline hold, peer settle, baseline window) are divided by the
 same factor: at 60x the one-minute hold-down is one second of the demo, one
 minute of the story.
+
+When Knot or NSD is installed, facebook.com is served for real on loopback
+(:mod:`routewatch.demo.dns`) and watched as a zone: its nameservers fall
+silent while the story has their prefixes withdrawn, so the DNS probes and
+the DNS<->BGP join see the outage as they would have in 2021.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 import yaml
 
 from routewatch.daemon.runner import Daemon
+from routewatch.demo.dns import PARENT_ADDRESS, DemoDns, find_server, with_stand_ins
 from routewatch.demo.incident import (
     AGGREGATE,
     DNS_PREFIXES,
@@ -37,6 +43,7 @@ from routewatch.demo.incident import (
     RESTARTING_COLLECTOR,
     RETURN,
     Step,
+    timeline,
 )
 from routewatch.demo.player import IncidentPlayer
 
@@ -51,10 +58,11 @@ CHAPTERS = (
 )
 
 
-def demo_config(url: str, speed: float, listen: str, port: int, workdir: Path) -> dict[str, Any]:
+def demo_config(url: str, speed: float, listen: str, port: int, workdir: Path,
+                dns: DemoDns | None = None) -> dict[str, Any]:
     """The config ``routewatch run`` gets: what the story is about, its timings divided by ``speed``."""
     described = {p: "serves a.ns-d.ns.facebook.com (reconstructed)" for p in DNS_PREFIXES}
-    return {
+    return (dns.config(speed) if dns is not None else {}) | {
         "prefixes": [{"prefix": p, "asn": ORIGIN, "description": d, "group": "demo"} for p, d in described.items()]
         + [{"prefix": AGGREGATE, "asn": ORIGIN, "description": "covering aggregate; stayed announced",
             "group": "demo"}],
@@ -83,19 +91,51 @@ def narrator(speed: float, say: Callable[[str], None]) -> Callable[[Step], None]
     return on_step
 
 
+async def start_dns(workdir: Path, say: Callable[[str], None]) -> DemoDns | None:
+    """The demo's own DNS when Knot or NSD is installed and starts; otherwise None, said in one line."""
+    program = find_server()
+    if program is None:
+        say("no Knot (knotd) or NSD (nsd) installed: the demo runs without DNS; install one to watch "
+            "facebook.com's nameservers go silent too")
+        return None
+    dns = DemoDns(program, workdir / "dns")
+    try:
+        await asyncio.to_thread(dns.start)
+    except OSError as exc:
+        say(f"the demo's DNS server could not start ({exc}): the demo runs without DNS")
+        return None
+    say(f"DNS: {dns.name} serves facebook.com on 127.0.53.11-14 port {dns.port} (com. on {PARENT_ADDRESS}); "
+        "its nameservers fall silent while their prefixes are withdrawn")
+    return dns
+
+
+def story_hooks(*hooks: Callable[[Step], None]) -> Callable[[Step], None]:
+    def on_step(step: Step) -> None:
+        for hook in hooks:
+            hook(step)
+    return on_step
+
+
 async def run_demo(speed: float, listen: str, port: int, loop: bool, say: Callable[[str], None]) -> int:
     """Play the story to a real daemon until SIGTERM/SIGINT; returns the daemon's exit code."""
-    player = IncidentPlayer(speed, loop=loop)
-    url = await player.start()
     with tempfile.TemporaryDirectory(prefix="routewatch-demo-") as tmp:
         workdir = Path(tmp)
-        config = workdir / "demo.yaml"
-        config.write_text(yaml.safe_dump(demo_config(url, speed, listen, port, workdir), sort_keys=False))
-        daemon = Daemon(config)
-        story = asyncio.create_task(player.play(narrator(speed, say)))
+        dns = await start_dns(workdir, say)
+        story = (lambda: [with_stand_ins(step) for step in timeline()]) if dns is not None else timeline
+        player = IncidentPlayer(speed, loop=loop, story=story)
         try:
-            return await daemon.run()
+            url = await player.start()
+            config = workdir / "demo.yaml"
+            config.write_text(yaml.safe_dump(demo_config(url, speed, listen, port, workdir, dns), sort_keys=False))
+            daemon = Daemon(config)
+            hooks = [narrator(speed, say)] + ([lambda step: dns.follow(step.at)] if dns is not None else [])
+            playing = asyncio.create_task(player.play(story_hooks(*hooks)))
+            try:
+                return await daemon.run()
+            finally:
+                playing.cancel()
+                await asyncio.gather(playing, return_exceptions=True)
         finally:
-            story.cancel()
-            await asyncio.gather(story, return_exceptions=True)
             await player.close()
+            if dns is not None:
+                dns.stop()

@@ -8,6 +8,14 @@ from pathlib import Path
 import orjson
 
 from routewatch.config.schema import parse_config
+from routewatch.demo.dns import (
+    NAMESERVERS,
+    PARENT_ADDRESS,
+    STAND_IN_AGGREGATE,
+    STAND_IN_SERVICE,
+    DemoDns,
+    with_stand_ins,
+)
 from routewatch.demo.incident import (
     AGGREGATE,
     DNS_PREFIXES,
@@ -62,3 +70,26 @@ def test_every_message_reads_as_ris_live_and_the_generated_config_is_valid(tmp_p
     config = parse_config(demo_config("ws://127.0.0.1:1/v1/ws/", 60.0, "127.0.0.1", 9724, tmp_path))
     assert {str(p.prefix) for p in config.prefixes} == {*DNS_PREFIXES, AGGREGATE}
     assert config.bgp.thresholds.hold_down == 1.0
+
+
+def test_with_its_own_dns_the_demo_watches_facebook_com_through_a_loopback_service_prefix(tmp_path: Path) -> None:
+    dns = DemoDns("knotd", tmp_path / "dns", port=20_053)
+    config = parse_config(demo_config("ws://127.0.0.1:1/v1/ws/", 60.0, "127.0.0.1", 9724, tmp_path, dns))
+    (zone,) = config.zones
+    assert zone.zone == "facebook.com." and [str(a) for a in zone.parent_servers] == [PARENT_ADDRESS]
+    assert {str(a) for a in zone.service_prefixes} == set(NAMESERVERS.values())
+    service = ipaddress.ip_network(STAND_IN_SERVICE)
+    assert all([str(p) for p in prefixes] == [STAND_IN_SERVICE] and ipaddress.ip_address(a) in service
+               for a, prefixes in zone.service_prefixes.items())
+    assert ipaddress.ip_address(PARENT_ADDRESS) not in service
+    assert config.dns.port == 20_053 and config.dns.rediscover_interval == 60.0
+    assert {str(p.prefix) for p in config.prefixes} == {*DNS_PREFIXES, AGGREGATE}
+
+
+def test_the_stand_ins_are_announced_and_withdrawn_with_the_prefixes_they_stand_in_for() -> None:
+    for step in timeline():
+        moved = with_stand_ins(step)
+        assert (STAND_IN_SERVICE in moved.prefixes) == (DNS_PREFIXES[0] in step.prefixes)
+        assert (STAND_IN_AGGREGATE in moved.prefixes) == (AGGREGATE in step.prefixes)
+        assert moved.prefixes[:len(step.prefixes)] == step.prefixes and moved.kind is step.kind
+    assert ipaddress.ip_network(STAND_IN_SERVICE).subnet_of(ipaddress.ip_network(STAND_IN_AGGREGATE))  # type: ignore[arg-type]
