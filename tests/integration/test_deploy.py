@@ -181,6 +181,12 @@ def test_the_image_runs_routewatch_unprivileged_with_bgpstream() -> None:
     assert re.search(r'^CMD \["run", "-c", "/etc/routewatch/routewatch.yaml"\]$', text, re.M)
 
 
+def test_the_image_has_a_dns_server_for_the_demo() -> None:
+    text = (DEPLOY / "Containerfile").read_text()
+    final = text.rsplit("\nFROM ", 1)[1]  # the stage the image runs: the demo starts knotd from there
+    assert re.search(r"install -y --no-install-recommends .*\bknot\b", final)
+
+
 def test_sharded_kubernetes_manifests_give_every_shard_one_pod() -> None:
     sharded = K8S / "sharded"
     names = _yaml(sharded / "kustomization.yaml")["resources"]
