@@ -11,7 +11,8 @@ with the same timestamp are applied, then the prefixes they touched are
 judged once, by every detector in ``DETECTORS``.
 
 The engine holds the route table and each watched prefix's visibility; what
-peers count (``sessions``), when time alone fires (``timers``), what a prefix
+peers count (``sessions``), what a session or collector changing standing
+touches (``standing``), when time alone fires (``timers``), what a prefix
 is to the watch set (``places``), the statuses a snapshot reuses (``status``)
 and the nameserver addresses (``nameservers``) live in modules of their own.
 """
@@ -35,6 +36,7 @@ from routewatch.core.rpki import VrpTracker
 from routewatch.core.sessions import PeerSessions
 from routewatch.core.settings import CoreSettings
 from routewatch.core.snapshot import CoreSnapshot
+from routewatch.core.standing import Standing
 from routewatch.core.status import StatusCache, prefix_status
 from routewatch.core.table import RouteTable
 from routewatch.core.timers import Timers
@@ -43,7 +45,6 @@ from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import (
     Address,
     Event,
-    FeedState,
     PeerStateChange,
     Prefix,
     RouteAnnouncement,
@@ -80,8 +81,9 @@ class Engine:
         self.more_specifics = MoreSpecificCap(self.settings.max_more_specifics)
         self.exclusion = Exclusion(self._excluded, self.stale, lambda i: self.table.peers[i].asn)
         self.past = PastHolders(self.settings.baseline_min_hold, self.settings.baseline_window)
-        self._dirty: set[Prefix] = set()
+        self.dirty: set[Prefix] = set()
         self.nameservers = Nameservers(self)
+        self.standing = Standing(self)
         for watched in watch:
             self.track(watched)
         for address in watch.addresses:
@@ -101,9 +103,9 @@ class Engine:
         if isinstance(event, _ROUTES):
             self._apply_route(event, established)
         elif isinstance(event, PeerStateChange):
-            self._apply_session(event)
+            self.standing.session(event)
         elif isinstance(event, SourceStatus):
-            self._apply_source(event)
+            self.standing.source(event)
         return changes
 
     def apply_all(self, events: Iterable[Event], *, established: bool = False) -> list[DetectionChange]:
@@ -123,7 +125,7 @@ class Engine:
             due, prefix = fired
             self.now = max(self.now, due)
             if prefix is None:
-                self._peers_changed(self.sessions.settled(self.now))
+                self.standing.peers_changed(self.sessions.settled(self.now))
                 self.nameservers.touch_all()  # a longest match waiting to be learned may be stable now
                 changes.extend(self._flush())
             else:
@@ -195,10 +197,7 @@ class Engine:
         paths = self.table.peer_unicast_paths(watched.prefix, peer)
         holding = bool(paths) and any(map(watched.path_expected, paths))
         tracker.set_holding(peer, holding, self.now, self.exclusion, established)
-        self._dirty.add(watched.prefix)
-
-    def _mark_all_routes(self) -> None:
-        self.judging.mark_all(p for p in self.table.prefixes() if self.watch.covering_prefix(p) is not None)
+        self.dirty.add(watched.prefix)
 
     def track(self, watched: WatchedPrefix, *, from_table: bool = True) -> None:
         """Start tracking a watched prefix; routes already in the table count at once.
@@ -219,7 +218,7 @@ class Engine:
         self.statuses.reorder()
         if from_table:
             self.relearn(tracker)
-        self._dirty.add(watched.prefix)
+        self.dirty.add(watched.prefix)
 
     def relearn(self, tracker: VisibilityTracker) -> None:
         """Judge every peer's routes for a tracked prefix again (it is new, or its expected origins changed)."""
@@ -243,54 +242,12 @@ class Engine:
         """Validate against a new VRP set from now on: every route under a watched prefix is judged again."""
         changes = self._flush()
         self.rpki.update(vrps, self.watch)
-        self._mark_all_routes()
-        self._dirty.update(self.visibility)
+        self.standing.mark_routes(self.table.prefixes())
+        self.dirty.update(self.visibility)
         changes.extend(self._flush())
         return changes
 
     # -- sessions and sources -----------------------------------------------------
-
-    def _apply_session(self, event: PeerStateChange) -> None:
-        peer = self.table.peer_index(event.peer)
-        self.sessions.known_collectors.add(event.peer.collector)
-        if event.established:
-            until = event.time if event.table_complete else event.time + self.settings.peer_settle
-            self.schedule(until, None)
-            if self.sessions.came_up(peer, until):
-                self._peers_changed({peer})
-            return
-        if not self.sessions.went_down(peer):
-            return
-        for prefix in self.table.drop_peer(event.peer):
-            watched = self.watch.covering_prefix(prefix)
-            if watched is not None:
-                if watched.prefix == prefix:
-                    self.visibility[prefix].set_holding(peer, False, self.now, self.exclusion)
-                else:
-                    self.past.set_holding(watched, prefix, peer, False, self.now, self.exclusion)
-                self.judging.mark(prefix, peer)
-            self.nameservers.touch_under(prefix)
-        self._peers_changed({peer})
-
-    def _apply_source(self, event: SourceStatus) -> None:
-        if event.collector is None or not self.sessions.collector_fresh(event.collector,
-                                                                        event.state is FeedState.UP):
-            return
-        for tracker in self.visibility.values():
-            tracker.invalidate()
-        self._dirty.update(self.visibility)
-        self.nameservers.touch_all()
-        self._mark_all_routes()
-
-    def _peers_changed(self, peers: set[int]) -> None:
-        """Whether ``peers`` count changed (session down, settled): recount where they are candidates."""
-        if not peers:
-            return
-        for prefix, tracker in self.visibility.items():
-            if tracker.involves(peers):
-                tracker.invalidate()
-                self._dirty.add(prefix)
-        self.nameservers.touch_all()
 
     def _excluded(self, peer: int) -> bool:
         return self.sessions.excluded(peer, self.now)
@@ -307,8 +264,8 @@ class Engine:
 
     def _flush(self) -> list[DetectionChange]:
         changes = self.judging.judge_routes(self.places, self.statuses, self)
-        while self._dirty:  # swapped, not popped empty: see Judging.judge_routes
-            dirty, self._dirty = self._dirty, set()
+        while self.dirty:  # swapped, not popped empty: see Judging.judge_routes
+            dirty, self.dirty = self.dirty, set()
             for prefix in dirty:
                 changes.extend(self._evaluate_prefix(prefix))
         self.nameservers.flush()
@@ -365,8 +322,8 @@ class Engine:
         """Re-judge every restored route, keeping restored detections open without re-opening them."""
         for detector in self.detectors.values():
             detector.restore(d for d in detections if d.kind in detector.kinds)
-        self._mark_all_routes()
-        self._dirty.update(self.visibility)
+        self.standing.mark_routes(self.table.prefixes())
+        self.dirty.update(self.visibility)
         self.nameservers.touch_all()
         self._flush()
 

@@ -77,6 +77,7 @@ class RouteTable:
     def __init__(self) -> None:
         self.peers: list[Peer] = []
         self._peer_index: dict[Peer, int] = {}
+        self._by_collector: dict[str, set[int]] = {}
         self._routes: dict[Prefix, dict[int, AsPath]] = {}
         self._paths: dict[AsPath, AsPath] = {}
         self._sweep_at = _PATHS_SWEEP_MIN
@@ -92,7 +93,12 @@ class RouteTable:
             index = len(self.peers)
             self.peers.append(peer)
             self._peer_index[peer] = index
+            self._by_collector.setdefault(peer.collector, set()).add(index)
         return index
+
+    def peers_of(self, collector: str) -> frozenset[int]:
+        """Indexes of the peers seen through ``collector`` (none for a collector that only sent keepalives)."""
+        return frozenset(self._by_collector.get(collector, ()))
 
     def intern_path(self, path: AsPath) -> AsPath:
         """One tuple per distinct path, shared by every route with it (bounded: see ``_PATHS_LIMIT``)."""
@@ -214,6 +220,14 @@ class RouteTable:
     def prefixes_within(self, prefix: Prefix) -> list[Prefix]:
         """Known prefixes at or under ``prefix`` (a scan: for one-off queries, not the hot path)."""
         return [p for p in self._routes if p.version == prefix.version and p.subnet_of(prefix)]  # type: ignore[arg-type]
+
+    def prefixes_held_by(self, peers: frozenset[int]) -> list[Prefix]:
+        """Prefixes with a route from any of ``peers``: one scan, looking at whichever is fewer."""
+        if not peers:
+            return []
+        if not peers.isdisjoint(self._packed_peers):
+            return [p for p, routes in self._routes.items() if any(key_peer(k) in peers for k in routes)]
+        return [p for p, routes in self._routes.items() if not routes.keys().isdisjoint(peers)]
 
     def route_count(self) -> int:
         return sum(len(routes) for routes in self._routes.values())
