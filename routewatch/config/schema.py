@@ -311,8 +311,8 @@ class Limits(Section):
     )
     max_sources: Annotated[int, Field(ge=1)] = Field(default=16, description="Cap on `sources`.")
     max_collectors: Annotated[int, Field(ge=1)] = Field(
-        default=64, description="Cap on route collectors tracked and exported per source; a RIS Live feed's "
-        "messages from more are ignored and counted "
+        default=64, description="Cap on route collectors tracked and exported per source (RIS Live hosts, "
+        "BGPStream and MRT collectors, BMP routers); messages from more are ignored and counted "
         "(`routewatch_source_messages_ignored_total{type=\"collector_over_cap\"}`)."
     )
     max_more_specifics: Annotated[int, Field(ge=1)] = Field(

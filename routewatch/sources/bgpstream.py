@@ -36,6 +36,7 @@ from routewatch.model import (
 )
 from routewatch.sources.base import CoreSink, SourceContext
 from routewatch.sources.clock_guard import MAX_TIMESTAMP, ClockGuard
+from routewatch.sources.collector_cap import CollectorCap
 from routewatch.sources.health import FeedCounters, SourceHealth
 from routewatch.sources.mrt.reader import MrtStats
 
@@ -262,7 +263,8 @@ class BgpStreamFeed:
     so the whole project's feed is not handed over element by element; with
     watched ASNs every prefix may matter, so there is no filter then. A live
     stream (no ``until_time``) is judged against the wall clock: an elem
-    stamped beyond it plus ``clock_skew_tolerance`` is clock skew. ``stream_factory``
+    stamped beyond it plus ``clock_skew_tolerance`` is clock skew. Elems of collectors beyond
+    ``limits.max_collectors`` are counted and ignored (:mod:`~routewatch.sources.collector_cap`). ``stream_factory``
     replaces pybgpstream's ``BGPStream``, as for :class:`BgpStreamReader`.
     """
 
@@ -273,6 +275,7 @@ class BgpStreamFeed:
         self._factory = stream_factory
         self.counters = FeedCounters(settings.name)
         self.guard = ClockGuard(settings.clock_skew_tolerance)
+        self.collector_cap = CollectorCap(context.config.limits.max_collectors, self.counters.ignored)
 
     def health(self) -> SourceHealth:
         return self.counters.snapshot(self._clock(), STALE_AFTER)
@@ -289,17 +292,21 @@ class BgpStreamFeed:
                                  until_time=int(settings.until_time) if settings.until_time is not None else None,
                                  filter=bgpstream_filter(wanted) if wanted else None,
                                  stream_factory=self._factory)
-        guard, live, skewed = self.guard, settings.follows_present, self.guard.skewed
+        guard, live, skewed, cap = self.guard, settings.follows_present, self.guard.skewed, self.collector_cap
         counters.up = True
         delivered = False
         try:
             async for event in stream:
                 delivered = True
+                collector = getattr(getattr(event, "peer", None), "collector", None)
+                if collector is not None and not cap.admit(collector):
+                    counters.messages += 1  # received, then ignored: counted as both, as RIS Live counts them
+                    continue
                 now = clock()
                 if live:
                     guard.at_wall_clock(now)
                     (event,) = guard.events([event])
-                counters.message(event.time, now, getattr(getattr(event, "peer", None), "collector", None))
+                counters.message(event.time, now, collector)
                 sink.apply([event])
                 sink.flush()
                 if stop.is_set():

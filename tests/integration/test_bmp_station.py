@@ -23,6 +23,7 @@ from routewatch.model import (
 )
 from routewatch.sources.base import SourceContext, WatchTargets
 from routewatch.sources.bmp.station import BmpStation
+from routewatch.sources.collector_cap import OVER_CAP
 from tests.support.bmp_writer import initiation, peer_down, peer_up, route_monitoring, statistics
 from tests.support.dns_servers import free_port
 from tests.support.mrt_writer import Update
@@ -68,8 +69,8 @@ def station(routers: list[str], policy: str = "pre-policy", *,
     return BmpStation(config.sources[0], context), port
 
 
-async def send(port: int, *messages: bytes, settle: float = 0.3) -> None:
-    _, writer = await asyncio.open_connection(ROUTER, port)
+async def send(port: int, *messages: bytes, settle: float = 0.3, source: str | None = None) -> None:
+    _, writer = await asyncio.open_connection(ROUTER, port, local_addr=(source, 0) if source else None)
     for m in messages:
         writer.write(m)
     await writer.drain()
@@ -135,6 +136,30 @@ async def test_an_unlisted_router_is_refused_and_damage_resets_only_that_connect
                      route_monitoring(ANNOUNCE))
     assert bmp.health().malformed == 1
     assert not any(isinstance(e, RouteAnnouncement) for e in sink.events)  # nothing read after the damage
+
+
+async def test_routers_beyond_max_collectors_are_refused_and_counted() -> None:
+    """A listed network may hold many routers: each is a collector, so at most ``limits.max_collectors`` connect."""
+    port = free_port([ROUTER])
+    config = parse_config({"sources": [{"type": "bmp", "port": port, "routers": ["127.0.0.0/8"]}],
+                           "limits": {"max_collectors": 1}})
+    bmp = BmpStation(config.sources[0], SourceContext(config))
+    sink, stop = KeepingSink(), asyncio.Event()
+    task = asyncio.create_task(bmp.run(sink, stop))  # type: ignore[arg-type]
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if bmp.counters.up:
+            break
+    story = (initiation("edge"), peer_up("192.0.2.1", 64501), route_monitoring(ANNOUNCE))
+    await send(port, *story)
+    await send(port, *story, source="127.0.0.2")
+    await send(port, *story)  # the admitted router, back again
+    stop.set()
+    await task
+    collectors = {e.collector if isinstance(e, SourceStatus) else e.peer.collector for e in sink.events}
+    assert collectors == {ROUTER}
+    assert sum(isinstance(e, RouteAnnouncement) for e in sink.events) == 2
+    assert bmp.health().ignored[OVER_CAP] == 1 and [c.collector for c in bmp.health().collectors] == [ROUTER]
 
 
 async def test_a_router_clock_years_ahead_is_clock_skew_judged_at_the_wall_clock() -> None:

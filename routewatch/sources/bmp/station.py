@@ -31,11 +31,13 @@ day: a message stamped further ahead of the wall clock than
 the wall clock, so one router cannot move the core's data time for good.
 
 BMP has no authentication: only listed router addresses are accepted (others
-are refused and counted). A router is its address: a new connection from it
-replaces the earlier one (a restarted router whose old connection was never
-closed), so two routers behind one address cannot both feed the station. A
-message over the size cap, a truncated or corrupt one resets that router's
-connection, counted, never the process.
+are refused and counted), and of those at most ``limits.max_collectors``
+distinct routers (a listed network may hold many; those beyond are refused and
+counted under ``collector_over_cap``). A router is its address: a new
+connection from it replaces the earlier one (a restarted router whose old
+connection was never closed), so two routers behind one address cannot both
+feed the station. A message over the size cap, a truncated or corrupt one
+resets that router's connection, counted, never the process.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from routewatch.sources.bmp.messages import (
     message_length,
 )
 from routewatch.sources.clock_guard import ClockGuard
+from routewatch.sources.collector_cap import CollectorCap
 from routewatch.sources.health import CollectorHealth, FeedCounters, SourceHealth
 from routewatch.sources.mrt.records import MrtStats
 
@@ -148,6 +151,7 @@ class BmpStation:
         self._stats = MrtStats()
         self._sink: CoreSink | None = None
         self.guard = ClockGuard(settings.clock_skew_tolerance)
+        self.collector_cap = CollectorCap(context.config.limits.max_collectors, self.counters.ignored)
 
     def health(self) -> SourceHealth:
         """The feed's health; per router: connected, its messages, damage, peers up (routers are those listed)."""
@@ -179,6 +183,11 @@ class BmpStation:
             self.refused += 1
             self.counters.ignored["refused router"] += 1
             log.warning("%s: refused BMP connection from %s (not in routers)", self.settings.name, address)
+            writer.close()
+            return
+        if not self.collector_cap.admit(address):
+            log.warning("%s: refused BMP connection from %s (beyond limits.max_collectors routers)",
+                        self.settings.name, address)
             writer.close()
             return
         earlier = self._writers.get(address)

@@ -6,7 +6,9 @@ replays each once, in name order (dump names sort by time). Decoding runs in a
 worker thread chunk by chunk, so a large file never stalls the event loop, and
 events reach the core's owner in file order, a chunk at a time. A followed
 directory is live data: a record stamped further ahead of the wall clock than
-``clock_skew_tolerance`` is judged at the wall clock (:mod:`~routewatch.sources.clock_guard`).
+``clock_skew_tolerance`` is judged at the wall clock (:mod:`~routewatch.sources.clock_guard`), and
+files naming more collectors than ``limits.max_collectors`` have the extra ones' records counted and ignored
+(:mod:`~routewatch.sources.collector_cap`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from routewatch.errors import MrtDecodeError
 from routewatch.model import Event
 from routewatch.sources.base import CoreSink, SourceContext
 from routewatch.sources.clock_guard import ClockGuard
+from routewatch.sources.collector_cap import CollectorCap
 from routewatch.sources.health import FeedCounters, SourceHealth
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 
@@ -42,6 +45,7 @@ class MrtFeed:
         self._clock = context.clock
         self.counters = FeedCounters(settings.name)
         self.guard = ClockGuard(settings.clock_skew_tolerance)
+        self.collector_cap = CollectorCap(context.config.limits.max_collectors, self.counters.ignored)
         self.done: set[str] = context.replayed
         """Files already replayed; shared across reloads so that a reload replays nothing twice."""
 
@@ -100,6 +104,7 @@ class MrtFeed:
                 if self.settings.follow:
                     self.guard.at_wall_clock(self._clock())
                     chunk = self.guard.events(chunk)
+                chunk = self.collector_cap.events(chunk)
                 self._count(chunk)
                 sink.apply(chunk)
                 sink.flush()

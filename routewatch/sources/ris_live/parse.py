@@ -59,6 +59,7 @@ from routewatch.model import (
 )
 from routewatch.slot_init import init_through_slots
 from routewatch.sources.clock_guard import CLOCK_SKEW_TOLERANCE, MAX_TIMESTAMP, ClockGuard
+from routewatch.sources.collector_cap import MAX_COLLECTORS, OVER_CAP, CollectorCap
 
 #: Types the feed sends that routewatch deliberately does not use.
 IGNORED_TYPES = frozenset({"OPEN", "NOTIFICATION", "ris_rrc_list"})
@@ -71,14 +72,6 @@ _PEER_STATES = {
     "down": (FsmState.ESTABLISHED, FsmState.IDLE),
 }
 _INF = math.inf
-MAX_COLLECTORS = 64
-"""Collectors one feed may name (``limits.max_collectors``); messages naming more are ignored and counted.
-
-Each collector is tracked for liveness and its going stale is work for the
-core: a feed inventing collector names must not make that work unbounded.
-"""
-OVER_CAP = "collector_over_cap"
-"""The ignored-message counter key for messages from collectors beyond the cap."""
 _UNICAST = Safi.UNICAST
 #: Bounds of the raw-text caches: a hostile or simply huge feed clears them rather than growing them.
 _PEER_CACHE_LIMIT = 65_536
@@ -158,8 +151,7 @@ class RisParser:
     def __init__(self, tally: RisTally | None = None, *, tolerance: float = CLOCK_SKEW_TOLERANCE,
                  max_collectors: int = MAX_COLLECTORS) -> None:
         self.tally = tally if tally is not None else RisTally()
-        self.max_collectors = max_collectors
-        self._admitted: set[str] = set()
+        self.collector_cap = CollectorCap(max_collectors, self.tally.ignored)
         self.guard = ClockGuard(tolerance, self.tally.malformed)
         self._collectors: dict[str, str] = {}
         self._peers: dict[tuple[str, str, str], Peer] = {}
@@ -246,11 +238,8 @@ class RisParser:
         if not isinstance(host, str) or not host.strip():
             raise _Malformed("host", f"host {host!r} is not a collector name")
         collector = self._collector(host)
-        if collector not in self._admitted:
-            if len(self._admitted) >= self.max_collectors:
-                self.tally.ignored[OVER_CAP] += 1
-                return RisFrame(FrameKind.IGNORED, detail=OVER_CAP)
-            self._admitted.add(collector)
+        if not self.collector_cap.admit(collector):
+            return RisFrame(FrameKind.IGNORED, detail=OVER_CAP)
         kind = data.get("type")
         if kind == "UPDATE":
             peer = self._peer(host, collector, data)
