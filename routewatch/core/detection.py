@@ -87,7 +87,10 @@ class DetectionChange:
             detail = (
                 f"{evidence.get('peers')} peers, origins {','.join(f'AS{a}' for a in evidence.get('origins', []))}"
             )
-            if evidence.get("prefixes", 1) > 1:
+            if evidence.get("refused"):  # the cap on more-specifics refused some: the offenders may be more
+                detail += (f", {evidence.get('prefixes', 1)} prefixes under it"
+                           " (more refused beyond limits.max_more_specifics)")
+            elif evidence.get("prefixes", 1) > 1:
                 detail += f", {evidence['prefixes']} prefixes under it"
             if evidence.get("rpki_invalid"):
                 detail += ", RPKI-invalid" + ("" if d.kind is DetectionKind.RPKI_INVALID else

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from routewatch.core.detection import DetectionKind
+from routewatch.core.detection import ChangeKind, DetectionChange, DetectionKind
 from routewatch.core.engine import Engine
 from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
@@ -78,3 +78,37 @@ def test_withdrawals_of_a_floods_more_specifics_leave_nothing_behind() -> None:
     m.apply_all(withdraw(2, peer(0), hijacked(n)) for n in range(FLOOD))
     m.apply_all(withdraw(3, peer(1), hijacked(n)) for n in range(FLOOD, 2 * FLOOD))
     assert more_specifics(m) == [] and len(m.places._places) == 0
+
+
+def test_a_detection_capped_by_the_limit_says_more_than_it_counts() -> None:
+    """The open detection counts the kept offenders and says more were refused: in its evidence and its log line."""
+    m = engine()
+    m.apply_all(announce(1, peer(i), hijacked(n), (64500 + i, HIJACKER)) for n in range(FLOOD) for i in range(3))
+    (opened,) = m.open_detections()
+    assert opened.kind is DetectionKind.ORIGIN
+    assert opened.evidence["prefixes"] == CAP and opened.evidence["refused"] == (FLOOD - CAP) * 3
+    text = DetectionChange(ChangeKind.OPENED, opened, 1).as_text()
+    assert f"{CAP} prefixes under it (more refused beyond limits.max_more_specifics)" in text
+    closed = m.apply_all(withdraw(2, peer(i), hijacked(n)) for n in range(CAP) for i in range(3))
+    (change,) = [c for c in closed if c.change is ChangeKind.CLOSED]
+    assert change.detection.evidence["refused"] == (FLOOD - CAP) * 3
+    assert "more refused beyond limits.max_more_specifics" in change.as_text()
+
+
+def test_a_detection_opened_after_refusals_says_so_from_the_start() -> None:
+    """Expected-origin more-specifics: one peer fills the cap, one more is refused, then two peers carry one."""
+    m = engine()
+    m.apply_all(announce(1, peer(0), hijacked(n), (64500, ORIGIN)) for n in range(CAP + 1))
+    assert m.open_detections() == []  # one peer is below anomaly_min_peers
+    changes = m.apply_all([announce(2, peer(1), hijacked(0), (64501, ORIGIN))])
+    (opened,) = [c for c in changes if c.change is ChangeKind.OPENED]
+    assert opened.detection.kind is DetectionKind.MORE_SPECIFIC and opened.detection.evidence["refused"] == 1
+    assert "1 prefixes under it (more refused beyond limits.max_more_specifics)" in opened.as_text()
+
+
+def test_an_uncapped_detection_says_nothing_of_refusals() -> None:
+    m = engine()
+    changes = m.apply_all(announce(1, peer(i), hijacked(n), (64500 + i, HIJACKER)) for n in range(3) for i in range(3))
+    (opened,) = [c for c in changes if c.change is ChangeKind.OPENED]
+    assert "refused" not in opened.detection.evidence and "refused" not in m.open_detections()[0].evidence
+    assert "more refused" not in opened.as_text()

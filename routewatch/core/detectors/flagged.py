@@ -16,7 +16,10 @@ first offending prefix under it opens it, further ones join it as offenders,
 and it closes when the last stops offending. Its evidence counts the
 offending prefixes and lists at most ``MAX_LISTED`` of them (those flagged by
 the most peers), so 50,000 hijacked /32s are one detection, one log line and
-one saved entry, not 50,000.
+one saved entry, not 50,000. Where more-specifics under the watched prefix were
+refused beyond ``limits.max_more_specifics`` (``core/more_specifics.py``), the
+evidence says how many announcements were (``refused``): there may be more
+offenders than it counts.
 """
 
 from __future__ import annotations
@@ -50,12 +53,13 @@ class _Story:
     """The one open detection of a watched prefix: as opened, and its offenders with what each looked like.
 
     ``current`` is the detection with its evidence as of now, rebuilt only
-    when asked for after the offenders changed.
+    when asked for after the offenders (or the refused count) changed.
     """
 
     opened: Detection
     offenders: dict[Prefix, dict[str, object]] = field(default_factory=dict)
     current: Detection | None = None
+    refused: int = 0
 
 
 class FlaggingDetector:
@@ -111,7 +115,7 @@ class FlaggingDetector:
         return len(self._counts.get(watched, ()))
 
     def open_detections(self, view: CoreView) -> Iterable[Detection]:
-        return [self._current(watched, story) for watched, story in self._stories.items()]
+        return [self._current(watched, story, view) for watched, story in self._stories.items()]
 
     def restore(self, detections: Iterable[Detection]) -> None:
         """Put back open detections from saved state; routes are judged again afterwards.
@@ -145,7 +149,7 @@ class FlaggingDetector:
             return []
         changes: list[DetectionChange] = []
         if sub is not None and sub.watched != watched.prefix:
-            changes = self._move(sub, prefix, watched.prefix, view.now)
+            changes = self._move(sub, prefix, watched.prefix, view)
             peers = None  # a different watched prefix judges differently: everyone again
         stale, flagged = view.stale, self.flagged
         if peers is None:
@@ -175,12 +179,12 @@ class FlaggingDetector:
             counter = self._counts[watched] = Counter()
         return counter
 
-    def _move(self, sub: _Flagged, prefix: Prefix, new_watched: Prefix, now: float) -> list[DetectionChange]:
+    def _move(self, sub: _Flagged, prefix: Prefix, new_watched: Prefix, view: CoreView) -> list[DetectionChange]:
         """A more specific watch appeared above this prefix: its counts and offence move there."""
         counter = self._counter(sub.watched)
         for peer in list(sub.peers):
             _mark(sub.peers, counter, peer, False)
-        changes = self._clear(sub, prefix, now) if sub.offending else []
+        changes = self._clear(sub, prefix, view) if sub.offending else []
         sub.watched = new_watched
         return changes
 
@@ -189,9 +193,9 @@ class FlaggingDetector:
         counted = self.counted(sub.peers, prefix, watched, view)
         if not sub.offending and len(counted) >= self.min_peers:
             sub.offending = True
-            return self._offend(prefix, self._offence(counted, prefix, watched, view), watched, view.now)
+            return self._offend(prefix, self._offence(counted, prefix, watched, view), watched, view)
         if sub.offending and not counted:
-            return self._clear(sub, prefix, view.now)
+            return self._clear(sub, prefix, view)
         return []
 
     def _offence(self, counted: set[int], prefix: Prefix, watched: WatchedPrefix,
@@ -203,21 +207,22 @@ class FlaggingDetector:
                 **self.context(prefix, paths, view)}
 
     def _offend(self, prefix: Prefix, offence: dict[str, object], watched: WatchedPrefix,
-                now: float) -> list[DetectionChange]:
+                view: CoreView) -> list[DetectionChange]:
         """``prefix`` offends: it opens its watched prefix's detection, or joins the open one."""
         story = self._stories.get(watched.prefix)
         if story is not None:
             story.offenders[prefix] = offence
             story.current = None
             return []
-        evidence = {**offence, "prefixes": 1, "offenders": [_listed(offence)]}
+        now, refused = view.now, view.more_specifics.refused[watched.prefix]
+        evidence = {**offence, "prefixes": 1, **_refused(refused), "offenders": [_listed(offence)]}
         del evidence["prefix"]
         opened = Detection(self.kind, prefix, watched.prefix, start=now, description=watched.description,
                            evidence=evidence)
-        self._stories[watched.prefix] = _Story(opened, {prefix: offence})
+        self._stories[watched.prefix] = _Story(opened, {prefix: offence}, refused=refused)
         return [DetectionChange(ChangeKind.OPENED, opened, now)]
 
-    def _clear(self, sub: _Flagged, prefix: Prefix, now: float) -> list[DetectionChange]:
+    def _clear(self, sub: _Flagged, prefix: Prefix, view: CoreView) -> list[DetectionChange]:
         """``prefix`` stops offending; the last offender to stop closes its watched prefix's detection."""
         sub.offending = False
         story = self._stories.get(sub.watched)
@@ -227,17 +232,20 @@ class FlaggingDetector:
         if story.offenders:
             return []
         del self._stories[sub.watched]
-        closing = {**self._current(sub.watched, story).evidence, "peers": 0, "prefixes": 0}
-        return [DetectionChange(ChangeKind.CLOSED, story.opened.closed(now, closing), now)]
+        closing = {**self._current(sub.watched, story, view).evidence, "peers": 0, "prefixes": 0}
+        return [DetectionChange(ChangeKind.CLOSED, story.opened.closed(view.now, closing), view.now)]
 
-    def _current(self, watched: Prefix, story: _Story) -> Detection:
+    def _current(self, watched: Prefix, story: _Story, view: CoreView) -> Detection:
         """The story's detection with its evidence as of now: every offender counted, the top ones listed."""
-        if story.current is None:
+        refused = view.more_specifics.refused[watched]
+        if story.current is None or story.refused != refused:
+            story.refused = refused
             ranked = sorted(story.offenders.values(), key=lambda o: (-_int(o.get("peers")), str(o.get("prefix"))))
             origins = sorted({asn for o in story.offenders.values() for asn in _ints(o.get("origins"))})
             evidence = {**story.opened.evidence, "peers": max(self.peers(watched), _int(ranked[0].get("peers")))
                         if ranked else self.peers(watched), "origins": origins[:MAX_LISTED],
-                        "prefixes": len(story.offenders), "offenders": [_listed(o) for o in ranked[:MAX_LISTED]]}
+                        "prefixes": len(story.offenders), **_refused(refused),
+                        "offenders": [_listed(o) for o in ranked[:MAX_LISTED]]}
             story.current = replace(story.opened, evidence=evidence)
         return story.current
 
@@ -245,6 +253,11 @@ class FlaggingDetector:
 def _listed(offence: dict[str, object]) -> dict[str, object]:
     """An offender as a detection lists it."""
     return {key: offence[key] for key in ("prefix", "peers", "origins") if key in offence}
+
+
+def _refused(refused: int) -> dict[str, object]:
+    """Evidence that more-specifics were refused beyond the cap: the offenders may be more than counted."""
+    return {"refused": refused} if refused else {}
 
 
 def _int(value: object) -> int:

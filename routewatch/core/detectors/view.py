@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Protocol
 
+from routewatch.core.more_specifics import MoreSpecificCap
 from routewatch.core.rpki import VrpTracker
 from routewatch.core.table import RouteTable
 from routewatch.core.visibility import Exclusion, VisibilityTracker
@@ -51,6 +52,11 @@ class CoreView(Protocol):
 
     @property
     def exclusion(self) -> Exclusion: ...
+
+    @property
+    def more_specifics(self) -> MoreSpecificCap:
+        """More-specifics tracked per watched prefix, and how many announcements were refused beyond the cap."""
+        ...
 
     @property
     def rpki(self) -> VrpTracker:
