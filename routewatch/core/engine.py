@@ -322,9 +322,7 @@ class Engine:
         """Re-judge every restored route, keeping restored detections open without re-opening them."""
         for detector in self.detectors.values():
             detector.restore(d for d in detections if d.kind in detector.kinds)
-        self.standing.mark_routes(self.table.prefixes())
-        self.dirty.update(self.visibility)
-        self.nameservers.touch_all()
+        self.standing.everything()
         self._flush()
 
     def open_detections(self) -> list[Detection]:
