@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from routewatch.config.schema import parse_config
 from routewatch.config.to_core import build_engine, path_policies
@@ -82,9 +84,38 @@ def rule(**kw: object) -> PathRule:
     (rule(min_length=3), (1, 2), True),
     (rule(match=r"3356", max_length=3), (174, 3356, ORIGIN), False),  # matched, but the length is right
     (rule(match=r"3356", max_length=3), (1, 174, 3356, ORIGIN), True),
+    (rule(not_match=r"64512$", max_length=3), (1, 2, 3), False),        # within the bound: never triggered
+    (rule(not_match=r"64512$", max_length=3), (1, 2, 3, 4), True),
+    (rule(not_match=r"64512$", max_length=3), (1, 2, 3, 64512), False),  # too long, but not_match matches
+    (rule(match=r"^174", min_length=3), (174, ORIGIN), True),
+    (rule(match=r"^174", min_length=3), (3356, ORIGIN), False),
 ])
 def test_path_rules_as_bgpalerter_reads_them(r: PathRule, path: tuple[int, ...], triggered: bool) -> None:
     assert r.triggered_by(path) is triggered
+
+
+def as_written(r: PathRule, path: tuple[int, ...]) -> bool:
+    """The rule read in the order its docstring states it: expressions first, then the bounds."""
+    text = " ".join(map(str, path))
+    if r.match is not None and not r.match.search(text):
+        return False
+    if r.not_match is not None and r.not_match.search(text):
+        return False
+    if r.min_length is None and r.max_length is None:
+        return True
+    return (r.min_length is not None and len(path) < r.min_length) or (
+        r.max_length is not None and len(path) > r.max_length)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([174, 3356, 64512, ORIGIN]), min_size=1, max_size=6),
+       st.sampled_from([None, r"^174 ", r"64512$", r"3356"]), st.sampled_from([None, r"64512", r" 174 "]),
+       st.sampled_from([None, 2, 3]), st.sampled_from([None, 3, 4]))
+def test_path_rules_read_bounds_first_to_the_same_verdict(path: list[int], match: str | None, not_match: str | None,
+                                                          min_length: int | None, max_length: int | None) -> None:
+    r = PathRule(re.compile(match) if match else None, re.compile(not_match) if not_match else None,
+                 min_length, max_length)
+    assert r.triggered_by(tuple(path)) is as_written(r, tuple(path))
 
 
 def test_collapse_keeps_each_run_once() -> None:
