@@ -4,13 +4,18 @@
  * plugin's options and field config), made strict enough that a misspelt key
  * anywhere in a panel, its options, field config or targets is a type error.
  *
- * Two adaptations, both only loosening what JSON cannot express:
+ * Three adaptations, each only loosening what JSON cannot express or the schema
+ * leaves unpublished:
  * - `Json<T>` turns the schema's string enums into their string values (a JSON
  *   file cannot name `BigValueColorMode.Value`, only "value");
  * - `PrometheusTarget` is routewatch's reading of the Prometheus query model, which
- *   `@grafana/schema` does not publish (it types targets as open records).
+ *   `@grafana/schema` does not publish (it types targets as open records);
+ * - `PrometheusAnnotation` adds the Prometheus annotation query's own keys
+ *   (`expr`, `step`, `titleFormat`, ...), which Grafana stores beside the
+ *   schema's `AnnotationQuery` keys and the schema does not list.
  */
 import type {
+  AnnotationQuery,
   Dashboard,
   FieldConfig,
   FieldConfigSource,
@@ -53,6 +58,15 @@ export interface PrometheusTarget {
   editorMode?: 'code' | 'builder';
 }
 
+export type PrometheusAnnotation = Json<AnnotationQuery> & {
+  expr: string;
+  step?: string;
+  titleFormat?: string;
+  textFormat?: string;
+  tagKeys?: string;
+  useValueForTime?: boolean;
+};
+
 type FieldConfigFor<Custom> = Json<Omit<FieldConfigSource, 'defaults'>> & {
   defaults: Json<Omit<FieldConfig, 'custom'>> & { custom?: Json<Custom> };
 };
@@ -73,9 +87,10 @@ export type CheckedPanel =
   | PanelOf<'state-timeline', StateTimelineOptions, StateTimelineFieldConfig>
   | (Json<Omit<RowPanel, 'panels'>> & { panels: [] });
 
-export type CheckedDashboard = Json<Omit<Dashboard, 'panels' | 'templating'>> & {
+export type CheckedDashboard = Json<Omit<Dashboard, 'panels' | 'templating' | 'annotations'>> & {
   uid: string;
   title: string;
   panels: CheckedPanel[];
   templating: { list: Array<Json<VariableModel>> };
+  annotations: { list: PrometheusAnnotation[] };
 };

@@ -65,6 +65,7 @@ MISTAKES: dict[str, tuple[Callable[[dict], None], str]] = {
     "misspelt-field-config": (lambda d: _panel(d, "timeseries")["fieldConfig"]["defaults"]["custom"].update(
         lineWidht=2), "lineWidht"),
     "missing-grid-height": (lambda d: _panel(d, "table")["gridPos"].pop("h"), "'h'"),
+    "misspelt-annotation-key": (lambda d: d["annotations"]["list"][0].update(titelFormat="{{kind}}"), "titelFormat"),
 }
 
 
@@ -94,4 +95,4 @@ def test_provisioning_files_agree() -> None:
     (provider,) = providers["providers"]
     assert provider["type"] == "file" and provider["options"]["path"].startswith("/")
     uids = [json.loads(p.read_text())["uid"] for p in DASHBOARDS]
-    assert sorted(uids) == ["routewatch-overview", "routewatch-prefix"]
+    assert sorted(uids) == ["routewatch-overview", "routewatch-prefix", "routewatch-zone"]

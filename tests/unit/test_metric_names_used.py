@@ -53,7 +53,8 @@ def documented() -> set[str]:
 
 
 def test_dashboards_exist() -> None:
-    assert [p.name for p in DASHBOARDS] == ["routewatch-overview.json", "routewatch-prefix.json"]
+    assert [p.name for p in DASHBOARDS] == ["routewatch-overview.json", "routewatch-prefix.json",
+                                            "routewatch-zone.json"]
 
 
 def test_rules_name_only_exported_and_documented_metrics(emitted: set[str], documented: set[str]) -> None:
@@ -92,3 +93,13 @@ def test_the_regex_sees_every_name_in_an_expression() -> None:
     assert METRIC_NAME.findall("rate(routewatch_source_messages_total[5m]) / routewatch_x2_y") == [
         "routewatch_source_messages_total", "routewatch_x2_y"]
     assert re.fullmatch(METRIC_NAME, "routewatch_bgp_prefix_state")
+
+
+def test_the_zone_dashboard_shows_each_address_and_the_zone() -> None:
+    used = dashboard_metrics(REPO / "grafana" / "dashboards" / "routewatch-zone.json")
+    for needed in ("routewatch_dns_nameserver_up", "routewatch_dns_nameserver_transport_up",
+                   "routewatch_dns_query_duration_seconds", "routewatch_dns_soa_serial",
+                   "routewatch_dns_zone_serials_agree",
+                   "routewatch_dns_dnssec_state", "routewatch_dns_nameserver_peers_at_risk",
+                   "routewatch_dns_nameserver_baseline_peers"):
+        assert needed in used, needed
