@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from routewatch.alerting.prometheus import EVALUATION_INTERVAL, runbook_url
+from routewatch.alerting.prometheus import EVALUATION_INTERVAL, Links, link_annotations
 from routewatch.alerting.rules import Group, Rule
 
 EXPRESSION_DATASOURCE = "__expr__"
@@ -69,7 +69,7 @@ def _data(rule: Rule, datasource_uid: str) -> list[dict[str, Any]]:
     return [query, math, threshold]
 
 
-def alert_rule(rule: Rule, datasource_uid: str, runbook_base: str) -> dict[str, Any]:
+def alert_rule(rule: Rule, datasource_uid: str, links: Links) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "uid": rule.uid,
         "title": rule.name,
@@ -85,13 +85,13 @@ def alert_rule(rule: Rule, datasource_uid: str, runbook_base: str) -> dict[str, 
     entry["annotations"] = {
         "summary": grafana_template(rule.summary),
         "description": grafana_template(rule.description),
-        "runbook_url": runbook_url(rule, runbook_base),
+        **{name: grafana_template(url) for name, url in link_annotations(rule, links).items()},
     }
     entry["isPaused"] = False
     return entry
 
 
-def provisioning(rules: Iterable[Rule], datasource_uid: str, folder: str, runbook_base: str) -> dict[str, Any]:
+def provisioning(rules: Iterable[Rule], datasource_uid: str, folder: str, links: Links) -> dict[str, Any]:
     """The provisioning document: one rule group per ``Group`` in one folder of org 1."""
     by_group: dict[Group, list[Rule]] = {}
     for rule in rules:
@@ -104,7 +104,7 @@ def provisioning(rules: Iterable[Rule], datasource_uid: str, folder: str, runboo
                 "name": f"routewatch-{group.value}",
                 "folder": folder,
                 "interval": EVALUATION_INTERVAL,
-                "rules": [alert_rule(rule, datasource_uid, runbook_base) for rule in members],
+                "rules": [alert_rule(rule, datasource_uid, links) for rule in members],
             }
             for group, members in by_group.items()
         ],

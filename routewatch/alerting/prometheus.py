@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from routewatch.alerting.rules import Group, Rule
@@ -10,11 +11,27 @@ from routewatch.alerting.rules import Group, Rule
 EVALUATION_INTERVAL = "30s"
 
 
-def runbook_url(rule: Rule, runbook_base: str) -> str:
-    return f"{runbook_base}#{rule.runbook}"
+#: Where, under the API base, a prefix alert links: the prefix's status, per collector, and its open detections.
+PREFIX_API_PATH = "/api/v1/prefixes/{{ $labels.prefix }}"
 
 
-def alerting_rule(rule: Rule, runbook_base: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Links:
+    """The absolute bases an alert's links are built on (absolute: a page or a chat message has no base of its own)."""
+
+    runbook_base: str
+    api_base: str
+
+
+def link_annotations(rule: Rule, links: Links) -> dict[str, str]:
+    """``runbook_url`` for every rule; ``api_url``, the prefix's JSON API answer, for rules about a prefix."""
+    annotations = {"runbook_url": f"{links.runbook_base}#{rule.runbook}"}
+    if rule.per_prefix:
+        annotations["api_url"] = links.api_base + PREFIX_API_PATH
+    return annotations
+
+
+def alerting_rule(rule: Rule, links: Links) -> dict[str, Any]:
     """One rule in Prometheus' ``alert:`` form."""
     entry: dict[str, Any] = {"alert": rule.name, "expr": rule.expr, "for": rule.for_}
     if rule.keep_firing_for:
@@ -23,12 +40,12 @@ def alerting_rule(rule: Rule, runbook_base: str) -> dict[str, Any]:
     entry["annotations"] = {
         "summary": rule.summary,
         "description": rule.description,
-        "runbook_url": runbook_url(rule, runbook_base),
+        **link_annotations(rule, links),
     }
     return entry
 
 
-def rules_file(rules: Iterable[Rule], runbook_base: str) -> dict[str, Any]:
+def rules_file(rules: Iterable[Rule], links: Links) -> dict[str, Any]:
     """The rules file document: one group per ``Group``, in the order the rules are written."""
     by_group: dict[Group, list[Rule]] = {}
     for rule in rules:
@@ -38,7 +55,7 @@ def rules_file(rules: Iterable[Rule], runbook_base: str) -> dict[str, Any]:
             {
                 "name": f"routewatch-{group.value}",
                 "interval": EVALUATION_INTERVAL,
-                "rules": [alerting_rule(rule, runbook_base) for rule in members],
+                "rules": [alerting_rule(rule, links) for rule in members],
             }
             for group, members in by_group.items()
         ]

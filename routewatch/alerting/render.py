@@ -14,6 +14,9 @@ PROMETHEUS_RULES = Path("deploy/prometheus/routewatch-rules.yml")
 GRAFANA_RULES = Path("grafana/provisioning/alerting/routewatch-alerts.yaml")
 #: Where the runbooks of this repository are read by default; an install points ``--runbook-base`` at its own copy.
 DEFAULT_RUNBOOK_BASE = "https://github.com/routewatch/routewatch/blob/main/docs/runbooks.md"
+#: routewatch's HTTP address in the shipped deployments (compose service, Prometheus target); an install points
+#: ``--api-base`` at the address the people who read alerts can reach.
+DEFAULT_API_BASE = "http://routewatch:9724"
 DEFAULT_DATASOURCE_UID = "prometheus"
 DEFAULT_FOLDER = "routewatch"
 
@@ -25,27 +28,40 @@ _HEADER = (
 
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
-    """What differs between installations: the scrape job, where runbooks live, Grafana's names."""
+    """What differs between installations: the scrape job, where runbooks and the JSON API live, Grafana's names."""
 
     job: str = DEFAULT_JOB
     runbook_base: str = DEFAULT_RUNBOOK_BASE
+    api_base: str = DEFAULT_API_BASE
     datasource_uid: str = DEFAULT_DATASOURCE_UID
     folder: str = DEFAULT_FOLDER
 
     def __post_init__(self) -> None:
         # A relative link in a page or a chat message leads nowhere: Alertmanager and Grafana have no base to
         # resolve it against.
-        parsed = urlsplit(self.runbook_base)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.fragment:
-            raise ValueError(f"runbook base must be an absolute http(s) URL without a #fragment, "
-                             f"got {self.runbook_base!r}")
+        _require_absolute("runbook base", self.runbook_base)
+        _require_absolute("API base", self.api_base)
+        if urlsplit(self.api_base).query:
+            raise ValueError(f"API base must be an absolute http(s) URL without a ?query, got {self.api_base!r}")
+        # "https://rw.example/" and "https://rw.example" both give ".../api/v1/...", never "//api".
+        object.__setattr__(self, "api_base", self.api_base.rstrip("/"))
+
+    @property
+    def links(self) -> prometheus.Links:
+        return prometheus.Links(runbook_base=self.runbook_base, api_base=self.api_base)
+
+
+def _require_absolute(what: str, url: str) -> None:
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.fragment:
+        raise ValueError(f"{what} must be an absolute http(s) URL without a #fragment, got {url!r}")
 
 
 def render_all(options: RenderOptions = RenderOptions()) -> dict[Path, str]:
     """Each output file (relative to the repository root) and its text."""
     chosen = rules(options.job)
-    prom = prometheus.rules_file(chosen, options.runbook_base)
-    graf = grafana.provisioning(chosen, options.datasource_uid, options.folder, options.runbook_base)
+    prom = prometheus.rules_file(chosen, options.links)
+    graf = grafana.provisioning(chosen, options.datasource_uid, options.folder, options.links)
     return {
         PROMETHEUS_RULES: dump(prom, _HEADER.format(
             what="Load this file OR Grafana's alert provisioning, never both, or every alert pages twice.")),

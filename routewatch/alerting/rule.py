@@ -98,6 +98,11 @@ class Rule:
         """Grafana's stable rule id (at most 40 characters): the alert name in kebab case."""
         return re.sub(r"(?<!^)(?=[A-Z])", "-", self.name).lower()[:40]
 
+    @property
+    def per_prefix(self) -> bool:
+        """Whether its alerts name a watched prefix (``prefix`` label), so that they can link to its API answer."""
+        return self.expr.endswith(PREFIX_INFO_JOIN)
+
     def metric_names(self) -> set[str]:
         """The routewatch metrics the expression reads (the exporter must emit each one)."""
         return set(METRIC_NAME.findall(self.expr))
@@ -113,10 +118,10 @@ def by(function: str, selector: str, keys: tuple[str, ...]) -> str:
     return f"{function} by ({', '.join(keys)}) ({selector})"
 
 
+#: How every prefix rule's expression ends: the join that labels its alerts with the prefix's group and description.
+PREFIX_INFO_JOIN = "* on (prefix) group_left (group, description)\n  topk by (prefix) (1, routewatch_bgp_prefix_info)"
+
+
 def with_prefix_info(expression: str) -> str:
     """``expression`` (one series per prefix at most) labelled with the prefix's group and description."""
-    return (
-        "(\n" + indent(expr(expression), "  ") + "\n)\n"
-        "* on (prefix) group_left (group, description)\n"
-        "  topk by (prefix) (1, routewatch_bgp_prefix_info)"
-    )
+    return "(\n" + indent(expr(expression), "  ") + "\n)\n" + PREFIX_INFO_JOIN

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from routewatch.alerting.render import (
+    DEFAULT_API_BASE,
     DEFAULT_DATASOURCE_UID,
     DEFAULT_FOLDER,
     DEFAULT_RUNBOOK_BASE,
@@ -30,16 +31,22 @@ def alerts_group() -> None:
 @click.option("--runbook-base", default=DEFAULT_RUNBOOK_BASE, show_default=True,
               help="Absolute URL of the runbooks page (docs/runbooks.md as your wiki or repository browser serves it); "
                    "each alert links to an anchor in it.")
+@click.option("--api-base", default=DEFAULT_API_BASE, show_default=True,
+              help="Absolute URL at which those reading alerts reach routewatch's JSON API (its /metrics address); "
+                   "each prefix alert links to /api/v1/prefixes/<prefix> under it.")
 @click.option("--datasource-uid", default=DEFAULT_DATASOURCE_UID, show_default=True,
               help="UID of Grafana's Prometheus datasource.")
 @click.option("--folder", default=DEFAULT_FOLDER, show_default=True, help="Grafana folder of the alert rules.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file differs from a fresh rendering.")
-def render(root: Path, job: str, runbook_base: str, datasource_uid: str, folder: str, check: bool) -> None:
+def render(root: Path, job: str, runbook_base: str, api_base: str, datasource_uid: str, folder: str,
+           check: bool) -> None:
     """Write the Prometheus rules file and the Grafana alert provisioning."""
     try:
-        options = RenderOptions(job=job, runbook_base=runbook_base, datasource_uid=datasource_uid, folder=folder)
+        options = RenderOptions(job=job, runbook_base=runbook_base, api_base=api_base, datasource_uid=datasource_uid,
+                                folder=folder)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--runbook-base") from error
+        hint = "--api-base" if str(error).startswith("API") else "--runbook-base"
+        raise click.BadParameter(str(error), param_hint=hint) from error
     if check:
         stale = stale_files(root, options)
         for path in stale:

@@ -7,7 +7,8 @@ exported as ``routewatch_bgp_detection_peers``/``..._info``; Prometheus,
 running ``deploy/prometheus/routewatch-rules.yml`` (made fast the same way),
 fires ``RoutewatchPrefixOriginAnomaly`` with the prefix's ``group`` and
 ``description`` as labels and a summary that names the AS and the
-sub-prefix. Withdrawing the hijack resolves it.
+sub-prefix, and an ``api_url`` that, its base pointed at this daemon, answers
+with the open detection. Withdrawing the hijack resolves it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from routewatch.alerting.render import DEFAULT_API_BASE
 from tests.integration.test_e2e_prometheus import DEADLINE, Prometheus, fast_rules
 from tests.support.daemon import Daemon, exporter_port, wait_for
 from tests.support.mrt_writer import Update, write_updates
@@ -83,6 +86,11 @@ def test_an_origin_page_names_the_as_and_the_sub_prefix_and_carries_the_group(tm
             "description": "edge anycast", "severity": "critical"}
         assert annotations["summary"] == f"{SUBPREFIX} originated by AS{HIJACKER}, {len(HIJACKING_PEERS)} peers"
         assert f"AS{HIJACKER}" in annotations["description"]
+        api_url = annotations["api_url"]
+        assert api_url == f"{DEFAULT_API_BASE}/api/v1/prefixes/{WATCHED}"
+        answer = httpx.get(api_url.replace(DEFAULT_API_BASE, f"http://127.0.0.1:{port}"), timeout=10).json()
+        assert answer["prefix"] == WATCHED and answer["group"] == "netops-emea"
+        assert [(d["kind"], d["asns"]) for d in answer["open_detections"]] == [("origin", [HIJACKER])]
 
         write_updates(tmp_path / "feed" / "0002-gone.mrt",
                       [Update(int(time.time()), f"192.0.2.{n}", 64500 + n, withdrawn=[SUBPREFIX])

@@ -119,6 +119,28 @@ def test_the_runbook_base_must_be_absolute() -> None:
     assert result.exit_code == 2 and "absolute" in result.output
 
 
+def test_the_api_base_must_be_absolute() -> None:
+    for bad in ("routewatch:9724", "/api", "ftp://x/y", "https://rw.example/#top", "https://rw.example/?a=1"):
+        with pytest.raises(ValueError, match="API base must be an absolute"):
+            RenderOptions(api_base=bad)
+    result = CliRunner().invoke(main, ["alerts", "render", "--api-base", "routewatch:9724", "--check"])
+    assert result.exit_code == 2 and "--api-base" in result.output
+
+
+def test_prefix_alerts_link_to_the_prefix_in_the_api_and_others_do_not() -> None:
+    texts = render_all(RenderOptions(api_base="https://rw.example:9724/"))
+    prom = _prometheus_rules(texts[PROMETHEUS_RULES])
+    graf = {r["title"]: r for g in yaml.safe_load(texts[GRAFANA_RULES])["groups"] for r in g["rules"]}
+    linked = {name for name, rule in prom.items() if "api_url" in rule["annotations"]}
+    about_prefixes = {rule.name for rule in rules()
+                      if "routewatch_bgp_prefix_" in rule.expr or "routewatch_bgp_detection" in rule.expr}
+    assert linked == about_prefixes and len(linked) >= 10
+    for name in linked:
+        assert prom[name]["annotations"]["api_url"] == "https://rw.example:9724/api/v1/prefixes/{{ $labels.prefix }}"
+        assert graf[name]["annotations"]["api_url"] == prom[name]["annotations"]["api_url"]
+    assert "api_url" not in prom["RoutewatchZoneDown"]["annotations"]
+
+
 def test_render_options_reach_both_files() -> None:
     texts = render_all(RenderOptions(job="rw", runbook_base="https://wiki.example/rw.md", datasource_uid="ds1",
                                      folder="Network"))

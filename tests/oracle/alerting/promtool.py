@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from routewatch.alerting.render import DEFAULT_RUNBOOK_BASE, PROMETHEUS_RULES
+from routewatch.alerting.render import DEFAULT_API_BASE, DEFAULT_RUNBOOK_BASE, PROMETHEUS_RULES
 from routewatch.alerting.rules import Rule, rules
 from tests.support.tools import REPO
 
@@ -69,6 +69,8 @@ def expected_alert(rule: Rule, labels: dict[str, str], value: float) -> dict[str
             "summary": expand(rule.summary, all_labels, value),
             "description": expand(rule.description, all_labels, value),
             "runbook_url": f"{DEFAULT_RUNBOOK_BASE}#{rule.runbook}",
+            # written out here, not built with the renderer's own constant: the link is what is under test
+            **({"api_url": f"{DEFAULT_API_BASE}/api/v1/prefixes/{labels['prefix']}"} if rule.per_prefix else {}),
         },
     }
 
