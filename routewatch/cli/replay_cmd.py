@@ -13,8 +13,7 @@ from routewatch.config.schema import load_config
 from routewatch.config.to_core import build_engine, withdrawal_thresholds
 from routewatch.core.detection import DetectionChange
 from routewatch.errors import ConfigError, DependencyError
-from routewatch.exporter.bgp import BgpCollector
-from routewatch.exporter.offline import render
+from routewatch.exporter.offline import render_core
 from routewatch.rpki.feeds import load_vrps_once
 from routewatch.tools.replay import replay_files
 
@@ -92,7 +91,7 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
     bar.done()
     if metrics_out:
         default = withdrawal_thresholds(config.bgp.thresholds)
-        Path(metrics_out).write_bytes(render([BgpCollector(monitor.snapshot, default)]))
+        Path(metrics_out).write_bytes(render_core(monitor.snapshot(), default))
     if plot_out:
         from routewatch.tools.plot import plot_visibility
 

@@ -1,4 +1,4 @@
-"""/metrics keeps each prefix's lines between scrapes: the text is prometheus_client's own, in either format."""
+"""/metrics keeps each prefix's lines between scrapes, written directly yet exactly as prometheus_client writes them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from routewatch.core.settings import WithdrawalThresholds
+from routewatch.exporter.bgp import BgpCollector
 from routewatch.exporter.exposition import Exposition, families
+from routewatch.exporter.offline import render, render_core
 from routewatch.exporter.state import ExportState, SnapshotBox
+from routewatch.model import parse_prefix
 from tests.support.events import announce, peer, withdraw
 from tests.support.metrics import ORIGIN, full_state, watched_monitor
 
@@ -82,3 +86,32 @@ def test_only_prefixes_whose_status_changed_are_formatted_again() -> None:
     body, _ = exposition("")
     assert exposition.formatted() == len(PREFIXES) + 1
     assert sorted(body.splitlines()) == sorted(reference(box.current, "").splitlines())
+
+
+def state_with_every_prefix_series() -> ExportState:
+    """full_state's core (upstreams, path rules, an unlisted prefix, RPKI, a threshold override) plus odd values."""
+    state = full_state()
+    assert state.core is not None
+    first = state.core.prefixes[0]
+    odd = replace(first, prefix=parse_prefix("2001:db8::/32"), ratio=2 / 3, group='team "a"\\b',
+                  source="asn\nnew", rpki_expires=1.7e9, origins=(64500, 4200000000))
+    return replace(state, core=replace(state.core, prefixes=(*state.core.prefixes, odd)))
+
+
+@pytest.mark.parametrize("accept", ACCEPTS)
+def test_every_per_prefix_series_is_written_as_prometheus_client_writes_it(accept: str) -> None:
+    state = state_with_every_prefix_series()
+    body, _ = Exposition(SnapshotBox(state))(accept)
+    lines = body.decode().splitlines()
+    for needed in ("_visible_peers_by_upstream{", "_path_rule_peers{", "_unlisted_peers{", "_rpki_state{",
+                   "_rpki_expires_timestamp_seconds{", "_prefix_withdrawn_ratio_threshold{", 'prefix="2001:db8::/32"'):
+        assert any(needed in line for line in lines), needed
+    assert sorted(lines) == sorted(reference(state, accept).decode().splitlines())
+
+
+def test_the_replay_rendering_is_byte_for_byte_the_collectors() -> None:
+    state = state_with_every_prefix_series()
+    assert state.core is not None
+    core = state.core
+    default = WithdrawalThresholds()
+    assert render_core(core, default) == render([BgpCollector(lambda: core, default)])
