@@ -8,11 +8,14 @@ running ``deploy/prometheus/routewatch-rules.yml`` (made fast the same way),
 fires ``RoutewatchPrefixOriginAnomaly`` with the prefix's ``group`` and
 ``description`` as labels and a summary that names the AS and the
 sub-prefix, and an ``api_url`` that, its base pointed at this daemon, answers
-with the open detection. Withdrawing the hijack resolves it.
+with the open detection. The overview dashboard's offenders table and detection
+annotation, asked of the same Prometheus, show the offender. Withdrawing the
+hijack resolves it.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from routewatch.alerting.render import DEFAULT_API_BASE
 from tests.integration.test_e2e_prometheus import DEADLINE, Prometheus, fast_rules
 from tests.support.daemon import Daemon, exporter_port, wait_for
 from tests.support.mrt_writer import Update, write_updates
-from tests.support.tools import require_tool
+from tests.support.tools import REPO, require_tool
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +35,14 @@ HIJACKER = 64511
 WATCHED = "127.64.0.0/16"
 SUBPREFIX = "127.64.1.0/24"
 HIJACKING_PEERS = range(1, 5)
+
+
+def _overview_query(name: str) -> str:
+    """The overview's query of the panel or annotation ``name``, for every replica and the test's group."""
+    overview = json.loads((REPO / "grafana" / "dashboards" / "routewatch-overview.json").read_text())
+    queries = {p["title"]: p["targets"][0]["expr"] for p in overview["panels"] if p["type"] != "row"}
+    queries |= {a["name"]: a["expr"] for a in overview["annotations"]["list"]}
+    return queries[name].replace("$instance", ".*").replace("$group", "netops-emea")
 
 
 def _config(port: int) -> str:
@@ -91,6 +102,12 @@ def test_an_origin_page_names_the_as_and_the_sub_prefix_and_carries_the_group(tm
         answer = httpx.get(api_url.replace(DEFAULT_API_BASE, f"http://127.0.0.1:{port}"), timeout=10).json()
         assert answer["prefix"] == WATCHED and answer["group"] == "netops-emea"
         assert [(d["kind"], d["asns"]) for d in answer["open_detections"]] == [("origin", [HIJACKER])]
+        offender = {"prefix": WATCHED, "kind": "origin", "asn": str(HIJACKER), "subprefix": SUBPREFIX,
+                    "group": "netops-emea"}
+        (row,) = p.query(_overview_query("Open origin and more-specific detections: offenders"))
+        assert row["metric"] == offender and row["value"][1] == str(len(HIJACKING_PEERS))
+        (marker,) = p.query(_overview_query("Origin and more-specific detections"))
+        assert marker["metric"] == offender
 
         write_updates(tmp_path / "feed" / "0002-gone.mrt",
                       [Update(int(time.time()), f"192.0.2.{n}", 64500 + n, withdrawn=[SUBPREFIX])
