@@ -15,7 +15,6 @@ hijack resolves it.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -23,10 +22,10 @@ import httpx
 import pytest
 
 from routewatch.alerting.render import DEFAULT_API_BASE
-from tests.integration.test_e2e_prometheus import DEADLINE, Prometheus, fast_rules
+from tests.integration.test_e2e_prometheus import DEADLINE, Prometheus, dashboard_query, fast_rules
 from tests.support.daemon import Daemon, exporter_port, wait_for
 from tests.support.mrt_writer import Update, write_updates
-from tests.support.tools import REPO, require_tool
+from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.integration
 
@@ -35,14 +34,7 @@ HIJACKER = 64511
 WATCHED = "127.64.0.0/16"
 SUBPREFIX = "127.64.1.0/24"
 HIJACKING_PEERS = range(1, 5)
-
-
-def _overview_query(name: str) -> str:
-    """The overview's query of the panel or annotation ``name``, for every replica and the test's group."""
-    overview = json.loads((REPO / "grafana" / "dashboards" / "routewatch-overview.json").read_text())
-    queries = {p["title"]: p["targets"][0]["expr"] for p in overview["panels"] if p["type"] != "row"}
-    queries |= {a["name"]: a["expr"] for a in overview["annotations"]["list"]}
-    return queries[name].replace("$instance", ".*").replace("$group", "netops-emea")
+GROUP = {"group": "netops-emea"}
 
 
 def _config(port: int) -> str:
@@ -104,9 +96,9 @@ def test_an_origin_page_names_the_as_and_the_sub_prefix_and_carries_the_group(tm
         assert [(d["kind"], d["asns"]) for d in answer["open_detections"]] == [("origin", [HIJACKER])]
         offender = {"prefix": WATCHED, "kind": "origin", "asn": str(HIJACKER), "subprefix": SUBPREFIX,
                     "group": "netops-emea"}
-        (row,) = p.query(_overview_query("Open origin and more-specific detections: offenders"))
+        (row,) = p.query(dashboard_query("overview", "Open origin and more-specific detections: offenders", **GROUP))
         assert row["metric"] == offender and row["value"][1] == str(len(HIJACKING_PEERS))
-        (marker,) = p.query(_overview_query("Origin and more-specific detections"))
+        (marker,) = p.query(dashboard_query("overview", "Origin and more-specific detections", **GROUP))
         assert marker["metric"] == offender
 
         write_updates(tmp_path / "feed" / "0002-gone.mrt",

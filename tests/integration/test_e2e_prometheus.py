@@ -18,6 +18,7 @@ expression reads, not by name.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -48,6 +49,18 @@ SIGNALS = {
 }
 DEADLINE = 30.0
 """Upper bound for one transition to show at Prometheus; it takes a few seconds."""
+
+
+def dashboard_query(dashboard: str, name: str, **variables: str) -> str:
+    """The first query of the panel (by title) or annotation (by name) of ``routewatch-<dashboard>.json``, with
+    ``$instance`` as every replica and the given variables substituted."""
+    document = json.loads((REPO / "grafana" / "dashboards" / f"routewatch-{dashboard}.json").read_text())
+    queries = {p["title"]: p["targets"][0]["expr"] for p in document["panels"] if p["type"] != "row"}
+    queries |= {a["name"]: a["expr"] for a in document["annotations"]["list"]}
+    text = queries[name].replace("$instance", ".*")
+    for variable, value in variables.items():
+        text = text.replace(f"${variable}", value)
+    return text
 
 
 def fast_rules(target: Path) -> dict[str, str]:
@@ -202,6 +215,17 @@ def test_withdrawal_nameserver_down_and_dns_at_risk_fire_at_prometheus_and_resol
         at_risk = wait_for(lambda: p.firing(names["dns at risk"]), DEADLINE, "the DNS-at-risk alert")
         assert {alert["labels"]["address"] for alert in at_risk} == {lab.address(letter) for letter in LETTERS}
         assert daemon.value("routewatch_dns_nameserver_peers_at_risk", **a) == len(GONE)
+
+        # what the dashboards show meanwhile, asked of the same Prometheus
+        zone = {"zone": "facebook.com."}
+        risk = p.query(dashboard_query("zone", "Route risk per address", **zone))
+        assert {(r["metric"]["address"], float(r["value"][1])) for r in risk} == {
+            (lab.address(letter), len(GONE) / PEERS) for letter in LETTERS}
+        up = p.query(dashboard_query("zone", "Nameserver up per address (UDP)", **zone))
+        assert {r["metric"]["address"]: r["value"][1] for r in up}[lab.address("a")] == "0"
+        (row,) = p.query(dashboard_query("overview", "Prefixes not visible", group=".*"))
+        assert row["metric"] == {"prefix": service, "state": "withdrawn", "group": "default",
+                                 "description": "serves a-d.ns.facebook.com"}
 
         write_updates(tmp_path / "feed" / "0002-announce.mrt", routes(int(time.time()), GONE, [service]))
         lab.servers["a"].start()
