@@ -174,9 +174,12 @@ class AsnWatch(Section):
         "watched prefix; another is a `neighbor` detection. Unset = not checked; `[]` = none allowed."
     )
     downstreams: AsnListField | None = Field(
-        default=None, description="ASes allowed directly right of this AS in a path of a watched prefix (its "
-        "customers); another is a `neighbor` detection (a leak through an undeclared customer). Unset = not "
-        "checked; `[]` = none allowed (a stub network)."
+        default=None, description="ASes allowed directly right of this AS in a path (its customers); another is a "
+        "`neighbor` detection (a leak through an undeclared customer). Any prefix this AS is seen carrying "
+        "through another AS is watched from then on (counted in `max_prefixes`), so a customer's leaked route "
+        "is seen though nobody listed the customer's prefix; with a `ris-live` source this is a subscription to "
+        "every path through this AS (see \"What a path subscription costs\"). Unset = not checked; `[]` = none "
+        "allowed (a stub network)."
     )
     new_prefixes: bool = Field(
         default=False, description="A prefix this AS originates that no `prefixes[]` entry lists is a `new-prefix` "
@@ -314,6 +317,12 @@ class Limits(Section):
         default=64, description="Cap on route collectors tracked and exported per source (RIS Live hosts, "
         "BGPStream and MRT collectors, BMP routers); messages from more are ignored and counted "
         "(`routewatch_source_messages_ignored_total{type=\"collector_over_cap\"}`)."
+    )
+    max_path_subscriptions: Annotated[int, Field(ge=0)] = Field(
+        default=16, description="Cap on `asns[]` entries declaring `downstreams` while a `ris-live` source is "
+        "configured: each is a RIS Live subscription to every path through that AS (a transit AS's paths are a "
+        "large share of the whole feed; see docs/configuration.md), exported as "
+        "`routewatch_source_path_subscriptions`. A config over it is rejected."
     )
     max_more_specifics: Annotated[int, Field(ge=1)] = Field(
         default=1_000, description="Cap on distinct more-specifics whose routes are kept per watched prefix; "
@@ -504,6 +513,19 @@ def _limits(config: Config, invalid: int) -> list[str]:
     return problems
 
 
+def _path_subscriptions(config: Config) -> list[str]:
+    """Each watched AS declaring downstreams is a RIS Live subscription to every path through it: capped."""
+    shard = f" (shard {config.sharding.shard} of {config.sharding.shards})" if config.sharding.shards > 1 else ""
+    carriers = [a.asn for a in config.asns if a.downstreams is not None]
+    cap = config.limits.max_path_subscriptions
+    if len(carriers) <= cap or not any(s.type == "ris-live" for s in config.sources):
+        return []
+    return [f"limits.max_path_subscriptions: {len(carriers)} asns[] entries declare downstreams{shard} "
+            f"(AS{', AS'.join(map(str, carriers))}), each a RIS Live subscription to every path through that AS, "
+            f"over the cap of {cap}; raise the cap knowing the cost, or drop downstreams where a leak through "
+            f"a customer need not be seen"]
+
+
 def _merged_thresholds(raw: Mapping[str, Any], config: Config) -> list[str]:
     """A per-prefix override valid on its own may still break hysteresis against the defaults."""
     entries = raw.get("prefixes")
@@ -581,6 +603,7 @@ def parse_config(raw: object, source: str = "", *, daemon: bool = False) -> Conf
     entries = raw.get("prefixes")
     invalid = (len(entries) if isinstance(entries, list) else len(checked.prefixes)) - len(checked.prefixes)
     problems.extend(_limits(max(_parts(checked), key=lambda part: part.max_prefix_series()), invalid))
+    problems.extend(next(filter(None, map(_path_subscriptions, _parts(checked))), []))
     problems.extend(_merged_thresholds(raw, checked))
     problems.extend(_signing_required_without_check(raw, checked))
     if daemon:

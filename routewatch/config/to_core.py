@@ -88,6 +88,7 @@ def watch_set(config: Config) -> WatchSet:
         asns={a.asn: a.max_prefixes for a in config.asns},
         asn_thresholds=default,
         asn_ignore_more_specifics=frozenset(a.asn for a in config.asns if a.ignore_more_specifics),
+        carriers={a.asn: frozenset(a.downstreams or ()) for a in config.asns if a.downstreams is not None},
     )
     for zone in config.zones:
         for address, service in zone.service_prefixes.items():

@@ -155,7 +155,7 @@ class Engine:
         prefix = event.prefix
         place = self.places.of(prefix)
         if place.watched is None and isinstance(event, RouteAnnouncement) and self.watch.asn_caps:
-            discovered = self.watch.discover(prefix, event.origin_asns)
+            discovered = self.watch.discover(prefix, event.origin_asns, event.as_path)
             if discovered is not None:
                 self.track(discovered)
                 place = self.places.fresh(prefix)

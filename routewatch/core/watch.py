@@ -9,7 +9,11 @@ element of a feed or an archive:
 - which origins are expected there?
 
 Prefixes found for a watched ASN are added while the data flows, up to the
-ASN's cap; what goes over the cap is counted, never silently dropped.
+ASN's cap; what goes over the cap is counted, never silently dropped. So are
+the prefixes a watched AS with declared downstreams (a *carrier*) is seen
+carrying through an AS it did not declare: a customer's route leaked through
+an undeclared customer is about the customer's prefix, which routewatch would
+otherwise never look at. They count against the same cap.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class WatchSet:
         asns: dict[int, int] | None = None,
         asn_thresholds: WithdrawalThresholds | None = None,
         asn_ignore_more_specifics: frozenset[int] = frozenset(),
+        carriers: dict[int, frozenset[int]] | None = None,
     ) -> None:
         self._by_key: dict[tuple[int, int, int], WatchedPrefix] = {}
         # Lengths at or past the bucket length are only searched when the prefix's
@@ -81,6 +86,8 @@ class WatchSet:
         self._asn_over_cap_seen: set[tuple[int, Prefix]] = set()
         self._asn_thresholds = asn_thresholds or WithdrawalThresholds()
         self._asn_ignore_ms = asn_ignore_more_specifics
+        #: Watched AS -> its declared downstreams, for the watched ASes that declare them.
+        self.carriers = {asn: down for asn, down in (carriers or {}).items() if asn in self.asn_caps}
         #: Bumped by every change, so callers can cache answers until the next one.
         self.version = 0
         for watched in prefixes:
@@ -187,27 +194,47 @@ class WatchSet:
 
     # -- prefixes found for watched ASNs -----------------------------------------
 
-    def discover(self, prefix: Prefix, origins: AsSet) -> WatchedPrefix | None:
-        """Watch ``prefix`` if a watched ASN originates it; None when not applicable or over the cap."""
+    def discover(self, prefix: Prefix, origins: AsSet, path: AsPath = ()) -> WatchedPrefix | None:
+        """Watch ``prefix`` if a watched ASN originates it, or carries it through an undeclared downstream.
+
+        None when neither applies or the ASN is over its cap.
+        """
         for asn in origins:
-            cap = self.asn_caps.get(asn)
-            if cap is None:
-                continue
-            existing = self.get(prefix)
-            if existing is not None:
-                return existing
-            if self.asn_prefix_count[asn] >= cap:
-                if (asn, prefix) not in self._asn_over_cap_seen:
-                    self._asn_over_cap_seen.add((asn, prefix))
-                    self.asn_over_cap[asn] += 1
-                return None
-            self.asn_prefix_count[asn] += 1
-            watched = WatchedPrefix(
-                prefix, frozenset((asn,)), self._asn_thresholds,
-                description=f"originated by AS{asn}",
-                ignore_more_specifics=asn in self._asn_ignore_ms,
-                source=f"asn:{asn}",
-            )
-            self.add(watched)
-            return watched
+            if asn in self.asn_caps:
+                return self._found(prefix, asn, frozenset((asn,)), f"originated by AS{asn}", f"asn:{asn}")
+        carrier = self.carrier_leaking(path) if self.carriers else None
+        if carrier is not None and origins:
+            return self._found(prefix, carrier, origins, f"carried by AS{carrier}", f"path:{carrier}")
         return None
+
+    def carrier_leaking(self, path: AsPath) -> int | None:
+        """The first carrier in ``path`` (prepending collapsed) followed by an AS it did not declare as downstream."""
+        carriers = self.carriers
+        previous: object = None
+        for i, hop in enumerate(path):
+            if hop == previous:
+                continue
+            previous = hop
+            declared = carriers.get(hop) if type(hop) is int else None  # type: ignore[call-overload]
+            if declared is None:
+                continue
+            following = next((h for h in path[i + 1:] if h != hop), None)
+            if type(following) is int and following not in declared:
+                return hop  # type: ignore[return-value]
+        return None
+
+    def _found(self, prefix: Prefix, asn: int, origins: AsSet, description: str, source: str
+               ) -> WatchedPrefix | None:
+        existing = self.get(prefix)
+        if existing is not None:
+            return existing
+        if self.asn_prefix_count[asn] >= self.asn_caps[asn]:
+            if (asn, prefix) not in self._asn_over_cap_seen:
+                self._asn_over_cap_seen.add((asn, prefix))
+                self.asn_over_cap[asn] += 1
+            return None
+        self.asn_prefix_count[asn] += 1
+        watched = WatchedPrefix(prefix, origins, self._asn_thresholds, description=description,
+                                ignore_more_specifics=asn in self._asn_ignore_ms, source=source)
+        self.add(watched)
+        return watched

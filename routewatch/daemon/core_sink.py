@@ -23,7 +23,8 @@ ChangesSink = Callable[[list[DetectionChange]], None]
 
 def watch_targets(watch: WatchSet) -> WatchTargets:
     """What a watch set asks sources to follow, as plain values."""
-    return WatchTargets(tuple(w.prefix for w in watch), tuple(watch.addresses), tuple(sorted(watch.asn_caps)))
+    return WatchTargets(tuple(w.prefix for w in watch), tuple(watch.addresses), tuple(sorted(watch.asn_caps)),
+                        tuple(sorted(watch.carriers)))
 
 
 class CoreDriver:

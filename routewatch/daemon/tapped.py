@@ -86,7 +86,7 @@ def carry_over(old: Engine, config: Config) -> TappedEngine:
     """A monitor for ``config`` holding ``old``'s state, minus the prefixes the new config no longer watches."""
     new = build_tapped(config, bootstrapped=old.bootstrapped)
     state = dump_state(old)
-    asns = {f"asn:{a.asn}" for a in config.asns}
+    asns = {f"asn:{a.asn}" for a in config.asns} | {f"path:{a.asn}" for a in config.asns if a.downstreams is not None}
     zones = {f"zone:{z.zone}" for z in config.zones}
     state["trackers"] = {
         prefix: raw for prefix, raw in state["trackers"].items()

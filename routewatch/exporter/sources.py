@@ -57,6 +57,9 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
     c_peers = GaugeMetricFamily("routewatch_source_collector_peers_up",
                                 "The collector's monitored peers whose session is up (a BMP router's Peer Ups).",
                                 labels=["source", "collector"])
+    paths = GaugeMetricFamily("routewatch_source_path_subscriptions",
+                              "Subscriptions to every path through a watched AS with declared downstreams "
+                              "(RIS Live), at most limits.max_path_subscriptions.", labels=["source"])
     over = GaugeMetricFamily("routewatch_source_collectors_over_cap",
                              "Collectors seen beyond limits.max_collectors (counted, not exported).",
                              labels=["source"])
@@ -90,8 +93,10 @@ def source_families(sources: tuple[SourceHealth, ...], max_collectors: int,
             if collector.peers_up is not None:
                 c_peers.add_metric(labels, collector.peers_up)
         over.add_metric(label, max(0, len(collectors) - max_collectors))
+        if health.path_subscriptions is not None:
+            paths.add_metric(label, health.path_subscriptions)
     yield from (up, last, lag, reconnects, failures, messages, malformed, dropped, ignored, c_up, c_lag, c_last,
-                c_messages, c_malformed, c_peers, over)
+                c_messages, c_malformed, c_peers, over, paths)
 
 
 def _capped_types(counts: dict[str, int], cap: int) -> dict[str, int]:

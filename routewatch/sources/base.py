@@ -41,11 +41,16 @@ from routewatch.sources.health import SourceHealth
 
 @dataclass(frozen=True, slots=True)
 class WatchTargets:
-    """What a source is asked to follow, as plain values: watched prefixes, nameserver addresses, watched ASNs."""
+    """What a source is asked to follow, as plain values: watched prefixes, nameserver addresses, watched ASNs.
+
+    ``carriers`` are the watched ASNs with declared downstreams: every path
+    through one of them may show a leak through an undeclared customer.
+    """
 
     prefixes: tuple[Prefix, ...] = ()
     addresses: tuple[Address, ...] = ()
     asns: tuple[int, ...] = ()
+    carriers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,8 @@ class SourceHealth:
     """Why a connecting source is not connected ("" when it is, or has not tried yet): for the start-up log."""
     connect_failures: int = 0
     """Attempts that never connected (``reconnects`` counts successes only)."""
+    path_subscriptions: int | None = None
+    """Subscriptions to every path through a watched AS (RIS Live's carriers); None for sources without any."""
 
 
 @dataclass(slots=True)

@@ -95,7 +95,7 @@ def full_state() -> ExportState:
         dnssec=ZoneDnssec(DnssecState.SECURE, 1e9, ds_match=True),
     )
     source = SourceHealth("ris-live", True, 9.0, 1.0, 0, 10, 0, 0, MappingProxyType({"OPEN": 1}),
-                          (CollectorHealth("rrc00", True, 9.0, 1.0),))
+                          (CollectorHealth("rrc00", True, 9.0, 1.0),), path_subscriptions=1)
     bmp = SourceHealth("bmp", True, 9.0, 0.0, 0, 20, 1, 0, collectors=(CollectorHealth("192.0.2.1", True, 9.0, 0.0,
                                                                                          20, 1, 2),))
     process = ProcessStatus("t", True, 1.0, (ComponentStatus("dns", True),))

@@ -6,7 +6,12 @@ for ``RIS_PEER_STATE`` and one for ``KEEPALIVE`` (per-collector liveness). A
 watched ASN gets a ``path: "<asn>$"`` subscription, but only to *discover* its
 prefixes: a withdrawal carries no AS path, so a path filter can never show the
 ASN's prefix being withdrawn or taken over. Each discovered prefix gets its own
-prefix subscription (:meth:`RisLiveClient.subscribe`). Every subscription asks
+prefix subscription (:meth:`RisLiveClient.subscribe`). A watched ASN with
+declared downstreams (a carrier) also gets ``path: "<asn>"``: every route
+through it, so that a customer's route leaked through an undeclared customer is
+seen though nobody watches the customer's prefix. That is the costly one (a
+transit AS is in a large share of all paths; see docs/configuration.md), so
+their number is capped by ``limits.max_path_subscriptions``. Every subscription asks
 for ``acknowledge`` and is counted as confirmed when ``ris_subscribe_ok`` echoes
 it (the driver feeds those back through :meth:`RisLiveClient.acknowledged`).
 
@@ -106,7 +111,19 @@ def initial_subscriptions(targets: WatchTargets, host: str | None) -> list[dict[
     subs.extend(prefix_subscription(p, host) for p in targets.prefixes)
     subs.extend(address_subscription(a, host) for a in sorted(targets.addresses, key=lambda a: (a.version, a)))
     subs.extend(_with_host({"type": "UPDATE", "path": f"{asn}$"}, host) for asn in sorted(targets.asns))
+    subs.extend(path_subscription(asn, host) for asn in sorted(targets.carriers))
     return subs
+
+
+def path_subscription(asn: int, host: str | None) -> dict[str, Any]:
+    """Every route whose path contains ``asn`` anywhere (RIS Live's unanchored ``path`` filter)."""
+    return _with_host({"type": "UPDATE", "path": str(asn)}, host)
+
+
+def is_path_subscription(subscription: Mapping[str, Any]) -> bool:
+    """A carrier's subscription (``path: "<asn>"``), not an origin's (``"<asn>$"``)."""
+    path = subscription.get("path")
+    return isinstance(path, str) and path.isdigit()
 
 
 def _with_host(data: dict[str, Any], host: str | None) -> dict[str, Any]:
@@ -186,6 +203,11 @@ class RisLiveClient:
     @property
     def subscription_count(self) -> int:
         return len(self._subscriptions)
+
+    @property
+    def path_subscription_count(self) -> int:
+        """Carriers' subscriptions (every path through an AS): the costly kind, capped by the config."""
+        return sum(1 for sub in self._subscriptions.values() if is_path_subscription(sub))
 
     async def subscribe_prefixes(self, prefixes: Iterable[Prefix], addresses: Iterable[Address] = ()) -> None:
         """Add subscriptions found while running (a watched ASN's prefixes, nameserver addresses).

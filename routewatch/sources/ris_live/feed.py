@@ -89,6 +89,7 @@ class RisLiveHealth:
     ignored: Mapping[str, int]
     ris_errors: int
     subscriptions: int
+    path_subscriptions: int
     acknowledged: int
     unacknowledged: int
     bootstrapped: bool
@@ -331,6 +332,7 @@ class RisLiveFeed:
             ignored=dict(tally.ignored),
             ris_errors=tally.errors,
             subscriptions=self.client.subscription_count,
+            path_subscriptions=self.client.path_subscription_count,
             acknowledged=stats.acknowledged,
             unacknowledged=self.client.unacknowledged,
             bootstrapped=self._bootstrapped,
@@ -360,4 +362,4 @@ class RisLiveFeed:
         return SourceHealth(details.source, details.up, details.last_data_time, lag, details.reconnects,
                             details.received, details.malformed, details.dropped,
                             MappingProxyType(dict(details.ignored)), collectors, self.client.stats.problem,
-                            details.connect_failures)
+                            details.connect_failures, details.path_subscriptions)
