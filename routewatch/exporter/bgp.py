@@ -179,7 +179,8 @@ def core_families(
     data_time.add_metric([], snap.time)
     yield data_time
     over_cap = _gauge("routewatch_bgp_asn_prefixes_over_cap",
-                      "Prefixes a watched ASN originates beyond its max_prefixes (counted, not watched).", ["asn"])
+                      "Prefixes a watched ASN originates, or carries through an undeclared downstream, beyond its "
+                      "max_prefixes (counted, not watched).", ["asn"])
     for asn, count in sorted(snap.asn_over_cap.items()):
         over_cap.add_metric([str(asn)], count)
     yield over_cap
