@@ -27,6 +27,9 @@ from routewatch.model import Address, AsPath, AsSet, Prefix, prefix_key
 
 _BITS = {4: 32, 6: 128}
 _BUCKET_BITS = {4: 16, 6: 32}
+OVER_CAP_REMEMBERED = 10_000
+"""Distinct prefixes refused over an ASN's cap that are remembered (all ASNs together), so that a hostile
+peer announcing ever new ones costs bounded memory; the counts stop growing there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ class WatchSet:
         self.asn_caps: dict[int, int] = dict(asns or {})
         self.asn_prefix_count: Counter[int] = Counter()
         self.asn_over_cap: Counter[int] = Counter()
-        self._asn_over_cap_seen: set[tuple[int, Prefix]] = set()
+        self._asn_over_cap_seen: set[tuple[int, int, int, int]] = set()
         self._asn_thresholds = asn_thresholds or WithdrawalThresholds()
         self._asn_ignore_ms = asn_ignore_more_specifics
         #: Watched AS -> its declared downstreams, for the watched ASes that declare them.
@@ -229,8 +232,10 @@ class WatchSet:
         if existing is not None:
             return existing
         if self.asn_prefix_count[asn] >= self.asn_caps[asn]:
-            if (asn, prefix) not in self._asn_over_cap_seen:
-                self._asn_over_cap_seen.add((asn, prefix))
+            seen = self._asn_over_cap_seen
+            key = (asn, *prefix_key(prefix))
+            if key not in seen and len(seen) < OVER_CAP_REMEMBERED:
+                seen.add(key)
                 self.asn_over_cap[asn] += 1
             return None
         self.asn_prefix_count[asn] += 1
