@@ -164,7 +164,8 @@ class AsnWatch(Section):
     description: str = Field(default="", description="Free text shown with detections.")
     group: Name = Field(default="default", description="A label to route alerts by (team, customer).")
     max_prefixes: Annotated[int, Field(ge=1)] = Field(
-        default=200, description="At most this many discovered prefixes are tracked; more are counted, not tracked."
+        default=200, description="At most this many discovered prefixes are tracked; more are counted, not tracked. "
+        "With `downstreams` declared, as many again of the prefixes this AS carries through an undeclared one."
     )
     ignore_more_specifics: bool = Field(
         default=False, description="Do not report more-specifics of discovered prefixes originated by this AS."
@@ -176,15 +177,20 @@ class AsnWatch(Section):
     downstreams: AsnListField | None = Field(
         default=None, description="ASes allowed directly right of this AS in a path (its customers); another is a "
         "`neighbor` detection (a leak through an undeclared customer). Any prefix this AS is seen carrying "
-        "through another AS is watched from then on (counted in `max_prefixes`), so a customer's leaked route "
-        "is seen though nobody listed the customer's prefix; with a `ris-live` source this is a subscription to "
-        "every path through this AS (see \"What a path subscription costs\"). Unset = not checked; `[]` = none "
-        "allowed (a stub network)."
+        "through another AS is watched from then on (at most `max_prefixes` of them, beside its own), so a "
+        "customer's leaked route is seen though nobody listed the customer's prefix; with a `ris-live` source "
+        "this is a subscription to every path through this AS (see \"What a path subscription costs\"). Unset = "
+        "not checked; `[]` = none allowed (a stub network)."
     )
     new_prefixes: bool = Field(
         default=False, description="A prefix this AS originates that no `prefixes[]` entry lists is a `new-prefix` "
         "detection (BGPalerter's monitorASns), not only watched."
     )
+
+    @property
+    def discovered_cap(self) -> int:
+        """The most prefixes this entry can add: its own, and as many carried ones when it declares downstreams."""
+        return self.max_prefixes * (2 if self.downstreams is not None else 1)
 
 
 class ZoneWatch(Section):
@@ -305,7 +311,7 @@ class Limits(Section):
 
     max_watched_prefixes: Annotated[int, Field(ge=1)] = Field(
         default=20_000,
-        description="Cap on watched prefixes: configured + every `asns[].max_prefixes` + "
+        description="Cap on watched prefixes: configured + every `asns[].max_prefixes` (twice with `downstreams`) + "
         "`max_nameserver_addresses` per zone; a config that could exceed it is rejected.",
     )
     max_zones: Annotated[int, Field(ge=1)] = Field(default=500, description="Cap on `zones`.")
@@ -414,7 +420,7 @@ class Config(Section):
         """The most watched-prefix series this config can ever create."""
         per_zone = self.limits.max_nameserver_addresses
         auto = sum(per_zone for zone in self.zones if zone.watch_nameserver_prefixes)
-        return len(self.prefixes) + sum(a.max_prefixes for a in self.asns) + auto
+        return len(self.prefixes) + sum(a.discovered_cap for a in self.asns) + auto
 
 
 def _source_name(entry: Mapping[str, Any]) -> object:
@@ -492,7 +498,8 @@ def _limits(config: Config, invalid: int) -> list[str]:
     """The caps on one shard's part; ``invalid`` counts prefix entries that failed (each will be watched too)."""
     problems: list[str] = []
     configured = len(config.prefixes) + invalid
-    discovered = sum(a.max_prefixes for a in config.asns)
+    discovered = sum(a.discovered_cap for a in config.asns)
+    twice = " (twice where downstreams are declared)" if any(a.downstreams is not None for a in config.asns) else ""
     nameservers = config.max_prefix_series() - len(config.prefixes) - discovered
     series = configured + discovered + nameservers
     shard = f" (shard {config.sharding.shard} of {config.sharding.shards})" if config.sharding.shards > 1 else ""
@@ -500,7 +507,7 @@ def _limits(config: Config, invalid: int) -> list[str]:
     if series > cap:
         problems.append(
             f"limits.max_watched_prefixes: this config can watch up to {series} prefixes{shard} "
-            f"({configured} configured, {discovered} from asns[].max_prefixes, "
+            f"({configured} configured, {discovered} from asns[].max_prefixes{twice}, "
             f"{nameservers} nameserver addresses of zones), "
             f"over the cap of {cap}; raise the cap or lower asns[].max_prefixes"
         )

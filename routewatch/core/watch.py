@@ -13,7 +13,8 @@ ASN's cap; what goes over the cap is counted, never silently dropped. So are
 the prefixes a watched AS with declared downstreams (a *carrier*) is seen
 carrying through an AS it did not declare: a customer's route leaked through
 an undeclared customer is about the customer's prefix, which routewatch would
-otherwise never look at. They count against the same cap.
+otherwise never look at. They have a cap of their own, as large as the
+ASN's, so that leaks cannot take the places of the ASN's own prefixes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from routewatch.model import Address, AsPath, AsSet, Prefix, prefix_key
 
 _BITS = {4: 32, 6: 128}
 _BUCKET_BITS = {4: 16, 6: 32}
+CARRIED = "path:"
+"""The ``source`` prefix of a prefix watched because a carrier carried it through an undeclared downstream."""
 OVER_CAP_REMEMBERED = 10_000
 """Distinct prefixes refused over an ASN's cap that are remembered (all ASNs together), so that a hostile
 peer announcing ever new ones costs bounded memory; the counts stop growing there."""
@@ -85,6 +88,8 @@ class WatchSet:
         self._addresses: set[Address] = set()
         self.asn_caps: dict[int, int] = dict(asns or {})
         self.asn_prefix_count: Counter[int] = Counter()
+        #: Prefixes watched because a carrier was seen carrying them through an undeclared downstream, per carrier.
+        self.carried_count: Counter[int] = Counter()
         self.asn_over_cap: Counter[int] = Counter()
         self._asn_over_cap_seen: set[tuple[int, int, int, int]] = set()
         self._asn_thresholds = asn_thresholds or WithdrawalThresholds()
@@ -99,8 +104,11 @@ class WatchSet:
     # -- membership ---------------------------------------------------------------
 
     def add(self, watched: WatchedPrefix) -> None:
-        """Watch a prefix (replacing an earlier entry for the same prefix)."""
+        """Watch a prefix (replacing an earlier entry for the same prefix); a carried one is counted here,
+        so that one restored from saved state counts too."""
         self.version += 1
+        if watched.source.startswith(CARRIED) and self.get(watched.prefix) is None:
+            self.carried_count[int(watched.source[len(CARRIED):])] += 1
         self._by_key[prefix_key(watched.prefix)] = watched
         version, value, length = prefix_key(watched.prefix)
         bucket_bits = _BUCKET_BITS[version]
@@ -204,10 +212,12 @@ class WatchSet:
         """
         for asn in origins:
             if asn in self.asn_caps:
-                return self._found(prefix, asn, frozenset((asn,)), f"originated by AS{asn}", f"asn:{asn}")
+                return self._found(prefix, asn, frozenset((asn,)), f"originated by AS{asn}", f"asn:{asn}",
+                                   self.asn_prefix_count)
         carrier = self.carrier_leaking(path) if self.carriers else None
         if carrier is not None and origins:
-            return self._found(prefix, carrier, origins, f"carried by AS{carrier}", f"path:{carrier}")
+            return self._found(prefix, carrier, origins, f"carried by AS{carrier}", f"{CARRIED}{carrier}",
+                               self.carried_count)
         return None
 
     def carrier_leaking(self, path: AsPath) -> int | None:
@@ -226,19 +236,21 @@ class WatchSet:
                 return hop  # type: ignore[return-value]
         return None
 
-    def _found(self, prefix: Prefix, asn: int, origins: AsSet, description: str, source: str
-               ) -> WatchedPrefix | None:
+    def _found(self, prefix: Prefix, asn: int, origins: AsSet, description: str, source: str,
+               counts: Counter[int]) -> WatchedPrefix | None:
+        """Watch a prefix found for ``asn`` unless ``counts`` (originated, or carried) is at its cap."""
         existing = self.get(prefix)
         if existing is not None:
             return existing
-        if self.asn_prefix_count[asn] >= self.asn_caps[asn]:
+        if counts[asn] >= self.asn_caps[asn]:
             seen = self._asn_over_cap_seen
             key = (asn, *prefix_key(prefix))
             if key not in seen and len(seen) < OVER_CAP_REMEMBERED:
                 seen.add(key)
                 self.asn_over_cap[asn] += 1
             return None
-        self.asn_prefix_count[asn] += 1
+        if counts is self.asn_prefix_count:
+            counts[asn] += 1  # a carried prefix is counted by ``add``
         watched = WatchedPrefix(prefix, origins, self._asn_thresholds, description=description,
                                 ignore_more_specifics=asn in self._asn_ignore_ms, source=source)
         self.add(watched)

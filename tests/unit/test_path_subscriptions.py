@@ -15,6 +15,7 @@ from routewatch.config.schema import parse_config
 from routewatch.config.to_core import build_engine
 from routewatch.core.detection import DetectionKind
 from routewatch.daemon.core_sink import watch_targets
+from routewatch.daemon.persist import dump_state, load_state
 from routewatch.errors import ConfigError
 from routewatch.model import parse_prefix
 from routewatch.sources.ris_live.client import initial_subscriptions, is_path_subscription
@@ -79,10 +80,19 @@ def test_a_leaked_customer_route_is_watched_and_opens_a_neighbor_detection() -> 
     assert watched.description == f"carried by AS{CARRIER}"
 
 
-def test_leaked_prefixes_count_against_the_carriers_cap() -> None:
-    m = build_engine(parse_config({"asns": [{"asn": CARRIER, "downstreams": [CUSTOMER], "max_prefixes": 2}]}))
+def test_leaked_prefixes_have_a_cap_of_their_own_kept_across_a_restart() -> None:
+    config = parse_config({"asns": [{"asn": CARRIER, "downstreams": [CUSTOMER], "max_prefixes": 2}]})
+    m = build_engine(config)
     m.apply_all(announce(0, peer(1), f"203.0.{n}.0/24", (6939, CARRIER, 65010 + n, CUSTOMER)) for n in range(5))
     assert len(m.watch) == 2 and m.watch.asn_over_cap[CARRIER] == 3
+    m.apply_all([announce(1, peer(1), "192.0.2.0/24", (6939, CARRIER))])  # its own prefix still has a place
+    assert m.watch.get(parse_prefix("192.0.2.0/24")) is not None
+    restored = build_engine(config)
+    load_state(restored, dump_state(m), validate=False)
+    assert restored.watch.carried_count[CARRIER] == 2 and restored.watch.asn_prefix_count[CARRIER] == 1
+    restored.apply_all([announce(2, peer(1), "203.0.9.0/24", (6939, CARRIER, 65099, CUSTOMER))])
+    assert restored.watch.get(parse_prefix("203.0.9.0/24")) is None  # still at the cap after the restart
+    assert config.max_prefix_series() == 4
 
 
 def test_the_exporter_counts_path_subscriptions_for_sources_that_have_them() -> None:
