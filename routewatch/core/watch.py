@@ -40,7 +40,9 @@ class WatchedPrefix:
     """A prefix whose visibility is tracked and exported.
 
     ``source`` says why it is watched: ``config``, ``asn:<N>`` (found in the
-    data for a watched ASN) or ``zone:<zone>`` (it serves a nameserver).
+    data for a watched ASN), ``path:<N>`` (watched AS N carried it through an
+    AS it did not declare as a downstream) or ``zone:<zone>`` (it serves a
+    nameserver).
     """
 
     prefix: Prefix
