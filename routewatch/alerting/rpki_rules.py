@@ -4,7 +4,9 @@ Networks that drop RPKI-invalid routes (most large transit networks now do)
 turn an invalid announcement of your own prefix into an outage, so that one
 pages; a prefix whose own announcement the VRP set calls invalid, a prefix no
 ROA covers and a ROA about to expire are found before an outage and are
-handled the same day or read when convenient. The VRP sources are watched
+handled the same day or read when convenient. A ROA change that makes routes
+seen now invalid is an event, not a state: its alert fires on the increase of
+its counter and resolves an hour later. The VRP sources are watched
 like the BGP feeds: a stale set is a state (its last good VRPs stay in use),
 and no set at all leaves every prefix's state ``unknown``.
 """
@@ -26,6 +28,10 @@ from routewatch.alerting.rule import (
 #: How long before a ROA's expiry it is reported: the default of ``rpki.expiry_warning``. Not exported by
 #: routewatch (the ``rpki-roa-expiring`` detection reads the config's own value), so named here.
 ROA_EXPIRY_WARNING_SECONDS = 7 * 86400
+#: How long a ROA change that invalidated routes keeps its alert firing: the change is an instant (its
+#: detection opens and closes at once), so the rule reads the counter of such changes over this window.
+ROA_CHANGE_WINDOW = "1h"
+ROA_INVALIDATIONS = "routewatch_bgp_prefix_rpki_roa_invalidations_total"
 SOURCE_KEYS = ("source",)
 
 
@@ -67,6 +73,23 @@ def _route_rules() -> list[Rule]:
                 "origins: once announced (or as soon as networks pick up the set) validating networks drop it."
             ),
             runbook="prefix-rpki-state-invalid",
+        ),
+        Rule(
+            name="RoutewatchPrefixRoaWouldInvalidate",
+            group=Group.RPKI,
+            expr=with_prefix_info(
+                f"{by('max', f'increase({ROA_INVALIDATIONS}[{ROA_CHANGE_WINDOW}])', PREFIX_KEYS)} > 0"
+            ),
+            for_="0s",
+            severity=Severity.WARNING,
+            summary=f"A ROA change made routes of {PREFIX_NAME} RPKI-invalid",
+            description=(
+                "A VRP set change in the last hour made routes seen then at or under "
+                "{{ $labels.prefix }} invalid that were valid or not found before (the rpki-roa-would-invalidate "
+                "detection has the VRPs before and after, and the routes): networks that drop invalid routes "
+                "will drop them once they load the same set."
+            ),
+            runbook="prefix-roa-would-invalidate",
         ),
         Rule(
             name="RoutewatchPrefixRpkiNotCovered",

@@ -44,6 +44,7 @@ class PrefixStatus:
     rpki_state: RpkiState | None = None  # None: no VRP source configured (not exported)
     rpki_invalid_peers: int | None = None  # None: no VRP set yet (not exported)
     rpki_expires: float | None = None  # the earliest expiry of the VRPs keeping it valid, where known
+    rpki_roa_invalidations: int = 0  # VRP changes that made routes seen at or under it invalid (a counter)
 
     @property
     def withdrawn(self) -> bool:

@@ -9,8 +9,8 @@ NaN or a fake zero; the ratio is left out while the baseline is empty.
 Thresholds are exported once as the default (``routewatch_bgp_default_*``) and
 per prefix only where a prefix overrides it, so a prefix costs fourteen samples
 rather than eighteen; the rules take a prefix's own threshold or else the default.
-RPKI adds six more where VRP sources are configured (state one-hot, invalid
-peers, the earliest ROA expiry).
+RPKI adds seven more where VRP sources are configured (state one-hot, invalid
+peers, the earliest ROA expiry, ROA changes that invalidated routes).
 """
 
 from __future__ import annotations
@@ -92,6 +92,10 @@ def prefix_families(
                         ["prefix", "state"])
     rpki_expires = _gauge("routewatch_bgp_prefix_rpki_expires_timestamp_seconds",
                           "Earliest expiry of the VRPs keeping the prefix valid; only where the VRP source gives one.")
+    roa_invalidations = CounterMetricFamily(
+        "routewatch_bgp_prefix_rpki_roa_invalidations",
+        "VRP set changes that made routes seen at or under the prefix invalid (rpki-roa-would-invalidate); "
+        "only where VRP sources are configured.", labels=["prefix"])
     overrides = threshold_families("routewatch_bgp_prefix", " (only where the prefix overrides the default)",
                                    ["prefix"])
     info = InfoMetricFamily("routewatch_bgp_prefix", "What each watched prefix is and why it is watched.",
@@ -121,6 +125,7 @@ def prefix_families(
         if status.rpki_state is not None:
             for name in RPKI_STATES:
                 rpki_state.add_metric([*label, name], 1.0 if status.rpki_state.value == name else 0.0)
+            roa_invalidations.add_metric(label, status.rpki_roa_invalidations)
         if status.rpki_invalid_peers is not None:
             rpki_invalid.add_metric(label, status.rpki_invalid_peers)
         if status.rpki_expires is not None:
@@ -135,7 +140,7 @@ def prefix_families(
         })
     families: tuple[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily, ...] = (
         visible, asns, baseline, ratio, state, unexpected, more_specific, neighbor, path_rule, unlisted, by_upstream,
-        refused, rpki_invalid, rpki_state, rpki_expires, *overrides, info)
+        refused, rpki_invalid, rpki_state, rpki_expires, roa_invalidations, *overrides, info)
     yield from families
 
 

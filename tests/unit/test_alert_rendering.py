@@ -90,7 +90,8 @@ def test_every_rule_is_labelled_and_linked_to_its_runbook() -> None:
 
 #: How a rule may read a series: aggregated by the labels that identify its subject, so that a pod, a
 #: namespace or a Prometheus replica label never splits one alert into several.
-_AGGREGATED = re.compile(r"((min|max) by \([a-z, ]+\) \(\s*(rate\()?|topk by \(prefix\) \(1, |scalar\(max\(|min\()$")
+_AGGREGATED = re.compile(r"((min|max) by \([a-z, ]+\) \(\s*(rate\(|increase\()?|topk by \(prefix\) \(1, "
+                         r"|scalar\(max\(|min\()$")
 
 
 def test_every_rule_aggregates_by_identifying_labels() -> None:

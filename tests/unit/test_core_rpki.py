@@ -158,14 +158,20 @@ def test_a_roa_edit_that_invalidates_routes_seen_now_warns() -> None:
     m = monitor(P)
     m.set_vrps([vrp(P, 24, OWN)])
     announce_from(m, 100, SUB, OWN)  # valid under max length 24
+    assert status(m).rpki_roa_invalidations == 0
     broken = m.set_vrps([vrp(P, 21, OWN)])  # max length shortened: the /24 becomes too long
     (warning,) = opened(broken, DetectionKind.RPKI_ROA_WOULD_INVALIDATE)
+    # It opens and closes at once (never an open detection); the counter is what an alert rule reads.
+    assert [c.change.value for c in broken if c.detection is warning or c.detection.kind is warning.kind] == [
+        "opened", "closed"]
+    assert status(m).rpki_roa_invalidations == 1
     e = warning.evidence
     assert (e["prefixes"], e["routes"], e["origins"], e["removed"]) == ([SUB], 5, [OWN], [f"{P}-24 AS3333"])
     assert len(opened(broken, DetectionKind.RPKI_INVALID)) == 1
     # A change that breaks nothing new warns of nothing.
     again = m.set_vrps([vrp(P, 21, OWN), vrp("193.0.0.0/22", 22, OWN)])
     assert opened(again, DetectionKind.RPKI_ROA_WOULD_INVALIDATE) == []
+    assert status(m).rpki_roa_invalidations == 1
 
 
 def test_expiry_is_exported_and_warns_the_configured_time_before() -> None:

@@ -6,7 +6,12 @@
   closes at once, for the log and ``replay --json``.
 - ``rpki-roa-would-invalidate``: the same change makes routes seen now at or
   under the prefix invalid that were not (a ROA edit is the commonest way to
-  cause an RPKI outage; networks that drop invalids will act on it next).
+  cause an RPKI outage; networks that drop invalids will act on it next). It
+  is an instant too, so it is never an open detection: each one is counted
+  per watched prefix (``routewatch_bgp_prefix_rpki_roa_invalidations_total``),
+  and the alert rule fires on the counter's increase, for a bounded time
+  after the change whatever the routes do next (the routes' own invalid state
+  is ``routewatch_bgp_prefix_rpki_invalid_peers`` and its alert).
 - ``rpki-roa-expiring``: the earliest ``expires`` of the VRPs keeping the
   prefix valid for an expected origin is within the warning window; it closes
   when the ROA is renewed. The timestamp itself is exported
@@ -17,6 +22,7 @@ The first VRP set changes nothing (there is nothing to compare it with).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -45,6 +51,7 @@ class RpkiRoaChangeDetector:
         self._due: dict[Prefix, float] = {}  # when the expiry warning starts, where it is still ahead
         self._expiring: dict[Prefix, Detection] = {}
         self._under: tuple[int, dict[Prefix, list[Prefix]]] = (-1, {})  # announced prefixes under touched ones
+        self._invalidations: Counter[Prefix] = Counter()  # would-invalidate changes per watched prefix, ever
 
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:
@@ -77,6 +84,7 @@ class RpkiRoaChangeDetector:
         changes = _instant(DetectionKind.RPKI_ROA_CHANGE, watched, now, evidence)
         broken = self._newly_invalid(watched, rpki.previous, rpki.index, view)
         if broken:
+            self._invalidations[prefix] += 1
             paths = [path for routes in broken.values() for path in routes]
             changes.extend(_instant(DetectionKind.RPKI_ROA_WOULD_INVALIDATE, watched, now, {
                 "prefixes": sorted(str(p) for p in broken)[:10],
@@ -144,7 +152,7 @@ class RpkiRoaChangeDetector:
     # -- the detector ---------------------------------------------------------------
 
     def status(self, watched: Prefix, view: CoreView) -> dict[str, Any]:
-        return {"rpki_expires": self._expires.get(watched)}
+        return {"rpki_expires": self._expires.get(watched), "rpki_roa_invalidations": self._invalidations[watched]}
 
     def open_detections(self, view: CoreView) -> Iterable[Detection]:
         return list(self._expiring.values())

@@ -51,6 +51,21 @@ def not_covered() -> Case:
     )
 
 
+def roa_would_invalidate() -> Case:
+    """A change at 3m fires for the hour after it; a counter that restarts at 0 with its pod is no change."""
+    counter = "routewatch_bgp_prefix_rpki_roa_invalidations_total"
+    return Case(
+        "RoutewatchPrefixRoaWouldInvalidate", "a ROA change that invalidated routes fires for an hour",
+        [
+            Series(counter, {"prefix": PREFIX}, "0x5 1x140"),
+            info(PREFIX, "1x145"),
+            Series(counter, {"prefix": OTHER}, pods=("3x10 0x135", "3x145")),
+            info(OTHER, "1x145"),
+        ],
+        fire_at="10m", fired=[(_prefix(), 1)], quiet_before="2m", quiet_after="65m",
+    )
+
+
 def roa_expiring() -> Case:
     """Expiry 5 days after the start: the time left at 12m is 5 days less 12 minutes; 8 days away says nothing."""
     five_days, eight_days = 5 * 86400, 8 * 86400
@@ -94,4 +109,5 @@ def no_vrps() -> Case:
 
 
 def rpki_cases() -> list[Case]:
-    return [invalid_at_peers(), state_invalid(), not_covered(), roa_expiring(), source_stale(), no_vrps()]
+    return [invalid_at_peers(), state_invalid(), not_covered(), roa_would_invalidate(), roa_expiring(), source_stale(),
+            no_vrps()]
