@@ -38,11 +38,22 @@ class InvalidReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RpkiOutcome:
-    """A route's state, why it is invalid, and the VRPs that cover it (the evidence)."""
+    """A route's state, why it is invalid, and the VRPs that cover it (the evidence).
+
+    The covering VRPs are kept as the index holds them, packed, and unpacked
+    only when asked for: every route under a watched prefix is validated, but
+    only a detection's evidence lists VRPs, and unpacking (an ``ipaddress``
+    network per VRP) cost more than the trie lookup itself.
+    """
 
     state: RpkiState
     reason: InvalidReason | None = None
-    covering: tuple[Vrp, ...] = ()
+    packed_covering: tuple[int, ...] = ()
+
+    @property
+    def covering(self) -> tuple[Vrp, ...]:
+        """The covering VRPs, most specific first."""
+        return tuple(map(Vrp.unpack, self.packed_covering))
 
 
 UNKNOWN_OUTCOME = RpkiOutcome(RpkiState.UNKNOWN)
@@ -98,10 +109,10 @@ class VrpIndex:
             for packed in covering:
                 if packed_asn(packed) == origin:
                     if length <= packed_max_length(packed):
-                        return RpkiOutcome(RpkiState.VALID, None, tuple(map(Vrp.unpack, covering)))
+                        return RpkiOutcome(RpkiState.VALID, None, covering)
                     too_long = True
         reason = InvalidReason.TOO_LONG if too_long else InvalidReason.WRONG_ORIGIN
-        return RpkiOutcome(RpkiState.INVALID, reason, tuple(map(Vrp.unpack, covering)))
+        return RpkiOutcome(RpkiState.INVALID, reason, covering)
 
     def validate_path(self, prefix: Prefix, path: AsPath) -> RpkiOutcome:
         """Validate a route by its AS path's origin (an AS_SET origin is never valid)."""

@@ -97,7 +97,7 @@ class FlaggingDetector:
         }
 
     def counted(self, flagged: set[int], prefix: Prefix, watched: WatchedPrefix, view: CoreView) -> set[int]:
-        """The flagged peers that open and keep a detection (all of them unless a subclass narrows it)."""
+        """The flagged peers that open and keep a detection (all of them unless a subclass narrows it: never more)."""
         return flagged
 
     def context(self, prefix: Prefix, suspect: list[AsPath], view: CoreView) -> dict[str, object]:
@@ -190,11 +190,16 @@ class FlaggingDetector:
 
     def _transition(self, sub: _Flagged, prefix: Prefix, watched: WatchedPrefix,
                     view: CoreView) -> list[DetectionChange]:
-        counted = self.counted(sub.peers, prefix, watched, view)
-        if not sub.offending and len(counted) >= self.min_peers:
+        # The counted peers are a subset of the flagged ones: where the flagged ones decide, they are not asked for.
+        if not sub.offending:
+            if len(sub.peers) < self.min_peers:
+                return []
+            counted = self.counted(sub.peers, prefix, watched, view)
+            if len(counted) < self.min_peers:
+                return []
             sub.offending = True
             return self._offend(prefix, self._offence(counted, prefix, watched, view), watched, view)
-        if sub.offending and not counted:
+        if not sub.peers or not self.counted(sub.peers, prefix, watched, view):
             return self._clear(sub, prefix, view)
         return []
 

@@ -23,6 +23,7 @@ from routewatch.core.settings import CoreSettings
 from routewatch.core.watch import WatchedPrefix
 from routewatch.model import AsPath, Prefix
 from routewatch.rpki.validation import RpkiState
+from routewatch.rpki.vrp import Vrp
 
 #: Most covering VRPs listed in a detection's evidence.
 _VRPS_SHOWN = 10
@@ -52,7 +53,9 @@ class RpkiInvalidDetector(FlaggingDetector):
         return self._rpki.invalid(self._prefix, path)
 
     def flagged(self, watched: WatchedPrefix, paths: list[AsPath]) -> bool:
-        return any(map(self.suspect, [watched] * len(paths), paths))
+        invalid, prefix = self._rpki.invalid, self._prefix
+        assert prefix is not None
+        return any(invalid(prefix, path) for path in paths)
 
     def counted(self, flagged: set[int], prefix: Prefix, watched: WatchedPrefix, view: CoreView) -> set[int]:
         paths_of, invalid = view.table.peer_unicast_paths, view.rpki.invalid
@@ -74,10 +77,10 @@ class RpkiInvalidDetector(FlaggingDetector):
 def rpki_evidence(prefix: Prefix, paths: list[AsPath], rpki: VrpTracker) -> dict[str, object]:
     """The RPKI states of ``paths``, why the invalid ones are, and the VRPs covering ``prefix``."""
     outcomes = [rpki.validate(prefix, path) for path in paths]
-    covering = next((o.covering for o in outcomes if o.covering), ())
+    covering = next((o.packed_covering for o in outcomes if o.packed_covering), ())
     return {
         "rpki_states": sorted({o.state.value for o in outcomes}),
         "rpki_invalid": bool(outcomes) and all(o.state is RpkiState.INVALID for o in outcomes),
         "rpki_reasons": sorted({o.reason.value for o in outcomes if o.reason is not None}),
-        "covering_vrps": [str(vrp) for vrp in covering[:_VRPS_SHOWN]],
+        "covering_vrps": [str(Vrp.unpack(packed)) for packed in covering[:_VRPS_SHOWN]],
     }
