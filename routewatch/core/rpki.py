@@ -20,7 +20,7 @@ import pytricia
 from routewatch.core.watch import WatchSet
 from routewatch.model import AsPath, Prefix
 from routewatch.rpki.validation import UNKNOWN_OUTCOME, RpkiOutcome, RpkiState, VrpIndex, path_origin
-from routewatch.rpki.vrp import Vrp
+from routewatch.rpki.vrp import Vrp, packed_asn, packed_max_length
 
 #: Most cached outcomes; past it the cache starts again (a hostile feed cannot grow it).
 _CACHE_LIMIT = 1 << 18
@@ -81,9 +81,9 @@ class VrpTracker:
         """The earliest ``expires`` of the VRPs keeping ``prefix`` valid for an expected origin, and those VRPs."""
         if self.index is None:
             return None, ()
-        wanted = frozenset(origins)
-        keeping = tuple(vrp for vrp in self.index.covering(prefix)
-                        if vrp.asn in wanted and prefix.prefixlen <= vrp.max_length)
+        wanted, length = frozenset(origins), prefix.prefixlen
+        keeping = tuple(map(Vrp.unpack, (packed for packed in self.index.packed_covering(prefix)
+                                         if packed_asn(packed) in wanted and length <= packed_max_length(packed))))
         dated = [vrp.expires for vrp in keeping if vrp.expires is not None]
         return (min(dated) if dated else None), keeping
 

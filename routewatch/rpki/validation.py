@@ -87,7 +87,8 @@ class VrpIndex:
     def __len__(self) -> int:
         return len(self.vrps)
 
-    def _covering(self, prefix: Prefix) -> Iterator[int]:
+    def packed_covering(self, prefix: Prefix) -> Iterator[int]:
+        """Every VRP covering ``prefix`` as the index holds it, packed (see ``Vrp.unpack``), most specific first."""
         trie = self._tries[prefix.version]
         key = trie.get_key(prefix)
         while key is not None:
@@ -96,11 +97,11 @@ class VrpIndex:
 
     def covering(self, prefix: Prefix) -> Iterator[Vrp]:
         """Every VRP whose prefix equals or covers ``prefix``, most specific first."""
-        return map(Vrp.unpack, self._covering(prefix))
+        return map(Vrp.unpack, self.packed_covering(prefix))
 
     def validate(self, prefix: Prefix, origin: int | None) -> RpkiOutcome:
         """RFC 6811 3: valid if a covering VRP matches origin and length; invalid if covered otherwise."""
-        covering = tuple(self._covering(prefix))
+        covering = tuple(self.packed_covering(prefix))
         if not covering:
             return NOT_FOUND_OUTCOME
         length = prefix.prefixlen

@@ -39,7 +39,7 @@ class RpkiCoverageDetector:
         if rpki.index is None or self._judged.get(prefix) == rpki.generation:
             return []
         self._judged[prefix] = rpki.generation
-        covered = next(rpki.index.covering(prefix), None) is not None
+        covered = next(rpki.index.packed_covering(prefix), None) is not None
         current, now = self._open.get(prefix), view.now
         if current is None and not covered:
             detection = self._open[prefix] = Detection(
