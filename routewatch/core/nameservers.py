@@ -98,7 +98,7 @@ class Nameservers:
         for prefix in sorted(tracker.service, key=lambda p: p.prefixlen):
             vis = owner.visibility.get(prefix)
             if vis is not None:
-                members |= vis.members(owner.now, owner.exclusion)
+                members |= vis.observed(owner.now, owner.exclusion)[1]
                 thresholds = vis.thresholds  # the most specific service prefix's
         counted = [p for p in members if not owner.stale(p)]
         tracker.update(assess(address, table, lpm, tracker.service, counted, thresholds))
@@ -119,7 +119,7 @@ class Nameservers:
 
             def baseline(prefix: Prefix) -> int:
                 if prefix in owner.visibility:
-                    return len(owner.visibility[prefix].members(owner.now, owner.exclusion))
+                    return len(owner.visibility[prefix].observed(owner.now, owner.exclusion)[1])
                 return len(owner.past.members(prefix, owner.now, owner.exclusion))
 
             def deaggregated(found: Prefix) -> bool:

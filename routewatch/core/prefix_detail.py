@@ -54,7 +54,7 @@ def prefix_detail(engine: Engine, prefix: Prefix, *, max_collectors: int = 64,
     if tracker is None:
         return None
     peers = engine.table.peers
-    members = tracker.members(engine.now, engine.exclusion)
+    _, members = tracker.observed(engine.now, engine.exclusion)
     visible: Counter[str] = Counter(peers[p].collector for p in tracker.holders if not engine.stale(p))
     baseline: Counter[str] = Counter(peers[p].collector for p in members)
     stale = engine.sessions.stale_collectors

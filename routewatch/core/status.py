@@ -64,7 +64,7 @@ class StatusCache:
 def prefix_status(prefix: Prefix, tracker: VisibilityTracker, unknown: bool, detectors: Iterable[Detector],
                   view: CoreView, *, more_specifics_refused: int = 0) -> PrefixStatus:
     """A watched prefix's status: its visibility counts, plus what each detector adds."""
-    counts = tracker.counts(view.now, view.exclusion)
+    counts, _ = tracker.observed(view.now, view.exclusion)
     watched = tracker.watched
     found: dict[str, Any] = {}
     for detector in detectors:

@@ -210,8 +210,29 @@ class VisibilityTracker:
             return self.recount(now, ex)
         return self._counts
 
+    def observed(self, now: float, ex: Exclusion) -> tuple[Counts, set[int]]:
+        """Counts and baseline members at ``now`` for a reader outside judging (the API, nameservers, a snapshot).
+
+        Unlike :meth:`counts` it never moves the time deadlines: were a reader
+        to catch up a matured holder, the sweep would find nothing due and the
+        prefix would never be re-judged. So when time alone has changed the
+        baseline, the answer is counted afresh and not kept; the sweep, still
+        due, re-judges the prefix.
+        """
+        if self.due(now):
+            counts, members, _ = self._count(now, ex)
+            return counts, members
+        if self._counts is None or self._members is None:
+            self.recount(now, ex)
+        assert self._counts is not None and self._members is not None
+        return self._counts, self._members
+
     def recount(self, now: float, ex: Exclusion) -> Counts:
         """Count everything from scratch."""
+        self._counts, self._members, self._asns = self._count(now, ex)
+        return self._counts
+
+    def _count(self, now: float, ex: Exclusion) -> tuple[Counts, set[int], Counter[int]]:
         if self.frozen is not None:
             candidates: set[int] = set(self.frozen)
         else:
@@ -219,15 +240,14 @@ class VisibilityTracker:
             candidates.update(p for p, last in self.last_held.items() if now - last <= self.window)
         members = {p for p in candidates if not ex.stale(p) and (p in self.holders or not ex.excluded(p))}
         visible = [p for p in self.holders if not ex.stale(p)]
-        self._asns = Counter(ex.peer_asn(p) for p in visible)
-        self._members = members
-        self._counts = Counts(
+        asns = Counter(ex.peer_asn(p) for p in visible)
+        counts = Counts(
             visible=len(visible),
-            visible_asns=len(self._asns),
+            visible_asns=len(asns),
             baseline=len(members),
             baseline_visible=sum(1 for p in members if p in self.holders),
         )
-        return self._counts
+        return counts, members, asns
 
     def restored(self) -> None:
         """After a state restore: derive the deadlines from the restored holders and past holders."""
