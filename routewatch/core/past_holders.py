@@ -82,9 +82,16 @@ class PastHolders:
         tracker.restored()
 
     def sweep(self, now: float, ex: Exclusion) -> None:
-        """Forget prefixes nobody holds whose past holders have all left the window."""
+        """Forget prefixes nobody holds whose past holders have all left the window.
+
+        An address counting a baseline after its window ended has already
+        dropped the old past holders (and with them the deadline): an entry left
+        with nobody at all goes too, or it would be remembered and saved forever.
+        """
         for prefix, tracker in list(self._trackers.items()):
-            if not tracker.holders and tracker.due(now):
+            if tracker.holders:
+                continue
+            if tracker.due(now):
                 tracker.members(now, ex)  # drops past holders older than the window
-                if not tracker.last_held:
-                    del self._trackers[prefix]
+            if not tracker.last_held:
+                del self._trackers[prefix]

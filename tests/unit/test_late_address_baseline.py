@@ -22,7 +22,10 @@ from routewatch.config.schema import parse_config
 from routewatch.config.to_core import build_engine
 from routewatch.core.detection import DetectionKind
 from routewatch.core.engine import Engine
-from routewatch.core.visibility import PrefixState
+from routewatch.core.past_holders import PastHolders
+from routewatch.core.settings import WithdrawalThresholds
+from routewatch.core.visibility import Exclusion, PrefixState
+from routewatch.core.watch import WatchedPrefix
 from routewatch.daemon.persist import dump_state, load_state
 from routewatch.daemon.tapped import carry_over
 from routewatch.errors import StateError
@@ -192,3 +195,15 @@ def test_a_reload_before_discovery_carries_the_past_holders_over() -> None:
     assert at_risk(after, ADDRESSES[0]) == ((sp.SERVICE,), 40, 34, [("aggregate", sp.AGGREGATE, 34)])
     unwatched = carry_over(before, parse_config({"zones": [{"zone": sp.ZONE}]}))
     assert len(unwatched.past) == 0  # the /8 no longer watched: nothing under it is remembered
+
+
+def test_an_entry_an_address_counted_after_its_window_is_still_forgotten() -> None:
+    ex = Exclusion(lambda p: False, lambda p: False, lambda p: 1)
+    covering = WatchedPrefix(parse_prefix("10.0.0.0/8"), frozenset({1}), WithdrawalThresholds())
+    sub = parse_prefix("10.1.0.0/24")
+    past = PastHolders(min_hold=300, window=86_400)
+    past.set_holding(covering, sub, 7, True, 0, ex)
+    past.set_holding(covering, sub, 7, False, 1000, ex)  # held long enough: remembered
+    assert past.members(sub, 1000 + 86_401, ex) == set()  # asked once the window has ended
+    past.sweep(1000 + 86_402, ex)
+    assert len(past) == 0
