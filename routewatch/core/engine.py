@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from routewatch.core.detection import Detection, DetectionChange
+from routewatch.core.detection import ChangeKind, Detection, DetectionChange
 from routewatch.core.detectors.base import DETECTORS, Detector
 from routewatch.core.dns_risk import AddressRisk, AddressTracker
 from routewatch.core.judging import Judging
@@ -318,12 +318,20 @@ class Engine:
             asn_over_cap=dict(self.watch.asn_over_cap), updates=dict(self.updates),
         )
 
-    def restore_anomalies(self, detections: list[Detection]) -> None:
-        """Re-judge every restored route, keeping restored detections open without re-opening them."""
+    def restore_anomalies(self, detections: list[Detection]) -> list[DetectionChange]:
+        """Re-judge every restored route, keeping restored detections open without re-opening them.
+
+        Returns what the judging changed: a restored detection that no longer
+        holds (a reload added the hijacker's AS to the expected origins) closes,
+        one the restored routes show now opens. Those are real changes and must
+        reach the detection log; a restored detection found open again is none.
+        """
         for detector in self.detectors.values():
             detector.restore(d for d in detections if d.kind in detector.kinds)
         self.standing.everything()
-        self._flush()
+        restored = {(d.kind, d.prefix, d.watched) for d in detections}
+        return [c for c in self._flush() if c.change is not ChangeKind.OPENED
+                or (c.detection.kind, c.detection.prefix, c.detection.watched) not in restored]
 
     def open_detections(self) -> list[Detection]:
         return [d for detector in self.detectors.values() for d in detector.open_detections(self)]

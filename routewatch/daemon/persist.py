@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from routewatch.core.detection import Detection, DetectionKind
+from routewatch.core.detection import Detection, DetectionChange, DetectionKind
 from routewatch.core.engine import Engine
 from routewatch.core.table import key_path_id, key_peer, key_safi, route_key
 from routewatch.core.visibility import ESTABLISHED
@@ -99,11 +99,14 @@ def dump_state(monitor: Engine) -> dict[str, Any]:
 
 
 def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | None = None,
-               validate: bool = True) -> None:
-    """Restore ``state`` into a freshly built monitor (same config) without raising detections again.
+               validate: bool = True) -> list[DetectionChange]:
+    """Restore ``state`` into a freshly built monitor without raising detections again.
 
-    Raises StateError, before touching the monitor, when the state fails
-    validation (skipped only for a state this process dumped itself).
+    Returns the detection changes judging the restored routes made (see
+    :meth:`Engine.restore_anomalies`): the caller passes them to the detection
+    log (a ``TappedEngine`` hands them to its sink itself). Raises StateError,
+    before touching the monitor, when the state fails validation (skipped only
+    for a state this process dumped itself).
     """
     if validate:
         validate_state(orjson.dumps(state), wall_clock=wall_clock)
@@ -156,7 +159,7 @@ def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | No
     for asn, count in state["asn_prefix_count"].items():
         monitor.watch.asn_prefix_count[int(asn)] = count
     monitor.now = state["now"]
-    monitor.restore_anomalies([_detection_in(raw) for raw in state["anomalies"]])
+    return monitor.restore_anomalies([_detection_in(raw) for raw in state["anomalies"]])
 
 
 def encode_state(monitor: Engine) -> bytes:
@@ -189,7 +192,8 @@ def restore_state(monitor: Engine, path: str | Path, *, wall_clock: float | None
     """Load a saved state if the file exists; returns whether it did.
 
     Raises StateError (the monitor untouched) when the file is not JSON or
-    fails validation; ``wall_clock`` refuses a data time ahead of it.
+    fails validation; ``wall_clock`` refuses a data time ahead of it. The
+    detection changes the restore makes reach a ``TappedEngine``'s sink.
     """
     target = Path(path)
     if not target.exists():

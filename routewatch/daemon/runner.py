@@ -360,7 +360,8 @@ class Daemon:
             return False
         await self._stop_generation(self.generation)
         try:
-            monitor = carry_over(self.monitor, config)
+            changed: list[DetectionChange] = []  # logged once the new detection log is in place
+            monitor = carry_over(self.monitor, config, changed.extend)
             detections = (DetectionLog(config.logging.detection_log)
                           if config.logging.detection_log != old.logging.detection_log else None)
         except (OSError, RoutewatchError, ValueError) as exc:
@@ -377,6 +378,8 @@ class Daemon:
             self.detections = detections
         self.monitor = monitor
         self.monitor.sink = self._on_changes
+        if changed:
+            self._on_changes(changed)
         self.config = config
         await self._reconfigure_exporter(server, web)
         self.generation = self._start_generation(config)

@@ -17,7 +17,7 @@ from typing import Any
 
 from routewatch.config.schema import Config
 from routewatch.config.to_core import build_engine
-from routewatch.core.detection import DetectionChange
+from routewatch.core.detection import Detection, DetectionChange
 from routewatch.core.engine import Engine
 from routewatch.daemon.persist import dump_state, load_state
 from routewatch.model import Event, RouteAnnouncement
@@ -71,6 +71,11 @@ class TappedEngine(Engine):
             changes = super().set_vrps(vrps)
         return self._tap(changes)
 
+    def restore_anomalies(self, detections: list[Detection]) -> list[DetectionChange]:
+        with self._outer():
+            changes = super().restore_anomalies(detections)
+        return self._tap(changes)
+
     def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float
                   ) -> list[DetectionChange]:
         with self._outer():
@@ -82,9 +87,14 @@ def build_tapped(config: Config, *, bootstrapped: bool) -> TappedEngine:
     return build_engine(config, bootstrapped=bootstrapped, kind=TappedEngine)
 
 
-def carry_over(old: Engine, config: Config) -> TappedEngine:
-    """A monitor for ``config`` holding ``old``'s state, minus the prefixes the new config no longer watches."""
+def carry_over(old: Engine, config: Config, sink: Sink) -> TappedEngine:
+    """A monitor for ``config`` holding ``old``'s state, minus the prefixes the new config no longer watches.
+
+    The new config judges the carried routes at once: a detection it no longer
+    holds closes, one it now sees opens, and those changes go to ``sink``.
+    """
     new = build_tapped(config, bootstrapped=old.bootstrapped)
+    new.sink = sink
     state = dump_state(old)
     asns = {f"asn:{a.asn}" for a in config.asns} | {f"path:{a.asn}" for a in config.asns if a.downstreams is not None}
     zones = {f"zone:{z.zone}" for z in config.zones}

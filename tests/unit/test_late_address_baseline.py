@@ -190,10 +190,10 @@ def test_a_reload_before_discovery_carries_the_past_holders_over() -> None:
     raw = {"prefixes": [{"prefix": sp.AGGREGATE, "asn": sp.ORIGIN}], "zones": [{"zone": sp.ZONE}]}
     before = aggregate_only(sp.AGGREGATE, sp.ORIGIN, sp.ZONE)
     before.apply_all(events())
-    after = carry_over(before, parse_config(raw))
+    after = carry_over(before, parse_config(raw), lambda changes: None)
     register(after)
     assert at_risk(after, ADDRESSES[0]) == ((sp.SERVICE,), 40, 34, [("aggregate", sp.AGGREGATE, 34)])
-    unwatched = carry_over(before, parse_config({"zones": [{"zone": sp.ZONE}]}))
+    unwatched = carry_over(before, parse_config({"zones": [{"zone": sp.ZONE}]}), lambda changes: None)
     assert len(unwatched.past) == 0  # the /8 no longer watched: nothing under it is remembered
 
 
