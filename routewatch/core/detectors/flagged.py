@@ -53,13 +53,15 @@ class _Story:
     """The one open detection of a watched prefix: as opened, and its offenders with what each looked like.
 
     ``current`` is the detection with its evidence as of now, rebuilt only
-    when asked for after the offenders (or the refused count) changed.
+    when asked for after the offenders (or the refused count) changed;
+    ``top_peers`` the peers of its top-ranked offender then.
     """
 
     opened: Detection
     offenders: dict[Prefix, dict[str, object]] = field(default_factory=dict)
     current: Detection | None = None
     refused: int = 0
+    top_peers: int = 0
 
 
 class FlaggingDetector:
@@ -201,7 +203,17 @@ class FlaggingDetector:
             return self._offend(prefix, self._offence(counted, prefix, watched, view), watched, view)
         if not sub.peers or not self.counted(sub.peers, prefix, watched, view):
             return self._clear(sub, prefix, view)
+        if sub.offending:
+            self._spread(sub.watched, prefix, len(counted))
         return []
+
+    def _spread(self, watched: Prefix, prefix: Prefix, peers: int) -> None:
+        """An offender's peers as of now (a hijack spreads): it ranks, and its detection reads, by them."""
+        story = self._stories.get(watched)
+        offence = story.offenders.get(prefix) if story is not None else None
+        if story is not None and offence is not None and offence.get("peers") != peers:
+            offence["peers"] = peers
+            story.current = None
 
     def _offence(self, counted: set[int], prefix: Prefix, watched: WatchedPrefix,
                  view: CoreView) -> dict[str, object]:
@@ -241,18 +253,30 @@ class FlaggingDetector:
         return [DetectionChange(ChangeKind.CLOSED, story.opened.closed(view.now, closing), view.now)]
 
     def _current(self, watched: Prefix, story: _Story, view: CoreView) -> Detection:
-        """The story's detection with its evidence as of now: every offender counted, the top ones listed."""
+        """The story's detection with its evidence as of now: every offender counted, the top ones listed.
+
+        The evidence is rebuilt when the offenders change; what an offender
+        looked like (its sample paths, its context) comes from the top-ranked
+        one still offending, not from the first, which may have stopped. The
+        peers flagged under the watched prefix change without any offender
+        changing, so they are read at every call, never kept.
+        """
         refused = view.more_specifics.refused[watched]
         if story.current is None or story.refused != refused:
             story.refused = refused
             ranked = sorted(story.offenders.values(), key=lambda o: (-_int(o.get("peers")), str(o.get("prefix"))))
+            top = {k: v for k, v in ranked[0].items() if k not in ("prefix", "peers")} if ranked else {}
             origins = sorted({asn for o in story.offenders.values() for asn in _ints(o.get("origins"))})
-            evidence = {**story.opened.evidence, "peers": max(self.peers(watched), _int(ranked[0].get("peers")))
-                        if ranked else self.peers(watched), "origins": origins[:MAX_LISTED],
+            story.top_peers = _int(ranked[0].get("peers")) if ranked else 0
+            evidence = {**story.opened.evidence, **top, "origins": origins[:MAX_LISTED],
                         "prefixes": len(story.offenders), **_refused(refused),
                         "offenders": [_listed(o) for o in ranked[:MAX_LISTED]]}
             story.current = replace(story.opened, evidence=evidence)
-        return story.current
+        current = story.current
+        peers = max(self.peers(watched), story.top_peers)
+        if current.evidence.get("peers") != peers:
+            current = story.current = replace(current, evidence={**current.evidence, "peers": peers})
+        return current
 
 
 def _listed(offence: dict[str, object]) -> dict[str, object]:
