@@ -201,10 +201,10 @@ class FlaggingDetector:
                 return []
             sub.offending = True
             return self._offend(prefix, self._offence(counted, prefix, watched, view), watched, view)
-        if not sub.peers or not self.counted(sub.peers, prefix, watched, view):
+        counted = self.counted(sub.peers, prefix, watched, view) if sub.peers else set()
+        if not counted:
             return self._clear(sub, prefix, view)
-        if sub.offending:
-            self._spread(sub.watched, prefix, len(counted))
+        self._spread(sub.watched, prefix, len(counted))
         return []
 
     def _spread(self, watched: Prefix, prefix: Prefix, peers: int) -> None:
