@@ -16,8 +16,9 @@ is here, so it is tested without a socket:
 - a cache that speaks only version 0 answers with an Unsupported Protocol
   Version error, and the router reconnects speaking version 0 (7);
 - a Cache Response under another session id, or an Error Report answering a
-  Serial Query (StayRTR's "session id mismatch"), means the cache restarted or
-  lost track: the connection is closed and the next one starts with a Reset Query.
+  Serial Query, or a close with no answer to it (what StayRTR does on a session
+  id mismatch), means the cache restarted or lost track: the next connection
+  starts with a Reset Query.
 
 Through all of it the last committed set is kept: a failed or aborted transaction
 never empties it. It becomes ``stale`` once the expire interval passes without
@@ -132,6 +133,11 @@ class RtrSession:
         return self._query(now)
 
     def disconnected(self) -> None:
+        if self.phase is RtrPhase.QUERYING:
+            # A query the cache closed on without answering: a cache restarted under a new session id
+            # may do just that to our Serial Query (StayRTR does, with no Error Report), and would do it
+            # again on every reconnection; the next connection starts over with a Reset Query.
+            self._resetting = True
         self.phase = RtrPhase.DISCONNECTED
         self._transaction = None
         self._next_query = self._query_deadline = None

@@ -184,6 +184,8 @@ exporter: {{listen: 127.0.0.1, port: {port}}}
         assert (dead["vrps"], dead["serial"]) == (2, rtr["serial"])
         assert rpki_state(daemon) == "valid"
 
+        # Restarted, the cache has a new session id and closes on routewatch's Serial Query without a word;
+        # routewatch must start over with a Reset Query rather than ask the same forever.
         write_vrp_file(cache_file, [("203.0.113.0/24", 24, OTHER)])
         cache.start()
         back = wait_for(lambda: (h := source_health(daemon, "cache"))["stale"] == 0 and h, 30, "the restarted cache")

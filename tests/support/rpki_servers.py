@@ -46,7 +46,12 @@ def _accepts(host: str, port: int) -> bool:
 
 @dataclass
 class StayRtr:
-    """``stayrtr`` serving ``cache`` on 127.0.0.1:``port``."""
+    """``stayrtr`` serving ``cache`` on 127.0.0.1:``port``.
+
+    Its retry interval is 8 s: a router waits at most that long between
+    reconnections, so a test that restarts the cache sees routewatch back
+    within a bounded time rather than after a doubling that can pass any deadline.
+    """
 
     workdir: Path
     cache: Path
@@ -58,7 +63,7 @@ class StayRtr:
         log = (self.workdir / "stayrtr.log").open("ab")
         argv = [require_tool("stayrtr"), "-bind", f"127.0.0.1:{self.port}", "-cache", str(self.cache),
                 "-refresh", "1", "-checktime=false", "-metrics.addr", f"127.0.0.1:{self.metrics_port}",
-                "-rtr.refresh", "3600", "-rtr.retry", "600", "-rtr.expire", "7200"]
+                "-rtr.refresh", "3600", "-rtr.retry", "8", "-rtr.expire", "7200"]
         self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: self._alive() and _accepts("127.0.0.1", self.port), READY_DEADLINE,
                  f"stayrtr on port {self.port}: {self.output()}")

@@ -103,6 +103,19 @@ def test_reconnecting_with_a_known_session_uses_a_serial_query() -> None:
     assert sent(session.connected(10.0)) == [SerialQuery(1, 7, 1)]
 
 
+def test_a_serial_query_the_cache_closes_on_unanswered_is_followed_by_a_reset_query() -> None:
+    """A restarted StayRTR closes on a Serial Query under the old session id, sending nothing."""
+    session = loaded()
+    session.disconnected()
+    assert sent(session.connected(10.0)) == [SerialQuery(1, 7, 1)]
+    session.disconnected()
+    assert sent(session.connected(20.0)) == [ResetQuery(1)]
+    session.receive(wire(CacheResponse(1, 9), PrefixPdu(1, True, C), EndOfData(1, 9, 0, 900, 60, 1800)), 21.0)
+    assert session.vrps == {C} and session.session_id == 9 and session.counters.session_changes == 1
+    session.disconnected()
+    assert sent(session.connected(30.0)) == [SerialQuery(1, 9, 0)]
+
+
 def test_withdrawal_of_an_unknown_record_is_reported_and_the_last_set_kept() -> None:
     session = loaded()
     session.tick(900.0)
