@@ -24,7 +24,15 @@ from routewatch.model import (
 from routewatch.sources.base import SourceContext, WatchTargets
 from routewatch.sources.bmp.station import BmpStation
 from routewatch.sources.collector_cap import OVER_CAP
-from tests.support.bmp_writer import initiation, peer_down, peer_up, route_monitoring, statistics
+from tests.support.bmp_writer import (
+    end_of_rib,
+    initiation,
+    peer_down,
+    peer_up,
+    route_monitoring,
+    route_monitoring_ipv6,
+    statistics,
+)
 from tests.support.dns_servers import free_port
 from tests.support.mrt_writer import Update
 
@@ -220,3 +228,78 @@ async def test_routes_of_unwatched_prefixes_are_counted_and_dropped_before_the_c
     sink = await run(bmp, port, peer_up("192.0.2.1", 64501), route_monitoring(elsewhere), route_monitoring(ANNOUNCE))
     assert [str(e.prefix) for e in sink.events if isinstance(e, RouteAnnouncement)] == [WATCHED]
     assert bmp.health().collectors[0].messages == 3  # read and counted all the same
+
+
+WATCHED_V6 = "2001:db8:100::/48"
+IPV4, IPV6 = (1, 1), (2, 1)
+
+
+class FamiliesSink(KeepingSink):
+    """Watches an IPv4 and an IPv6 prefix; keeps, per route, whether it came as part of the peer's first table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.initial: dict[str, bool] = {}  # prefix -> applied as the initial table's
+
+    def apply(self, events: Sequence[Event], *, established: bool = False) -> None:
+        super().apply(events)
+        self.initial.update({str(e.prefix): established for e in events if isinstance(e, RouteAnnouncement)})
+
+    def targets(self) -> WatchTargets:
+        return WatchTargets((parse_prefix(WATCHED), parse_prefix(WATCHED_V6)))
+
+    def target_counts(self) -> tuple[int, int]:
+        return (2, 0)
+
+
+def completed(sink: KeepingSink) -> list[PeerStateChange]:
+    return [e for e in sink.events if isinstance(e, PeerStateChange) and e.table_complete]
+
+
+async def test_a_peers_table_is_complete_only_once_each_family_it_negotiated_has_had_its_end_of_rib() -> None:
+    """RFC 4724: one End-of-RIB per family. After IPv4's the IPv6 table is still coming: the peer keeps settling.
+
+    Were the settle time over at IPv4's End-of-RIB, an IPv6 table arriving
+    later would find its baseline peers counted as missing.
+    """
+    bmp, port = station([ROUTER])
+    sink, stop = FamiliesSink(), asyncio.Event()
+    task = asyncio.create_task(bmp.run(sink, stop))  # type: ignore[arg-type]
+    while not bmp.counters.up:
+        await asyncio.sleep(0.02)
+    _, router = await asyncio.open_connection(ROUTER, port)
+    later = Update(0, "192.0.2.1", 64501, ["198.51.100.128/25"], [64501, 64500])
+    router.write(initiation("edge1") + peer_up("192.0.2.1", 64501, families=[IPV4, IPV6])
+                 + route_monitoring(ANNOUNCE) + end_of_rib("192.0.2.1", 64501) + route_monitoring(later))
+    await router.drain()
+    while "198.51.100.128/25" not in sink.initial:
+        await asyncio.sleep(0.02)
+    assert bmp.router_counters[ROUTER].end_of_ribs == 1
+    assert completed(sink) == []  # IPv6's table is still to come
+    assert sink.initial == {WATCHED: True, "198.51.100.128/25": False}  # IPv4's first table, then a change
+
+    router.write(route_monitoring_ipv6("192.0.2.1", 64501, [WATCHED_V6], [64501, 64500])
+                 + end_of_rib("192.0.2.1", 64501, *IPV6))
+    await router.drain()
+    while bmp.router_counters[ROUTER].end_of_ribs < 2:
+        await asyncio.sleep(0.02)
+    assert sink.initial[WATCHED_V6] is True  # IPv6's first table, though IPv4's was over
+    [complete] = completed(sink)
+    assert (complete.peer.address, complete.established) == ("192.0.2.1", True)
+    assert sink.events[-1] is complete  # after the IPv6 table, not before it
+    router.close()
+    stop.set()
+    await task
+
+
+@pytest.mark.parametrize(("sent", "received"), [
+    ((), ()),  # no multiprotocol capability: IPv4 unicast
+    ((IPV4, IPV6), (IPV4,)),  # the peer does not speak IPv6: its table never comes
+    ((IPV4, (1, 128)), (IPV4, (1, 128))),  # a family routewatch does not read: not awaited
+])
+async def test_the_end_of_rib_of_each_family_both_opens_name_completes_the_table(
+        sent: tuple[tuple[int, int], ...], received: tuple[tuple[int, int], ...]) -> None:
+    bmp, port = station([ROUTER])
+    sink = await run(bmp, port, peer_up("192.0.2.1", 64501, families=sent, received_families=received),
+                     route_monitoring(ANNOUNCE), end_of_rib("192.0.2.1", 64501))
+    assert [e.peer.address for e in completed(sink)] == ["192.0.2.1"]

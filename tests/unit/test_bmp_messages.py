@@ -42,6 +42,17 @@ def test_open_capabilities_four_byte_as_and_add_path() -> None:
     assert not open_capabilities(open_message(64500, four_byte=False)).four_byte_as
 
 
+def test_open_capabilities_multiprotocol_families_and_ipv4_unicast_when_none() -> None:
+    """RFC 4760: each family has a capability; an OPEN naming none speaks IPv4 unicast (RFC 4271)."""
+    caps = open_capabilities(open_message(64500, families=[(1, 1), (2, 1), (1, 128)], add_path=[(2, 1, 1)]))
+    assert caps.families == caps.table_families == {(1, 1), (2, 1), (1, 128)}
+    assert caps.four_byte_as and caps.add_path == {(2, 1): 1}
+    assert open_capabilities(open_message(64500)).table_families == {(1, 1)}
+    up = decode(peer_up("192.0.2.1", 64501, families=[(1, 1), (2, 1)], received_families=[(1, 1)]))
+    assert up.sent_open is not None and up.sent_open.families == {(1, 1), (2, 1)}
+    assert up.received_open is not None and up.received_open.families == {(1, 1)}
+
+
 def test_route_monitoring_peer_down_and_flags() -> None:
     rm = decode(route_monitoring(UPDATE, post_policy=True, time=1_700_000_000.25))
     assert rm.kind == MessageType.ROUTE_MONITORING and rm.peer is not None

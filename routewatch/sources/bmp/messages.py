@@ -24,6 +24,7 @@ VERSION = 3
 COMMON_HEADER = struct.Struct(">BIB")
 PER_PEER_HEADER = struct.Struct(">BB8s16sII II")
 BGP_HEADER_SIZE = 19
+IPV4_UNICAST = frozenset({(1, 1)})
 MAX_MESSAGE = 1 << 20
 """Larger than any BMP message a router sends (an UPDATE is at most 64 KiB); a larger length is damage."""
 
@@ -94,10 +95,20 @@ class PerPeerHeader:
 
 @dataclass(frozen=True, slots=True)
 class OpenCapabilities:
-    """What an OPEN advertises that decides how UPDATEs read: 4-byte AS numbers, ADD-PATH per (AFI, SAFI)."""
+    """What an OPEN advertises that decides how UPDATEs read and which tables follow.
+
+    4-byte AS numbers, ADD-PATH per (AFI, SAFI), and the multiprotocol
+    families (RFC 4760): each has its own End-of-RIB.
+    """
 
     four_byte_as: bool = False
     add_path: dict[tuple[int, int], int] = field(default_factory=dict)  # (afi, safi) -> 1 receive, 2 send, 3 both
+    families: frozenset[tuple[int, int]] = frozenset()  # (afi, safi) of its multiprotocol capabilities
+
+    @property
+    def table_families(self) -> frozenset[tuple[int, int]]:
+        """The families this side speaks: its multiprotocol ones, or IPv4 unicast alone when it names none."""
+        return self.families or IPV4_UNICAST
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,13 +206,13 @@ def _peer_up(peer: PerPeerHeader, time: float, rest: bytes) -> BmpMessage:
 
 
 def open_capabilities(message: bytes) -> OpenCapabilities:
-    """The capabilities of a BGP OPEN message (RFC 5492): 4-byte AS (65), ADD-PATH (69)."""
+    """The capabilities of a BGP OPEN message (RFC 5492): multiprotocol (1), 4-byte AS (65), ADD-PATH (69)."""
     if len(message) < 29:
         raise MalformedBmp("truncated OPEN")
     end = 29 + message[28]
     if end > len(message):
         raise MalformedBmp("OPEN optional parameters overrun the message")
-    four_byte, add_path, pos = False, {}, 29
+    four_byte, add_path, families, pos = False, {}, set(), 29
     while pos + 2 <= end:
         param, size = message[pos], message[pos + 1]
         value = message[pos + 2:pos + 2 + size]
@@ -215,12 +226,14 @@ def open_capabilities(message: bytes) -> OpenCapabilities:
             code, clen = value[cap], value[cap + 1]
             data = value[cap + 2:cap + 2 + clen]
             cap += 2 + clen
-            if code == 65 and len(data) == 4:
+            if code == 1 and len(data) == 4:
+                families.add((int.from_bytes(data[:2], "big"), data[3]))
+            elif code == 65 and len(data) == 4:
                 four_byte = True
             elif code == 69:
                 for i in range(0, len(data) - 3, 4):
                     add_path[(int.from_bytes(data[i:i + 2], "big"), data[i + 2])] = data[i + 3]
-    return OpenCapabilities(four_byte, add_path)
+    return OpenCapabilities(four_byte, add_path, frozenset(families))
 
 
 def _tlvs(data: bytes) -> dict[int, bytes]:

@@ -11,10 +11,14 @@ Semantics in the core (DESIGN.md, "Router feeds"):
   for nothing, nothing is withdrawn) until the router is back; then its
   earlier sessions end (a peer it lost must not keep its routes) and each it
   still has returns with its Peer Up and table;
-- after Peer Up the router sends the peer's whole table, then End-of-RIB: the
-  routes of that initial table join the baseline at once (they were held
-  before the station saw them, as a RIB dump's are), and End-of-RIB ends the
-  peer's settle time (its table is complete, so what it lacks it really lacks);
+- after Peer Up the router sends the peer's whole table, then an End-of-RIB
+  per address family (RFC 4724): the routes of a family's initial table join
+  the baseline at once (they were held before the station saw them, as a RIB
+  dump's are), and once every family routewatch reads that the session
+  negotiated (the multiprotocol capabilities of both OPENs in the Peer Up;
+  IPv4 unicast when an OPEN names none) has had its End-of-RIB, the peer's
+  settle time ends (its table is complete, so what it lacks it really lacks;
+  before that, a family still being sent would count its routes as missing);
   a router that sends no End-of-RIB leaves its peers settling for
   ``bgp.peer_settle``, as any session reset does;
 - only routes of watched prefixes, their more-specifics and prefixes over
@@ -50,9 +54,26 @@ from collections import Counter
 from dataclasses import dataclass
 
 from routewatch.config.sources import BmpSource
-from routewatch.model import FeedState, FsmState, Peer, PeerStateChange, SourceStatus
+from routewatch.model import (
+    Event,
+    FeedState,
+    FsmState,
+    Peer,
+    PeerStateChange,
+    RouteAnnouncement,
+    RouteWithdrawal,
+    SourceStatus,
+)
 from routewatch.sources.base import CoreSink, SourceContext
-from routewatch.sources.bgpwire.attributes import AttributeDecoder, MalformedRecord
+from routewatch.sources.bgpwire.attributes import (
+    AFI_IPV4,
+    AFI_IPV6,
+    KNOWN_SAFIS,
+    MP_UNREACH_NLRI,
+    AttributeDecoder,
+    MalformedRecord,
+    scan_attributes,
+)
 from routewatch.sources.bgpwire.targets import TargetFilter
 from routewatch.sources.bgpwire.update import PrefixFilter, UpdateDecoder, is_end_of_rib
 from routewatch.sources.bmp.messages import (
@@ -84,6 +105,9 @@ STALE_AFTER = 3600.0
 
 
 PeerKey = tuple[str, int]  # (peer address, peer AS)
+Family = tuple[int, int]  # (AFI, SAFI)
+
+_AFI = {4: AFI_IPV4, 6: AFI_IPV6}  # a prefix's IP version -> its AFI
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +127,7 @@ class _Router:
         self.collector = collector
         self.updates = UpdateDecoder(attributes, accept, stats)
         self.formats: dict[PeerKey, tuple[int, bool]] = {}  # -> (AS size, ADD-PATH)
-        self.initial_table: set[PeerKey] = set()  # Peer Up seen, End-of-RIB not yet
+        self.initial_table: dict[PeerKey, set[Family]] = {}  # Peer Up seen: families whose End-of-RIB is awaited
         self.info: dict[str, str] = {}
         self.sessions: dict[PerPeerHeader, _Session] = {}
 
@@ -131,6 +155,31 @@ def _format(sent: OpenCapabilities, received: OpenCapabilities) -> tuple[int, bo
     """How the peer's UPDATEs read: 4-byte AS numbers when both OPENs say so; ADD-PATH when the peer sends it."""
     add_path = any(mode & 2 and sent.add_path.get(family, 0) & 1 for family, mode in received.add_path.items())
     return (4 if sent.four_byte_as and received.four_byte_as else 2), add_path
+
+
+def _table_families(sent: OpenCapabilities, received: OpenCapabilities) -> set[Family]:
+    """The families whose End-of-RIB completes the peer's table: negotiated (both OPENs name them), and read.
+
+    Families routewatch does not read (VPN, flowspec...) are not awaited: a
+    router need not send their End-of-RIB for the prefixes watched to be whole.
+    """
+    return {(afi, safi) for afi, safi in sent.table_families & received.table_families
+            if afi in (AFI_IPV4, AFI_IPV6) and safi in KNOWN_SAFIS}
+
+
+def _of_families(event: Event, afis: set[int]) -> bool:
+    """Is ``event`` a route of one of the address families ``afis``?"""
+    return isinstance(event, RouteAnnouncement | RouteWithdrawal) and _AFI[event.prefix.version] in afis
+
+
+def _end_of_rib(update: bytes, end: int) -> Family | None:
+    """The family whose End-of-RIB the UPDATE ``update[:end]`` is (IPv4 unicast's is empty), or None."""
+    if not is_end_of_rib(update, 19, end):
+        return None
+    if end == 23:  # no withdrawn routes, no attributes
+        return AFI_IPV4, 1
+    start, _ = scan_attributes(update, 23, end)[MP_UNREACH_NLRI]
+    return int.from_bytes(update[start:start + 2], "big"), update[start + 2]
 
 
 class BmpStation:
@@ -295,13 +344,17 @@ class BmpStation:
         if kind == MessageType.PEER_UP:
             assert message.sent_open is not None and message.received_open is not None
             router.formats[key] = _format(message.sent_open, message.received_open)
-            router.initial_table.add(key)
+            families = _table_families(message.sent_open, message.received_open)
+            if families:
+                router.initial_table[key] = families
+            else:  # nothing routewatch reads: no End-of-RIB to wait for, the peer settles as after any reset
+                router.initial_table.pop(key, None)
             counters.peers_up.add(key)
             self._sink.apply([PeerStateChange(time, session, FsmState.ESTABLISHED, FsmState.IDLE),
                               PeerStateChange(time, session, FsmState.OPENCONFIRM, FsmState.ESTABLISHED)])
         elif kind == MessageType.PEER_DOWN:
             router.formats.pop(key, None)
-            router.initial_table.discard(key)
+            router.initial_table.pop(key, None)
             counters.peers_up.discard(key)
             self._sink.apply([PeerStateChange(time, session, FsmState.ESTABLISHED, FsmState.IDLE)])
         elif kind == MessageType.ROUTE_MONITORING:
@@ -321,23 +374,36 @@ class BmpStation:
 
     def _route_monitoring(self, router: _Router, update: bytes, peer: PerPeerHeader, session: Peer,
                           time: float) -> None:
-        """One UPDATE: routes of the peer's initial table count at once; its End-of-RIB completes the table."""
+        """One UPDATE: routes of a family's initial table count at once; the last End-of-RIB completes the table."""
         assert self._sink is not None
         key = (peer.address, peer.asn)
         length = int.from_bytes(update[16:18], "big")
-        if is_end_of_rib(update, 19, length):
-            if key in router.initial_table:
-                router.initial_table.discard(key)
+        awaited = router.initial_table.get(key)
+        family = _end_of_rib(update, length)
+        if family is not None:
+            if awaited is not None and family in awaited:
+                awaited.discard(family)
                 self.router_counters[router.collector].end_of_ribs += 1
-                self._sink.apply([PeerStateChange(time, session, FsmState.OPENCONFIRM, FsmState.ESTABLISHED,
-                                                  table_complete=True)])
+                if not awaited:
+                    del router.initial_table[key]
+                    self._sink.apply([PeerStateChange(time, session, FsmState.OPENCONFIRM, FsmState.ESTABLISHED,
+                                                      table_complete=True)])
             return
         as_size, add_path = router.formats.get(key, (4, False))
         if peer.two_byte_as_path:
             as_size = 2
         events = router.updates.decode(update, 19, length, time, session, as_size, add_path)
-        if events:
-            self._sink.apply(events, established=key in router.initial_table)
+        if not events:
+            return
+        if not awaited:
+            self._sink.apply(events)
+            return
+        initial = {afi for afi, _ in awaited}  # families still sending their first table
+        first = [e for e in events if _of_families(e, initial)]
+        if first:
+            self._sink.apply(first, established=True)
+        if len(first) < len(events):
+            self._sink.apply([e for e in events if not _of_families(e, initial)])
 
     def _session(self, router: _Router, header: PerPeerHeader) -> _Session:
         """What a per-peer header means for this router's stream, kept: the router repeats it in every message."""
