@@ -55,8 +55,12 @@ class Sink:
         return (1, 0)
 
 
-async def read(pieces: Sequence[bytes]) -> list[Event]:
-    """The events of ``pieces`` fed one by one to the station's reader of one connection, then its close."""
+async def read(pieces: Sequence[bytes], *, replaced_after: int | None = None) -> list[Event]:
+    """The events of ``pieces`` fed one by one to the station's reader of one connection, then its close.
+
+    With ``replaced_after``, the router connects again once that many pieces
+    were read: a newer connection owns the router, as ``_connection`` makes it.
+    """
     config = parse_config({"sources": [{"type": "bmp", "port": 11019, "routers": [ROUTER]}]})
     station = BmpStation(config.sources[0], SourceContext(config, clock=lambda: 1_800_000_000.0))
     sink = Sink()
@@ -67,7 +71,9 @@ async def read(pieces: Sequence[bytes]) -> list[Event]:
     router = _Router(ROUTER, station._attributes, station._filter.accept, station._stats)
     reader = asyncio.StreamReader()
     reading = asyncio.create_task(station._read(reader, connection, router))  # type: ignore[arg-type]
-    for piece in pieces:
+    for count, piece in enumerate(pieces):
+        if count == replaced_after:
+            station._writers[ROUTER] = object()  # type: ignore[assignment]
         reader.feed_data(piece)
         for _ in range(3):  # let the reader take this piece alone
             await asyncio.sleep(0)
@@ -106,3 +112,16 @@ def test_a_stream_closed_inside_a_message_is_damage(end: int) -> None:
         assert end not in boundaries
     else:
         assert end in boundaries
+
+
+def test_a_replaced_connection_applies_nothing_it_still_had() -> None:
+    """The router connected again while the old connection's read waited: what that read brings is dropped.
+
+    The newer connection has ended the router's sessions; a chunk of the old
+    one applied after that would bring a peer and its routes back from a
+    connection no longer trusted (a partial message left is no damage either).
+    """
+    first = initiation("edge1") + peer_up("192.0.2.1", 64501)
+    late = STREAM[len(initiation("edge1")):]
+    assert asyncio.run(read([first, late[:-3]], replaced_after=1)) == asyncio.run(read([first]))
+    assert asyncio.run(read([first], replaced_after=0)) == []

@@ -273,12 +273,17 @@ class BmpStation:
 
         Buffered per connection: the transport's read-ahead (paused past
         twice ``READ_SIZE``) and here at most one incomplete message
-        (``MAX_MESSAGE``) and one chunk.
+        (``MAX_MESSAGE``) and one chunk. Ownership is checked after each read:
+        a newer connection from the router may have replaced this one while
+        the read waited, and what this one still had buffered must not be
+        applied after the newer one ended its sessions.
         """
         assert self._sink is not None
         buffer = bytearray()
-        while self._writers.get(router.collector) is writer:
+        while True:
             chunk = await reader.read(READ_SIZE)
+            if self._writers.get(router.collector) is not writer:  # replaced: the newer connection owns the state
+                return
             if not chunk:
                 if buffer:
                     raise MalformedBmp(f"connection closed inside a message ({len(buffer)} bytes of it)")
