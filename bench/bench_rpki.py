@@ -49,10 +49,10 @@ from bench_replay import ensure_files, machine  # noqa: E402
 
 from routewatch.config.schema import load_config  # noqa: E402
 from routewatch.config.to_core import build_engine  # noqa: E402
-from routewatch.rpki.feeds import VrpFeeds  # noqa: E402
 from routewatch.rpki.json_vrps import parse_vrp_json  # noqa: E402
-from routewatch.rpki.rtr_client import RtrClient  # noqa: E402
 from routewatch.rpki.validation import VrpIndex  # noqa: E402
+from routewatch.sources.vrp.feeds import VrpFeeds  # noqa: E402
+from routewatch.sources.vrp.rtr_client import RtrClient  # noqa: E402
 from routewatch.tools.replay import replay_files  # noqa: E402
 
 #: (prefix length, share) of IPv4 and IPv6 VRPs, and the share of each family.

@@ -14,7 +14,7 @@ from routewatch.config.to_core import build_engine, withdrawal_thresholds
 from routewatch.core.detection import DetectionChange
 from routewatch.errors import ConfigError, DependencyError
 from routewatch.exporter.offline import render_core
-from routewatch.rpki.feeds import load_vrps_once
+from routewatch.sources.vrp.feeds import load_vrps_once
 from routewatch.tools.replay import replay_files
 
 

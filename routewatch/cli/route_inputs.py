@@ -16,10 +16,10 @@ from routewatch.config.rpki import RpkiSettings
 from routewatch.config.schema import RipestatSettings
 from routewatch.errors import RoutewatchError
 from routewatch.model import Event, Prefix
-from routewatch.rpki.feeds import build_vrp_feeds
 from routewatch.rpki.validation import VrpIndex
 from routewatch.sources.mrt.reader import MrtStats, read_mrt
 from routewatch.sources.ripestat import RipestatClient, RoutingStatus
+from routewatch.sources.vrp.feeds import build_vrp_feeds
 from routewatch.tools.replay import ReplayReport, merged_events
 from routewatch.tools.reports import (
     AsnReport,

@@ -43,10 +43,10 @@ from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
 from routewatch.exporter.webconfig import WebConfig, load_web_config
-from routewatch.rpki.feeds import VrpFeeds, build_vrp_feeds
 from routewatch.sources.base import Source, SourceContext, build_source
 from routewatch.sources.health import SourceHealth
 from routewatch.sources.ripestat import RipestatClient
+from routewatch.sources.vrp.feeds import VrpFeeds, build_vrp_feeds
 
 log = logging.getLogger(__name__)
 

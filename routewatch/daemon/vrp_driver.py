@@ -1,6 +1,6 @@
 """The configured VRP sources feeding the daemon's core: the merged set handed over on every change.
 
-The sources (``routewatch.rpki.feeds``) run in the daemon's generation like
+The sources (``routewatch.sources.vrp.feeds``) run in the daemon's generation like
 the BGP sources; each time one of them takes a new set, the merged set's
 index is built off the event loop (500,000 VRPs take seconds) and handed to
 the core with ``Engine.set_vrps``, which judges every route under a watched
@@ -16,8 +16,8 @@ import logging
 from collections.abc import Callable
 
 from routewatch.core.engine import Engine
-from routewatch.rpki.feeds import VrpFeeds
 from routewatch.rpki.validation import VrpIndex
+from routewatch.sources.vrp.feeds import VrpFeeds
 
 log = logging.getLogger(__name__)
 

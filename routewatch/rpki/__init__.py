@@ -1,7 +1,8 @@
-"""RPKI route origin validation: VRPs in (RTR caches, JSON files), RFC 6811 states out.
+"""RPKI route origin validation: VRP sets in, RFC 6811 states out.
 
-The pure parts (:mod:`.vrp`, :mod:`.validation`, :mod:`.rtr_pdu`,
-:mod:`.rtr_session`, :mod:`.json_vrps`) do no I/O and read no clock, so the core
-may take VRP sets and validation results as values; the thin I/O layers
-(:mod:`.rtr_client`, :mod:`.json_source`, :mod:`.feeds`) feed them.
+Everything here is pure (:mod:`.vrp`, :mod:`.validation`, :mod:`.rtr_pdu`,
+:mod:`.rtr_session`, :mod:`.json_vrps`, :mod:`.route_state`): no I/O, no clock,
+no config schema, so the core may take VRP sets and validation results as
+values. The sockets, files and URLs that feed them are VRP sources, in
+:mod:`routewatch.sources.vrp`.
 """

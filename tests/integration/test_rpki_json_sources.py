@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from routewatch.config.schema import parse_config
-from routewatch.rpki.feeds import build_vrp_feeds
-from routewatch.rpki.json_source import JsonVrpSource
+from routewatch.sources.vrp.feeds import build_vrp_feeds
+from routewatch.sources.vrp.json_source import JsonVrpSource
 from tests.support.daemon import wait_for
 from tests.support.dns_servers import free_port
 from tests.support.rpki_servers import StayRtr, write_vrp_file

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from routewatch.rpki.rtr_client import RtrClient
 from routewatch.rpki.validation import RpkiState, VrpIndex
+from routewatch.sources.vrp.rtr_client import RtrClient
 from tests.support.daemon import wait_for
 from tests.support.rpki_servers import GobgpValidator, StayRtr, write_vrp_file
 

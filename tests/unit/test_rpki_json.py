@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from routewatch.rpki.json_source import JsonVrpSource
 from routewatch.rpki.json_vrps import VrpJsonError, parse_vrp_json
 from routewatch.rpki.vrp import Vrp
+from routewatch.sources.vrp.json_source import JsonVrpSource
 
 NET = ipaddress.ip_network
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from routewatch.config.rpki import RpkiSettings, RtrVrpSource
-from routewatch.rpki.json_source import JsonVrpSource
-from routewatch.rpki.rtr_client import RtrClient
+from routewatch.config.rpki import RpkiSettings
 from routewatch.rpki.validation import VrpIndex
 from routewatch.rpki.vrp import VrpSet, VrpSourceStatus, merge_vrps
+from routewatch.sources.vrp.json_source import JsonVrpSource
+from routewatch.sources.vrp.rtr_client import RtrClient
 
 
 class VrpFeed(Protocol):
@@ -81,15 +82,16 @@ class VrpFeeds:
         return self.index()
 
 
+#: Config ``type`` -> the VRP source built for one ``rpki.sources`` entry and the refresh interval.
+VRP_SOURCES: dict[str, Callable[[Any, float], VrpFeed]] = {
+    "rtr": lambda source, refresh: RtrClient(source.name, source.host, source.port, refresh=refresh),
+    "json": lambda source, refresh: JsonVrpSource(source.name, source.path, refresh=refresh),
+}
+
+
 def build_vrp_feeds(settings: RpkiSettings) -> VrpFeeds:
     """The configured sources, each refreshed every ``settings.refresh`` until a cache says otherwise."""
-    feeds: list[VrpFeed] = []
-    for source in settings.sources:
-        if isinstance(source, RtrVrpSource):
-            feeds.append(RtrClient(source.name, source.host, source.port, refresh=settings.refresh))
-        else:
-            feeds.append(JsonVrpSource(source.name, source.path, refresh=settings.refresh))
-    return VrpFeeds(feeds)
+    return VrpFeeds([VRP_SOURCES[source.type](source, settings.refresh) for source in settings.sources])
 
 
 def load_vrps_once(settings: RpkiSettings) -> tuple[VrpIndex | None, list[str]]:
