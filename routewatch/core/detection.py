@@ -34,6 +34,16 @@ class ChangeKind(enum.StrEnum):
     CLOSED = "closed"
 
 
+class ClosedReason(enum.StrEnum):
+    """Why a detection closed without what it reports having ended (evidence ``closed_reason``)."""
+
+    RPKI_NOT_CONFIGURED = "rpki-not-configured"
+    """No VRP source is configured any more (a reload or restart without ``rpki.sources``): nothing can judge it."""
+
+
+_CLOSED_BECAUSE = {ClosedReason.RPKI_NOT_CONFIGURED: "RPKI no longer configured, not judged any more"}
+
+
 @dataclass(frozen=True, slots=True)
 class Detection:
     """One detection: ``prefix`` is what was seen, ``watched`` the watched prefix it falls under."""
@@ -48,6 +58,12 @@ class Detection:
 
     def closed(self, end: float, evidence: dict[str, Any]) -> Detection:
         return replace(self, end=end, evidence=evidence)
+
+
+def closed_for(detection: Detection, reason: ClosedReason, now: float) -> DetectionChange:
+    """``detection`` closed at ``now`` for ``reason``, its evidence kept as it was (what it reports did not end)."""
+    return DetectionChange(ChangeKind.CLOSED, detection.closed(now, {**detection.evidence,
+                                                                     "closed_reason": reason.value}), now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +111,8 @@ class DetectionChange:
             if evidence.get("rpki_invalid"):
                 detail += ", RPKI-invalid" + ("" if d.kind is DetectionKind.RPKI_INVALID else
                                               " (dropped by networks that validate)")
+        if "closed_reason" in evidence:
+            detail += f" (closed: {_CLOSED_BECAUSE.get(evidence['closed_reason'], evidence['closed_reason'])})"
         under = f" under {d.watched}" if d.watched != d.prefix else ""
         label = f" [{d.description}]" if d.description else ""
         return f"{when} {self.change.value.upper():6} {d.kind.value:13} {d.prefix}{under}{label}: {detail}"

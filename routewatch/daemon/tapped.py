@@ -91,7 +91,9 @@ def carry_over(old: Engine, config: Config, sink: Sink) -> TappedEngine:
     """A monitor for ``config`` holding ``old``'s state, minus the prefixes the new config no longer watches.
 
     The new config judges the carried routes at once: a detection it no longer
-    holds closes, one it now sees opens, and those changes go to ``sink``.
+    holds closes, one it now sees opens, and those changes go to ``sink``. The
+    RPKI detections are judged by the carried VRP set, or, where the new config
+    has no RPKI sources, close as no longer judged.
     """
     new = build_tapped(config, bootstrapped=old.bootstrapped)
     new.sink = sink
@@ -108,7 +110,9 @@ def carry_over(old: Engine, config: Config, sink: Sink) -> TappedEngine:
         if raw["zone"] in {z.zone for z in config.zones} or ipaddress.ip_address(address) in new.addresses
     }
     load_state(new, state, validate=False)  # dumped by this process a moment ago
-    if old.rpki.index is not None:  # validated against the last set until the new generation's sources load
+    # Validated against the last set until the new generation's sources load; a config without
+    # ``rpki.sources`` has none to load, and its restored RPKI detections have closed above.
+    if new.settings.rpki and old.rpki.index is not None:
         new.set_vrps(old.rpki.index)
     return new
 

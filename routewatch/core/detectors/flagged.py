@@ -29,7 +29,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from routewatch.core.detection import ChangeKind, Detection, DetectionChange, DetectionKind, sample_paths
+from routewatch.core.detection import (
+    ChangeKind,
+    ClosedReason,
+    Detection,
+    DetectionChange,
+    DetectionKind,
+    closed_for,
+    sample_paths,
+)
 from routewatch.core.detectors.view import CoreView, Scope
 from routewatch.core.settings import CoreSettings
 from routewatch.core.watch import WatchedPrefix
@@ -141,6 +149,20 @@ class FlaggingDetector:
                 story.offenders[prefix] = dict(entry)
                 story.current = None
                 self._subs.setdefault(prefix, _Flagged(d.watched)).offending = True
+
+    def abandon(self, reason: ClosedReason, view: CoreView) -> list[DetectionChange]:
+        """Close every open detection, as it reads now, for ``reason``, and forget every flagged peer.
+
+        For when nothing can judge them any more (a restored RPKI detection
+        with RPKI no longer configured): what was seen is kept in the
+        evidence rather than reported as ended.
+        """
+        changes = [closed_for(self._current(watched, story, view), reason, view.now)
+                   for watched, story in self._stories.items()]
+        self._subs.clear()
+        self._counts.clear()
+        self._stories.clear()
+        return changes
 
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:

@@ -8,6 +8,10 @@ last judged, so the common visibility judging costs one comparison.
 The prefix's state (``routewatch_bgp_prefix_rpki_state``) is the prefix as
 its expected origins would announce it: valid when one of them is, ``unknown``
 before the first VRP set.
+
+A detection restored after a restart or a reload stays open until the first
+VRP set judges it; where no VRP source is configured any more, it closes,
+saying so.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from routewatch.core.detection import ChangeKind, Detection, DetectionChange, DetectionKind
+from routewatch.core.detection import ChangeKind, ClosedReason, Detection, DetectionChange, DetectionKind, closed_for
 from routewatch.core.detectors.view import CoreView, Scope
 from routewatch.core.settings import CoreSettings
 from routewatch.core.watch import WatchedPrefix
@@ -36,7 +40,10 @@ class RpkiCoverageDetector:
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:
         rpki = view.rpki
-        if rpki.index is None or self._judged.get(prefix) == rpki.generation:
+        if rpki.index is None:  # only a restored detection can be open: it waits for the first set, if one will come
+            restored = None if self.enabled else self._open.pop(prefix, None)
+            return [] if restored is None else [closed_for(restored, ClosedReason.RPKI_NOT_CONFIGURED, view.now)]
+        if self._judged.get(prefix) == rpki.generation:
             return []
         self._judged[prefix] = rpki.generation
         covered = next(rpki.index.packed_covering(prefix), None) is not None
@@ -63,7 +70,7 @@ class RpkiCoverageDetector:
         return list(self._open.values())
 
     def restore(self, detections: Iterable[Detection]) -> None:
-        """Kept open across a restart; judged again when the first VRP set arrives."""
+        """Kept open across a restart or a reload; judged again when the first VRP set arrives."""
         for d in detections:
             if d.kind is DetectionKind.RPKI_NOT_COVERED:
                 self._open[d.prefix] = d

@@ -9,13 +9,18 @@ invalid route from an expected origin (your own announcement, an outage
 wherever invalids are dropped); an invalid hijack is the origin detector's,
 which says so in its evidence. Before the first VRP set nothing is invalid:
 the state is ``unknown``.
+
+A detection restored after a restart or a reload waits for the first VRP set
+as it was, neither closed nor opened again (the hijack it reports has not
+stopped because routewatch restarted), and the first set judges it. Where no
+VRP source is configured any more, no set will come: it closes, saying so.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from routewatch.core.detection import DetectionKind
+from routewatch.core.detection import ClosedReason, DetectionKind
 from routewatch.core.detectors.flagged import FlaggingDetector
 from routewatch.core.detectors.view import CoreView
 from routewatch.core.rpki import VrpTracker
@@ -36,17 +41,19 @@ class RpkiInvalidDetector(FlaggingDetector):
 
     def __init__(self, settings: CoreSettings) -> None:
         super().__init__(settings)
+        self.enabled = settings.rpki
         self._rpki = VrpTracker()  # the engine's, from the first judge on
         self._prefix: Prefix | None = None
 
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[Any]:
+        if view.rpki.index is None:  # nothing is flagged before a set: only restored detections can be open
+            if self.enabled or not self._stories:
+                return []  # they wait for the first set
+            return self.abandon(ClosedReason.RPKI_NOT_CONFIGURED, view)
         # The shared bookkeeping asks about paths alone; validation needs the announced prefix too.
         self._rpki, self._prefix = view.rpki, prefix
         return super().judge(prefix, watched, exact, peers, view)
-
-    def applies(self, watched: WatchedPrefix, exact: bool) -> bool:
-        return self._rpki.index is not None
 
     def suspect(self, watched: WatchedPrefix, path: AsPath) -> bool:
         assert self._prefix is not None

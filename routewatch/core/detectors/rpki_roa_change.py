@@ -18,6 +18,9 @@
   (``routewatch_bgp_prefix_rpki_expires_timestamp_seconds``).
 
 The first VRP set changes nothing (there is nothing to compare it with).
+An expiring ROA restored after a restart or a reload stays open until the
+first set judges it; where no VRP source is configured any more, it closes,
+saying so.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ from typing import Any, ClassVar
 
 import pytricia
 
-from routewatch.core.detection import ChangeKind, Detection, DetectionChange, DetectionKind, sample_paths
+from routewatch.core.detection import (
+    ChangeKind,
+    ClosedReason,
+    Detection,
+    DetectionChange,
+    DetectionKind,
+    closed_for,
+    sample_paths,
+)
 from routewatch.core.detectors.view import CoreView, Scope
 from routewatch.core.rpki import VrpDelta, VrpTracker
 from routewatch.core.settings import CoreSettings
@@ -45,6 +56,7 @@ class RpkiRoaChangeDetector:
         DetectionKind.RPKI_ROA_CHANGE, DetectionKind.RPKI_ROA_WOULD_INVALIDATE, DetectionKind.RPKI_ROA_EXPIRING})
 
     def __init__(self, settings: CoreSettings) -> None:
+        self.enabled = settings.rpki
         self.warning = settings.rpki_expiry_warning
         self._judged: dict[Prefix, int] = {}  # watched prefix -> VRP generation it was last judged with
         self._expires: dict[Prefix, float] = {}
@@ -56,8 +68,9 @@ class RpkiRoaChangeDetector:
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:
         rpki = view.rpki
-        if rpki.index is None:
-            return []
+        if rpki.index is None:  # only a restored detection can be open: it waits for the first set, if one will come
+            restored = None if self.enabled else self._expiring.pop(prefix, None)
+            return [] if restored is None else [closed_for(restored, ClosedReason.RPKI_NOT_CONFIGURED, view.now)]
         last = self._judged.get(prefix)
         changes: list[DetectionChange] = []
         if last != rpki.generation:
