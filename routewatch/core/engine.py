@@ -20,7 +20,7 @@ and the nameserver addresses (``nameservers``) live in modules of their own.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import replace
 
 from routewatch.core.detection import ChangeKind, Detection, DetectionChange
@@ -144,10 +144,10 @@ class Engine:
         """Judge what the latest events touched (replay calls it at the end of the data)."""
         return self._flush()
 
-    def schedule(self, due: float, prefix: Prefix | None) -> None:
+    def schedule(self, due: float, prefix: Prefix | None, key: Hashable | None = None) -> None:
         """Judge ``prefix`` (None: every peer's standing and every nameserver address) at data time ``due``
-        even if no event arrives."""
-        self.timers.schedule(due, prefix)
+        even if no event arrives; instead of the timer scheduled before under ``key``, if given."""
+        self.timers.schedule(due, prefix, key)
 
     # -- routes -------------------------------------------------------------------
 

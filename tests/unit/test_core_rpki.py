@@ -200,3 +200,18 @@ def test_a_prefix_discovered_later_is_judged_against_the_current_set() -> None:
     m.track(WatchedPrefix(parse_prefix("198.51.100.0/24"), frozenset({OWN}), WithdrawalThresholds()))
     changes = m.flush()
     assert kinds(changes) == [("opened", "rpki-not-covered", "198.51.100.0/24")]
+
+
+def test_a_thousand_vrp_sets_keep_one_expiry_timer_per_prefix_and_the_warning_fires_once_at_the_last_time() -> None:
+    m = monitor(P, "10.0.0.0/8", rpki_expiry_warning=2 * DAY)
+    announce_from(m, 100, P, OWN)
+    baseline = len(m.timers)
+    for i in range(1000):  # a cache refreshed every few minutes: each set differs, and every other one moves P's expiry
+        m.set_vrps([vrp(P, 21, OWN, expires=10 * DAY + (i // 2) * 60), vrp("10.0.0.0/8", 8, OWN, expires=20 * DAY),
+                    vrp("203.0.113.0/24", 24, 64500 + i)])
+        assert len(m.timers) <= baseline + 4  # two prefixes' live timers, and as many replaced ones at most
+    due = 10 * DAY + 499 * 60 - 2 * DAY
+    assert m.advance(due - 1) == []  # the replaced (earlier) times fire nothing
+    assert kinds(m.advance(due)) == [("opened", "rpki-roa-expiring", P)]
+    assert kinds(m.advance(18 * DAY)) == [("opened", "rpki-roa-expiring", "10.0.0.0/8")]
+    assert len(m.timers) == 0

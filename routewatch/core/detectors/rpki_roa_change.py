@@ -21,6 +21,11 @@ The first VRP set changes nothing (there is nothing to compare it with).
 An expiring ROA restored after a restart or a reload stays open until the
 first set judges it; where no VRP source is configured any more, it closes,
 saying so.
+
+The expiry warning is put on the engine's timer only when its time moves,
+under one key per prefix (the timer it replaces is dropped): an RTR cache or
+JSON export refreshed every few minutes for months keeps one timer per
+prefix, not one per refresh.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ class RpkiRoaChangeDetector:
         self.warning = settings.rpki_expiry_warning
         self._judged: dict[Prefix, int] = {}  # watched prefix -> VRP generation it was last judged with
         self._expires: dict[Prefix, float] = {}
-        self._due: dict[Prefix, float] = {}  # when the expiry warning starts, where it is still ahead
+        self._due: dict[Prefix, float] = {}  # when the expiry warning starts (as scheduled), inf while it is open
         self._expiring: dict[Prefix, Detection] = {}
         self._under: tuple[int, dict[Prefix, list[Prefix]]] = (-1, {})  # announced prefixes under touched ones
         self._invalidations: Counter[Prefix] = Counter()  # would-invalidate changes per watched prefix, ever
@@ -136,9 +141,9 @@ class RpkiRoaChangeDetector:
     def _expiry(self, watched: WatchedPrefix, view: CoreView) -> list[DetectionChange]:
         prefix, now = watched.prefix, view.now
         earliest, keeping = view.rpki.expires(prefix, watched.origins)
-        self._due.pop(prefix, None)
         if earliest is None:
             self._expires.pop(prefix, None)
+            self._due.pop(prefix, None)  # a timer still pending finds nothing due
         else:
             self._expires[prefix] = earliest
         current = self._expiring.get(prefix)
@@ -154,9 +159,9 @@ class RpkiRoaChangeDetector:
             if current is not None:  # a different ROA now expires first: the story restarts
                 changes.insert(0, DetectionChange(ChangeKind.CLOSED, current.closed(now, current.evidence), now))
             return changes
-        if earliest is not None:
+        if earliest is not None and self._due.get(prefix) != earliest - self.warning:
             self._due[prefix] = earliest - self.warning
-            view.schedule(earliest - self.warning, prefix)
+            view.schedule(earliest - self.warning, prefix, key=(DetectionKind.RPKI_ROA_EXPIRING, prefix))
         if current is None:
             return []
         del self._expiring[prefix]

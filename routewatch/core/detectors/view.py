@@ -7,6 +7,7 @@ that a detector module imports only this one and never the registry.
 from __future__ import annotations
 
 import enum
+from collections.abc import Hashable
 from typing import Protocol
 
 from routewatch.core.more_specifics import MoreSpecificCap
@@ -69,6 +70,10 @@ class CoreView(Protocol):
 
     def unknown(self, tracker: VisibilityTracker) -> bool: ...
 
-    def schedule(self, due: float, prefix: Prefix | None) -> None:
-        """Judge ``prefix`` again at data time ``due`` even if nothing arrives (a hold-down's end)."""
+    def schedule(self, due: float, prefix: Prefix | None, key: Hashable | None = None) -> None:
+        """Judge ``prefix`` again at data time ``due`` even if nothing arrives (a hold-down's end).
+
+        A timer given a ``key`` replaces the one scheduled before under it
+        (a time that moves keeps one timer, not one per move).
+        """
         ...
