@@ -29,4 +29,4 @@ def render_core(snapshot: CoreSnapshot, default: WithdrawalThresholds) -> bytes:
     families (bench/bench_metrics_out.py).
     """
     prefixes = PrefixLines(generate_latest, default).render(snapshot.prefixes)
-    return (prefixes + encode(generate_latest, partial(core_families, snapshot, default))).encode()
+    return prefixes.body(encode(generate_latest, partial(core_families, snapshot, default)).encode(), gzip=False)

@@ -6,7 +6,9 @@ import gzip
 import http.client
 import logging
 import ssl
+import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import bcrypt
@@ -18,9 +20,15 @@ from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
 from routewatch.exporter.webconfig import load_web_config
+from tests.support.events import announce, peer, withdraw
+from tests.support.metrics import ORIGIN, full_state, watched_monitor
 from tests.support.pki import make_pki
+from tests.support.tools import require_tool
+
+pytestmark = pytest.mark.integration
 
 PASSWORD = "s3cret-scrape"
+OPENMETRICS = "application/openmetrics-text;version=1.0.0"
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +88,38 @@ def test_metrics_are_gzipped_only_when_the_scraper_accepts_gzip(running: list[Me
         assert gzip.decompress(body) == plain
     for refused in ("identity", "gzip;q=0", "br"):
         assert fetch(refused) == (None, plain), refused
+
+
+def test_kept_gzip_blocks_decode_in_curl_and_httpx_across_status_changes(running: list[MetricsServer]) -> None:
+    curl = require_tool("curl")
+    prefixes = [f"10.{i // 250}.{i % 250}.0/24" for i in range(1_200)]  # three blocks of 512 and a part
+    monitor = watched_monitor(*prefixes)
+    monitor.apply_all(announce(0, peer(i), p, (64500 + i, ORIGIN)) for p in prefixes for i in range(3))
+    monitor.advance(20)
+    box = SnapshotBox(replace(full_state(), core=monitor.snapshot()))
+    server = MetricsServer(Exposition(box), "127.0.0.1", 0)
+    server.start()
+    running.append(server)
+    url = f"http://127.0.0.1:{server.port}/metrics"
+
+    def scrapes() -> tuple[bytes, bytes, bytes]:
+        """The body as curl and httpx decode it from gzip, and as sent plain."""
+        by_curl = subprocess.run([curl, "-sSf", "--compressed", "-H", f"Accept: {OPENMETRICS}", url],
+                                 capture_output=True, check=True, timeout=30).stdout
+        with httpx.Client(headers={"Accept": OPENMETRICS}) as client:
+            packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+            plain = client.get(url, headers={"Accept-Encoding": "identity"})
+        assert packed.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+        return by_curl, packed.content, plain.content
+
+    for t, step in enumerate((lambda: None, lambda: monitor.apply(withdraw(30, peer(1), prefixes[700])),
+                              lambda: monitor.apply(announce(40, peer(1), prefixes[700], (64501, ORIGIN))))):
+        step()
+        monitor.advance(50 + t)
+        box.update(core=monitor.snapshot())
+        expected = Exposition(SnapshotBox(box.current))(OPENMETRICS)[0]
+        assert scrapes() == (expected, expected, expected), t
+        assert scrapes() == (expected, expected, expected), t  # quiet: the kept blocks
 
 
 def test_tls_with_basic_auth_401_without_password_and_bcrypt_once(pki: Path, bcrypt_hash: str,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import zlib
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -10,6 +14,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from routewatch.core.settings import WithdrawalThresholds
+from routewatch.core.snapshot import PrefixStatus
 from routewatch.exporter.bgp import BgpCollector
 from routewatch.exporter.exposition import Exposition, families
 from routewatch.exporter.offline import render, render_core
@@ -25,6 +30,7 @@ ACCEPTS = [
     "text/plain;version=1.0.0;escaping=allow-utf-8",
 ]
 PREFIXES = [f"10.{i}.0.0/16" for i in range(40)]
+TEXT, OPENMETRICS = ACCEPTS[0], ACCEPTS[1]
 
 
 class _All(Collector):
@@ -86,6 +92,89 @@ def test_only_prefixes_whose_status_changed_are_formatted_again() -> None:
     body, _ = exposition("")
     assert exposition.formatted() == len(PREFIXES) + 1
     assert sorted(body.splitlines()) == sorted(reference(box.current, "").splitlines())
+
+
+def step_by_step() -> Iterator[tuple[str, ExportState, int]]:
+    """States one after another as the core publishes them, each with how many statuses it newly brings."""
+    first = state_with_prefixes()
+    assert first.core is not None
+    core = first.core
+
+    def state(*statuses: PrefixStatus) -> ExportState:
+        return replace(first, core=replace(core, prefixes=statuses))
+
+    def moved(status: PrefixStatus, prefix: str) -> PrefixStatus:
+        return replace(status, prefix=parse_prefix(prefix))
+
+    p = list(core.prefixes)
+    yield "first", first, len(p) - 1  # one is not exported
+    p[7] = replace(p[7], visible_peers=1, visible_peer_asns=1, ratio=1 / 3)
+    yield "one status changed", state(*p), 1
+    yield "quiet: the same statuses in a new tuple", state(*p), 0
+    p.insert(3, moved(p[5], "10.200.0.0/16"))
+    yield "a prefix added", state(*p), 1
+    del p[20]
+    yield "a prefix removed", state(*p), 0
+    del p[2]
+    p.insert(30, moved(p[9], "10.201.0.0/16"))
+    yield "one added and one removed, as many as before", state(*p), 1
+    p[1], p[10] = replace(p[1], exported=True), replace(p[10], exported=False)
+    yield "a hidden prefix shown, another hidden", state(*p), 1
+    p[12] = replace(p[12])
+    yield "a status replaced by an equal one", state(*p), 1
+    p[-2:] = []
+    yield "the last two removed (a block now partly filled)", state(*p), 0
+    yield "no prefix", state(), 0
+    yield "the first again", first, len(core.prefixes) - 1
+
+
+@pytest.mark.parametrize("gzip", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("accept", [TEXT, OPENMETRICS], ids=["text", "openmetrics"])
+def test_kept_blocks_follow_every_change_between_scrapes(accept: str, gzip: bool) -> None:
+    box = SnapshotBox(state_with_prefixes())
+    exposition = Exposition(box, block=3)  # 40 prefixes: 14 blocks, most steps leave most of them as they were
+    formatted = 0
+    for step, state, new in step_by_step():
+        box.update(core=state.core)
+        for _ in range(2):  # the second scrape of a state is a quiet one, from the kept blocks
+            body, content_type = exposition(accept, gzip=gzip)
+            if gzip:
+                reader = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                body = reader.decompress(body)
+                assert reader.eof and not reader.unused_data, step
+            assert body == Exposition(SnapshotBox(state))(accept)[0], step
+            assert sorted(body.decode().splitlines()) == sorted(reference(state, accept).decode().splitlines()), step
+            assert content_type == choose_encoder(accept)[1]
+        formatted += new
+        assert exposition.formatted() == formatted, step
+
+
+def test_scrapes_from_several_threads_each_get_one_published_state_whole() -> None:
+    states = [state for _, state, _ in step_by_step()]
+    bodies = {Exposition(SnapshotBox(state))(OPENMETRICS)[0] for state in states}
+    box = SnapshotBox(states[0])
+    exposition = Exposition(box, block=3)
+    seen: list[bytes] = []
+
+    def scrape() -> None:
+        for i in range(40):
+            body = exposition(OPENMETRICS, gzip=i % 2 == 1)[0]
+            seen.append(zlib.decompress(body, zlib.MAX_WBITS | 16) if i % 2 else body)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # let the threads change hands within a scrape
+    try:
+        threads = [threading.Thread(target=scrape) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for i in range(200):
+            box.update(core=states[i % len(states)].core)
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(seen) == 160
+    assert all(body in bodies for body in seen)
 
 
 def state_with_every_prefix_series() -> ExportState:
