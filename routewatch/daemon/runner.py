@@ -98,6 +98,7 @@ class Daemon:
         self._save_blocked = False
         self._first_attempts = FirstAttempts(set())
         self._closed = RecentlyClosed()
+        self._unguarded: set[str] = set()  # "zone address" already warned of, so a reload does not say it again
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -241,7 +242,9 @@ class Daemon:
             zone = zones[target.zone]
             address = ipaddress.ip_address(target.address)
             designated = zone.service_prefixes.get(target.address, [])
-            if not designated and self.monitor.watch.covering_prefix(ipaddress.ip_network(address)) is None:
+            if (not designated and key not in self._unguarded
+                    and self.monitor.watch.covering_prefix(ipaddress.ip_network(address)) is None):
+                self._unguarded.add(key)
                 log.warning("%s", unguarded_line(zone.zone, target.nameserver, target.address))
             self.monitor.add_address(address, designated, zone.zone, zone.watch_nameserver_prefixes)
             added = True

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -315,5 +316,17 @@ def test_an_address_no_watched_prefix_covers_is_named_once(tmp_path: Path, lab: 
                  "one line per address")
         for name, address in sp.NAMESERVERS.items():
             assert f"zone {sp.ZONE}: {name} {address} is covered by no watched prefix" in daemon.log()
+
+        # A reload discovers the addresses again; the line is not said again.
+        reloaded = time.time()
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: (daemon.value("routewatch_config_last_reload_success_timestamp_seconds") or 0) >= reloaded,
+                 DEADLINE, "the reload")
+        wait_for(lambda: (daemon.value("routewatch_dns_discovery_last_success_timestamp_seconds", zone=sp.ZONE)
+                          or 0) >= reloaded, DEADLINE, "the reloaded generation's discovery")
+        registered = time.time()  # the next publish registers what that discovery found, then moves data time
+        wait_for(lambda: (daemon.value("routewatch_bgp_data_timestamp_seconds") or 0) > registered, DEADLINE,
+                 "a publish after it")
+        assert daemon.log().count("is covered by no watched prefix") == len(TARGETS)
     finally:
         assert daemon.stop() == 0
