@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from routewatch.config.schema import Config
 from routewatch.config.shards import shard_from_environment
+from routewatch.config.sources import BmpSource, SourceSettings
 from routewatch.daemon.supervise import RestartBackoff
 from routewatch.errors import ConfigError
 
@@ -42,6 +43,7 @@ def own_part(config: Config, local: LocalShard | None = None, environ: Mapping[s
         sharded = config.model_copy(update={
             "sharding": config.sharding.model_copy(update={"shards": local.shards, "shard": local.shard}),
             "exporter": config.exporter.model_copy(update={"port": config.exporter.port + local.shard}),
+            "sources": [_station_port(source, local.shard) for source in config.sources],
         })
         return sharded.part(local.shard)
     shards = config.sharding.shards
@@ -61,6 +63,19 @@ def own_part(config: Config, local: LocalShard | None = None, environ: Mapping[s
     if shard >= shards:
         raise ConfigError([f"sharding.shard: shard {shard} is not below sharding.shards ({shards})"])
     return config.part(shard)
+
+
+def _station_port(source: SourceSettings, shard: int) -> SourceSettings:
+    """A BMP station of local shard I listens on ``port + I``, as its exporter does.
+
+    Each shard must see every router's whole table to judge its own part (a
+    router sends one stream per station, and routers take several stations),
+    so the routers connect to every shard's station; on one machine the
+    stations cannot share a port.
+    """
+    if isinstance(source, BmpSource):
+        return source.model_copy(update={"port": source.port + shard})
+    return source
 
 
 WORKER_BACKOFF = RestartBackoff(initial=1.0, maximum=30.0)
