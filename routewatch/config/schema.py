@@ -37,6 +37,7 @@ from routewatch.config.values import (
     AsnField,
     AsnListField,
     Name,
+    PeerField,
     PrefixField,
     Ratio,
     Seconds,
@@ -155,6 +156,10 @@ class PrefixWatch(Section):
     )
     path: list[PathRuleSettings] = Field(default=[], description="Path rules; a route triggering one is a `path` "
                                          "detection.")
+    exclude_peers: list[PeerField] = Field(
+        default=[], description="Peers that count for nothing at this prefix and its more-specifics (as "
+        "`bgp.exclude_peers`, which applies everywhere besides). A watched prefix inside this one inherits them."
+    )
 
 
 class AsnWatch(Section):
@@ -256,6 +261,15 @@ class BgpSettings(Section):
     )
     anomaly_min_peers: Annotated[int, Field(ge=1)] = Field(
         default=2, description="Peers that must see an unexpected origin or more-specific before it is a detection."
+    )
+    exclude_peers: list[PeerField] = Field(
+        default=[], description="Peers whose routes count for nothing anywhere: not in visibility, baselines or any "
+        "detection (a peer known to leak, a route server). Each an address, a network of them (`192.0.2.0/24`) or "
+        "a peer AS (`AS3453`: every session of that AS). BGPalerter's `blacklistSources`."
+    )
+    exclude_collectors: list[Name] = Field(
+        default=[], description="Collectors whose peers count for nothing anywhere, by name: a RIS collector "
+        "(`rrc00`) or the collector name of a BMP router or BGP session source."
     )
     bootstrap: BootstrapSettings = Field(default=BootstrapSettings(), description="Initial state.")
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import TypeVar, overload
 
-from routewatch.config.schema import Config, PathRuleSettings, Thresholds
+from routewatch.config.schema import Config, PathRuleSettings, PrefixWatch, Thresholds
 from routewatch.core.engine import Engine
 from routewatch.core.path_policy import PathPolicies, PathPolicy, PathRule
+from routewatch.core.peer_filter import PeerFilter
 from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
 from routewatch.model import Address, Prefix
@@ -41,7 +43,35 @@ def core_settings(config: Config) -> CoreSettings:
         rpki=bool(config.rpki.sources),
         rpki_expiry_warning=config.rpki.expiry_warning,
         paths=path_policies(config),
+        exclude=peer_filter(bgp.exclude_peers, bgp.exclude_collectors),
     )
+
+
+def peer_filter(peers: Iterable[str], collectors: Iterable[str] = ()) -> PeerFilter:
+    """The configured peers (``AS<n>``, addresses, networks: as the schema made them) and collectors as a filter."""
+    peers = list(peers)
+    asns = frozenset(int(p[2:]) for p in peers if p.startswith("AS"))
+    networks = tuple(ipaddress.ip_network(p) for p in peers if not p.startswith("AS"))
+    return PeerFilter(networks, asns, frozenset(collectors))
+
+
+def prefix_exclusions(config: Config) -> dict[Prefix, PeerFilter]:
+    """Each configured prefix's own peer exclusions together with those of the configured prefixes covering it."""
+    own = [(p.prefix, peer_filter(p.exclude_peers)) for p in config.prefixes if p.exclude_peers]
+    found: dict[Prefix, PeerFilter] = {}
+    for watch in config.prefixes:
+        inherited = PeerFilter()
+        for prefix, rules in own:
+            if _within(watch, prefix):
+                inherited = inherited.union(rules)
+        if inherited:
+            found[watch.prefix] = inherited
+    return found
+
+
+def _within(watch: PrefixWatch, prefix: Prefix) -> bool:
+    inner = watch.prefix
+    return inner.version == prefix.version and inner.subnet_of(prefix)  # type: ignore[arg-type]
 
 
 def _optional(asns: tuple[int, ...] | None) -> frozenset[int] | None:
@@ -72,6 +102,7 @@ def path_policies(config: Config) -> PathPolicies:
 def watch_set(config: Config) -> WatchSet:
     """The configured prefixes, watched ASNs and the zones' nameserver addresses and service prefixes."""
     default = withdrawal_thresholds(config.bgp.thresholds)
+    excluded = prefix_exclusions(config)
     watches = [
         WatchedPrefix(
             prefix=p.prefix,
@@ -80,6 +111,7 @@ def watch_set(config: Config) -> WatchSet:
             description=p.description,
             group=p.group,
             ignore_more_specifics=p.ignore_more_specifics,
+            exclude=excluded.get(p.prefix),
         )
         for p in config.prefixes
     ]

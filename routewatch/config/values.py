@@ -92,11 +92,35 @@ def parse_address(value: object) -> str:
         raise ValueError(f"{value!r} is not an IP address (expected e.g. 127.0.0.1 or ::)") from None
 
 
+def parse_peer(value: object) -> str:
+    """A peer to exclude: ``AS3453`` (or ``3453``: every session of that AS), an address or a network of them.
+
+    Returned canonical: ``AS<n>``, a compressed address, or a network without host bits.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"AS{parse_asn(value)}"
+    if not isinstance(value, str):
+        raise ValueError(f"expected a peer address, a network or an AS number such as AS3453, got {describe(value)}")
+    text = value.strip()
+    if text[:2].upper() == "AS" or text.isdigit():
+        return f"AS{parse_asn(text)}"
+    if "/" in text:
+        return str(parse_config_prefix(text))
+    try:
+        return canonical_address(text)
+    except ZoneIndexError:
+        raise
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a peer address, a network nor an AS number "
+                         "(expected e.g. 192.0.2.1, 192.0.2.0/24 or AS3453)") from None
+
+
 PrefixField = Annotated[Prefix, BeforeValidator(parse_config_prefix)]
 AsnField = Annotated[int, BeforeValidator(parse_config_asn)]
 AsnListField = Annotated[tuple[int, ...], BeforeValidator(parse_asn_list)]
 ZoneField = Annotated[str, BeforeValidator(parse_zone_name)]
 AddressField = Annotated[str, BeforeValidator(parse_address)]
+PeerField = Annotated[str, BeforeValidator(parse_peer)]
 Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
 Seconds = Annotated[float, Field(gt=0)]
 Name = Annotated[str, Field(min_length=1)]

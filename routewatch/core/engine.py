@@ -30,6 +30,7 @@ from routewatch.core.judging import Judging
 from routewatch.core.more_specifics import MoreSpecificCap
 from routewatch.core.nameservers import Nameservers
 from routewatch.core.past_holders import PastHolders
+from routewatch.core.peer_filter import StaticExclusions
 from routewatch.core.places import PlaceCache
 from routewatch.core.reconcile import by_session, missing_from
 from routewatch.core.rpki import VrpTracker
@@ -79,6 +80,7 @@ class Engine:
         self.statuses = StatusCache()
         self.places = PlaceCache(watch, self.visibility)
         self.more_specifics = MoreSpecificCap(self.settings.max_more_specifics)
+        self.configured = StaticExclusions(self.settings.exclude, lambda i: self.table.peers[i])
         self.exclusion = Exclusion(self._excluded, self.stale, lambda i: self.table.peers[i].asn)
         self.past = PastHolders(self.settings.baseline_min_hold, self.settings.baseline_window)
         self.dirty: set[Prefix] = set()
@@ -252,10 +254,16 @@ class Engine:
     def _excluded(self, peer: int) -> bool:
         return self.sessions.excluded(peer, self.now)
 
-    def stale(self, peer: int) -> bool:
-        """Is ``peer``'s collector untrustworthy right now?"""
+    def stale(self, peer: int, watched: WatchedPrefix | None = None) -> bool:
+        """Must ``peer`` count for nothing (under ``watched``)? Its collector is untrustworthy right now, or the
+        configuration excludes it: everywhere, or at ``watched`` and its more-specifics.
+
+        Every detector and every visibility count asks here, so an exclusion holds for all of them at once.
+        """
         stale = self.sessions.stale_collectors
-        return bool(stale) and self.table.peers[peer].collector in stale
+        if stale and self.table.peers[peer].collector in stale:
+            return True
+        return self.configured.excluded(peer, None if watched is None else watched.exclude)
 
     def all_collectors_stale(self) -> bool:
         return self.sessions.all_stale()

@@ -55,7 +55,7 @@ def prefix_detail(engine: Engine, prefix: Prefix, *, max_collectors: int = 64,
         return None
     peers = engine.table.peers
     _, members = tracker.observed(engine.now, engine.exclusion)
-    visible: Counter[str] = Counter(peers[p].collector for p in tracker.holders if not engine.stale(p))
+    visible: Counter[str] = Counter(peers[p].collector for p in tracker.holders if not engine.stale(p, tracker.watched))
     baseline: Counter[str] = Counter(peers[p].collector for p in members)
     stale = engine.sessions.stale_collectors
     names = sorted(set(visible) | set(baseline), key=lambda c: (-baseline[c], -visible[c], c))

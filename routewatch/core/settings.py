@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from routewatch.core.path_policy import PathPolicies
+from routewatch.core.peer_filter import PeerFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class CoreSettings:
     rpki_expiry_warning: float = 7 * 86_400.0  # a ROA keeping a watched prefix valid expiring this soon is reported
     sweep_interval: float = 60.0  # how late a baseline change due to time alone may be seen (and exported)
     paths: PathPolicies = field(default_factory=PathPolicies)
+    exclude: PeerFilter = PeerFilter()  # peers and collectors that count for nothing anywhere (``peer_filter.py``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@
   frozen: after a day of outage the prefix is still missing, not "healthy with
   baseline 0".
 - A peer whose session is down, or whose collector is stale, is *excluded*: it
-  counts neither as visible nor in the baseline. A peer back from a session
+  counts neither as visible nor in the baseline. So is a peer the
+  configuration excludes, everywhere or at this prefix (``peer_filter``). A peer back from a session
   reset is excluded until it sends the route again or a settle time passes
   (the caller decides; see the engine).
 - The withdrawal detector (``routewatch.core.detectors.withdrawal``) judges
@@ -50,7 +51,7 @@ class Exclusion:
     """Which peers must not count right now, as the monitor sees them."""
 
     excluded: Callable[[int], bool]
-    stale: Callable[[int], bool]
+    stale: Callable[[int, WatchedPrefix | None], bool]  # collector stale, or the peer excluded by configuration
     peer_asn: Callable[[int], int]
 
 
@@ -141,7 +142,7 @@ class VisibilityTracker:
         counts, members = self._counts, self._members
         if counts is None or members is None:
             return
-        if ex.stale(peer) or ex.excluded(peer):
+        if ex.stale(peer, self.watched) or ex.excluded(peer):
             self.invalidate()  # its membership may change with it: rare, recount
             return
         counts.visible += 1
@@ -157,7 +158,7 @@ class VisibilityTracker:
         counts, members = self._counts, self._members
         if counts is None or members is None:
             return
-        if ex.stale(peer) or ex.excluded(peer):
+        if ex.stale(peer, self.watched) or ex.excluded(peer):
             self.invalidate()
             return
         counts.visible -= 1
@@ -238,8 +239,9 @@ class VisibilityTracker:
         else:
             candidates = {p for p, since in self.holders.items() if now - since >= self.min_hold}
             candidates.update(p for p, last in self.last_held.items() if now - last <= self.window)
-        members = {p for p in candidates if not ex.stale(p) and (p in self.holders or not ex.excluded(p))}
-        visible = [p for p in self.holders if not ex.stale(p)]
+        watched = self.watched
+        members = {p for p in candidates if not ex.stale(p, watched) and (p in self.holders or not ex.excluded(p))}
+        visible = [p for p in self.holders if not ex.stale(p, watched)]
         asns = Counter(ex.peer_asn(p) for p in visible)
         counts = Counts(
             visible=len(visible),

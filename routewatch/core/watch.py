@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from routewatch.core.peer_filter import PeerFilter
 from routewatch.core.settings import WithdrawalThresholds
 from routewatch.model import Address, AsPath, AsSet, Prefix, prefix_key
 
@@ -53,6 +54,7 @@ class WatchedPrefix:
     ignore_more_specifics: bool = False
     source: str = "config"
     exported: bool = True
+    exclude: PeerFilter | None = None  # peers that count for nothing at this prefix and under it
 
     def path_expected(self, path: AsPath) -> bool:
         """Does ``path`` end at an expected origin? An AS_SET origin is expected only when every member is.
@@ -132,7 +134,7 @@ class WatchSet:
             return existing
         watched = WatchedPrefix(prefix, origins, thresholds or self._asn_thresholds,
                                 description=f"serves a nameserver of {zone}", source=f"zone:{zone}",
-                                exported=exported)
+                                exported=exported, exclude=self.inherited_exclusion(prefix))
         self.add(watched)
         return watched
 
@@ -254,6 +256,12 @@ class WatchSet:
         if counts is self.asn_prefix_count:
             counts[asn] += 1  # a carried prefix is counted by ``add``
         watched = WatchedPrefix(prefix, origins, self._asn_thresholds, description=description,
-                                ignore_more_specifics=asn in self._asn_ignore_ms, source=source)
+                                ignore_more_specifics=asn in self._asn_ignore_ms, source=source,
+                                exclude=self.inherited_exclusion(prefix))
         self.add(watched)
         return watched
+
+    def inherited_exclusion(self, prefix: Prefix) -> PeerFilter | None:
+        """The peer exclusions of the watched prefix covering a newly watched ``prefix``: they hold under it."""
+        covering = self.covering(*prefix_key(prefix))
+        return None if covering is None else covering.exclude

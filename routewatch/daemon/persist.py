@@ -123,7 +123,8 @@ def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | No
         if watched is None or (not watched.origins and raw["origins"]):
             watched = WatchedPrefix(prefix, frozenset(raw["origins"]),
                                     watched.thresholds if watched else monitor.watch.default_thresholds,
-                                    description=raw["description"], source=raw["source"], exported=raw["exported"])
+                                    description=raw["description"], source=raw["source"], exported=raw["exported"],
+                                    exclude=watched.exclude if watched else monitor.watch.inherited_exclusion(prefix))
             monitor.watch.add(watched)
         monitor.track(watched, from_table=False)
         t = monitor.visibility[prefix]

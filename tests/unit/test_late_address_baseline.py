@@ -198,7 +198,7 @@ def test_a_reload_before_discovery_carries_the_past_holders_over() -> None:
 
 
 def test_an_entry_an_address_counted_after_its_window_is_still_forgotten() -> None:
-    ex = Exclusion(lambda p: False, lambda p: False, lambda p: 1)
+    ex = Exclusion(lambda p: False, lambda p, w: False, lambda p: 1)
     covering = WatchedPrefix(parse_prefix("10.0.0.0/8"), frozenset({1}), WithdrawalThresholds())
     sub = parse_prefix("10.1.0.0/24")
     past = PastHolders(min_hold=300, window=86_400)

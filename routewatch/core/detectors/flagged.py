@@ -179,11 +179,11 @@ class FlaggingDetector:
         if peers is None:
             everyone = view.table.unicast_paths_by_peer(prefix)
             judged = set(everyone) | (sub.peers if sub else set())
-            verdicts = [(peer, applies and not stale(peer) and flagged(watched, everyone.get(peer, [])))
+            verdicts = [(peer, applies and not stale(peer, watched) and flagged(watched, everyone.get(peer, [])))
                         for peer in judged]
         else:
             paths_of = view.table.peer_unicast_paths
-            verdicts = [(peer, applies and not stale(peer) and flagged(watched, paths_of(prefix, peer)))
+            verdicts = [(peer, applies and not stale(peer, watched) and flagged(watched, paths_of(prefix, peer)))
                         for peer in peers]
         if sub is None:
             if not any(flag for _, flag in verdicts):

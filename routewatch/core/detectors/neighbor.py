@@ -76,7 +76,7 @@ class NeighborDetector(FlaggingDetector):
         counts = dict.fromkeys(sorted(upstreams), 0)
         watched, table, stale = tracker.watched, view.table, view.stale
         for peer in tracker.holders:
-            if stale(peer):
+            if stale(peer, watched):
                 continue
             through = {upstream_of(p) for p in table.peer_unicast_paths(watched.prefix, peer)
                        if watched.path_expected(p)}

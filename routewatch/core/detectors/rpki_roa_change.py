@@ -119,7 +119,7 @@ class RpkiRoaChangeDetector:
         broken: dict[Prefix, list[AsPath]] = {}
         for announced in self._announced_under(watched.prefix, view):
             for peer, paths in view.table.unicast_paths_by_peer(announced).items():
-                if view.stale(peer):
+                if view.stale(peer, watched):
                     continue
                 for path in paths:
                     if (after.validate_path(announced, path).state is RpkiState.INVALID

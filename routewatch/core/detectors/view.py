@@ -14,6 +14,7 @@ from routewatch.core.more_specifics import MoreSpecificCap
 from routewatch.core.rpki import VrpTracker
 from routewatch.core.table import RouteTable
 from routewatch.core.visibility import Exclusion, VisibilityTracker
+from routewatch.core.watch import WatchedPrefix
 from routewatch.model import Prefix
 
 
@@ -64,8 +65,9 @@ class CoreView(Protocol):
         """The VRP set routes are validated against (its ``index`` is None before the first set)."""
         ...
 
-    def stale(self, peer: int) -> bool:
-        """Is ``peer``'s collector untrustworthy right now? Its routes then count for nothing."""
+    def stale(self, peer: int, watched: WatchedPrefix | None = None) -> bool:
+        """Is ``peer``'s collector untrustworthy right now, or the peer excluded by configuration (everywhere,
+        or at ``watched`` and under it)? Its routes then count for nothing."""
         ...
 
     def unknown(self, tracker: VisibilityTracker) -> bool: ...
