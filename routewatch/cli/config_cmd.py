@@ -1,4 +1,4 @@
-"""``routewatch config``: validate a config file, import a BGPalerter prefixes.yml."""
+"""``routewatch config``: validate a config file, import BGPalerter's prefixes.yml and config.yml."""
 
 from __future__ import annotations
 
@@ -48,24 +48,30 @@ def validate(path: str, archives: bool) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write the config to this file instead of stdout."
 )
-def import_bgpalerter(path: str, output: str | None) -> None:
-    """Convert BGPalerter's prefixes.yml at PATH into a routewatch config.
+@click.option(
+    "--config-yml", "settings_path", type=click.Path(dir_okay=False),
+    help="BGPalerter's config.yml: its RIS connector, blacklistSources, thresholdMinPeers and fadeOffSeconds "
+    "are imported too.",
+)
+def import_bgpalerter(path: str, output: str | None, settings_path: str | None) -> None:
+    """Convert BGPalerter's prefixes.yml at PATH (and its config.yml) into a routewatch config.
 
     Every key that has no routewatch equivalent is named in a warning on
     stderr (and in the output's header); nothing is dropped silently.
     """
-    document, problems = read_yaml(Path(path))
-    if problems:
-        unreadable = document is None and problems[0].startswith("(file)")
-        _fail(path, "cannot be read" if unreadable else "cannot be read as YAML", problems)
+    document = _read(path)
+    settings = None if settings_path is None else _read(settings_path)
     try:
-        conversion = convert(document)
+        conversion = convert(document, settings)
     except ConfigError as exc:
-        _fail(path, "not a BGPalerter prefixes file", exc.problems)
+        what = ("not a BGPalerter prefixes file" if settings_path is None
+                else "not BGPalerter's prefixes.yml and config.yml")
+        _fail(path, what, exc.problems)
         return
     for warning in conversion.warnings:
         click.echo(f"warning: {warning}", err=True)
-    text = render(conversion, Path(path).name)
+    names = Path(path).name + ("" if settings_path is None else f" and {Path(settings_path).name}")
+    text = render(conversion, names)
     summary = (
         f"{len(conversion.config['prefixes'])} prefixes, {len(conversion.config.get('asns', []))} ASNs, "
         f"{len(conversion.warnings)} warning(s)"
@@ -79,6 +85,15 @@ def import_bgpalerter(path: str, output: str | None) -> None:
     except OSError as exc:
         _fail(output, "cannot write", [exc.strerror or str(exc)])
     click.echo(f"{path}: converted to {output} ({summary})", err=True)
+
+
+def _read(path: str) -> object:
+    """The parsed YAML at ``path``; exits 1 naming every problem if it cannot be read."""
+    document, problems = read_yaml(Path(path))
+    if problems:
+        unreadable = document is None and problems[0].startswith("(file)")
+        _fail(path, "cannot be read" if unreadable else "cannot be read as YAML", problems)
+    return document
 
 
 @config_group.command("shards")

@@ -1,4 +1,4 @@
-"""Convert BGPalerter's ``prefixes.yml`` into a routewatch config, losing nothing silently.
+"""Convert BGPalerter's ``prefixes.yml`` (and its ``config.yml``) into a routewatch config, losing nothing silently.
 
 BGPalerter users can switch without rewriting their watch list. The file is a
 mapping of prefix -> settings, plus an ``options`` key (``monitorASns``, and
@@ -26,6 +26,10 @@ Everything else (``excludeMonitors``, ``includeMonitors``, ``valid``,
 in a warning. A file that is not a
 BGPalerter prefixes file at all is a ConfigError listing why. The conversion is
 pure: a parsed YAML document in, a config dict and warnings out.
+
+BGPalerter's ``config.yml`` (connectors, monitors' thresholds, ``fadeOffSeconds``,
+``blacklistSources``) gives the ``bgp`` section and the sources; its mapping is
+in ``routewatch.config.bgpalerter_settings``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from typing import Any
 
 import yaml
 
+from routewatch.config.bgpalerter_settings import SettingsConversion, convert_settings, is_settings_file, unmapped
 from routewatch.config.messages import describe
 from routewatch.config.schema import AsnWatch, Limits, parse_config
 from routewatch.config.values import parse_config_asn
@@ -69,8 +74,55 @@ class _Collected:
     problems: list[str]
 
 
-def convert(document: object) -> Conversion:
-    """Convert a parsed BGPalerter prefixes.yml; ConfigError if it is not one."""
+def convert(document: object, settings: object = None) -> Conversion:
+    """Convert a parsed BGPalerter prefixes.yml, and its config.yml if given; ConfigError if they are not those.
+
+    The problems of both files are reported together, the config.yml's after
+    a ``config.yml:`` prefix, so that each names its file.
+    """
+    tuned, settings_problems = _settings(settings)
+    try:
+        found = _collect(document, settings)
+    except ConfigError as exc:
+        raise ConfigError([*exc.problems, *settings_problems]) from None
+    if settings_problems:
+        raise ConfigError(settings_problems)
+    config: dict[str, Any] = {"prefixes": found.prefixes}
+    if found.asns:
+        config["asns"] = found.asns
+    config["sources"] = [{"type": "ris-live"}]
+    if tuned is not None:
+        if tuned.bgp:
+            config["bgp"] = tuned.bgp
+        if tuned.sources:
+            config["sources"] = tuned.sources
+        else:
+            found.warnings.append("config.yml: no connectorRIS; a ris-live source with routewatch's defaults is "
+                                  "configured")
+        found.warnings.extend(f"config.yml: {warning}" for warning in tuned.warnings)
+    _fit_limits(config, found.warnings)
+    try:
+        parse_config(config)
+    except ConfigError as exc:  # every input problem is caught above, so this is a bug here
+        raise ConfigError(["the converted config does not validate (please report this):", *exc.problems]) from None
+    return Conversion(config, tuple(found.warnings))
+
+
+def _settings(settings: object) -> tuple[SettingsConversion | None, list[str]]:
+    """The config.yml converted, or its problems (each after ``config.yml:``)."""
+    if settings is None:
+        return None, []
+    try:
+        return convert_settings(settings), []
+    except ConfigError as exc:
+        return None, [f"config.yml: {problem}" for problem in exc.problems]
+
+
+def _collect(document: object, settings: object) -> _Collected:
+    """The prefixes.yml's entries, checked; ConfigError with every problem."""
+    if is_settings_file(document) and not is_settings_file(settings):
+        raise ConfigError(["(top level): this is BGPalerter's config.yml (how it runs), not its prefixes.yml (what "
+                           "to watch); give the prefixes.yml, and this file with --config-yml"])
     if document is None:
         raise ConfigError(["(top level): the file is empty; a BGPalerter prefixes.yml maps prefixes to settings"])
     if not isinstance(document, Mapping):
@@ -91,16 +143,7 @@ def convert(document: object) -> Conversion:
             found.problems.append("(top level): this looks like a routewatch config already, not a BGPalerter file")
         raise ConfigError(found.problems)
     _warn_about_ignored(found)
-    config: dict[str, Any] = {"prefixes": found.prefixes}
-    if found.asns:
-        config["asns"] = found.asns
-    config["sources"] = [{"type": "ris-live"}]
-    _fit_limits(config, found.warnings)
-    try:
-        parse_config(config)
-    except ConfigError as exc:  # every input problem is caught above, so this is a bug here
-        raise ConfigError(["the converted config does not validate (please report this):", *exc.problems]) from None
-    return Conversion(config, tuple(found.warnings))
+    return found
 
 
 def _prefix_entry(key: object, entry: object, found: _Collected) -> None:
@@ -122,7 +165,7 @@ def _prefix_entry(key: object, entry: object, found: _Collected) -> None:
     rules = _path_rules(f"{name}.path", entry.get("path"), found)
     for extra in entry:
         if extra not in ("asn", "description", "ignoreMorespecifics", "ignore", "group", "path"):
-            found.warnings.append(_unmapped(f"{name}.{extra}", entry[extra], _NO_EQUIVALENT.get(str(extra))))
+            found.warnings.append(unmapped(f"{name}.{extra}", entry[extra], _NO_EQUIVALENT.get(str(extra))))
     if asns is None or group is None or found.problems:
         return
     if _already_listed(name, prefix, found):
@@ -159,7 +202,7 @@ def _path_rules(where: str, value: object, found: _Collected) -> list[dict[str, 
         for key, setting in rule.items():
             target = _PATH_KEYS.get(str(key))
             if target is None:
-                found.warnings.append(_unmapped(f"{at}.{key}", setting, None))
+                found.warnings.append(unmapped(f"{at}.{key}", setting, None))
             elif target in ("match", "not_match") and not _is_regex(setting):
                 found.problems.append(f"{at}.{key}: not a regular expression: {describe(setting)}")
             elif target.endswith("_length") and (not isinstance(setting, int) or isinstance(setting, bool)
@@ -256,13 +299,13 @@ def _options(options: object, found: _Collected) -> None:
             _monitor_asns(value, found)
         elif key == "generate":
             found.warnings.append(
-                _unmapped(
+                unmapped(
                     "options.generate", value, "these are the parameters BGPalerter's generate command used; "
                     "routewatch discovers an AS's prefixes itself from asns[] entries",
                 )
             )
         else:
-            found.warnings.append(_unmapped(f"options.{key}", value, None))
+            found.warnings.append(unmapped(f"options.{key}", value, None))
 
 
 def _monitor_asns(value: object, found: _Collected) -> None:
@@ -292,7 +335,7 @@ def _monitor_asns(value: object, found: _Collected) -> None:
                 if listed is not None:
                     neighbours[str(extra)] = listed
             elif extra != "group":
-                found.warnings.append(_unmapped(f"{where}.{extra}", settings[extra], None))
+                found.warnings.append(unmapped(f"{where}.{extra}", settings[extra], None))
         if group is None:
             continue
         if any(entry["asn"] == asn for entry in found.asns):
@@ -319,15 +362,6 @@ def _neighbour_list(where: str, value: object, found: _Collected) -> list[int] |
             found.problems.append(f"{where}: {exc}")
             return None
     return asns
-
-
-def _unmapped(where: str, value: object, reason: str | None) -> str:
-    dumped = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000)
-    shown = dumped.strip().removesuffix("...").strip()
-    if len(shown) > 120:
-        shown = shown[:117] + "..."
-    why = reason or "not a key routewatch knows how to import"
-    return f"{where}: not imported ({why}); was: {shown}"
 
 
 def _warn_about_ignored(found: _Collected) -> None:
@@ -365,8 +399,8 @@ def render(conversion: Conversion, source: str) -> str:
     """The config as YAML, with a header saying where it came from and what was left out."""
     lines = [
         f"# routewatch config converted from BGPalerter's {source}",
-        "# by `routewatch config import-bgpalerter`. BGPalerter's default RIS Live",
-        "# connector became the ris-live source below.",
+        "# by `routewatch config import-bgpalerter`. BGPalerter's RIS Live connector",
+        "# became the ris-live source below.",
     ]
     if conversion.warnings:
         lines.append("#")
