@@ -13,10 +13,10 @@ and watches the same 10,000 prefixes in four configs:
   (``max_length: 12`` and a ``not_match`` on a private AS): what issue 12's target
   is about, the per-prefix policies;
 - ``asns``: ``off`` plus 20 watched ASNs (the transit ASes that occur most in the
-  paths, ``max_prefixes: 1``) without any path policy. Watching an ASN at all makes
-  every element relevant (any prefix may turn out to be originated by it), so the
-  reader builds, and the core looks up, every element of the files: the cost of
-  ASN discovery, which the path detectors do not add;
+  paths, ``max_prefixes: 1``) without any path policy: the cost of ASN discovery,
+  which the path detectors do not add. The reader checks every element's raw AS
+  path for a watched origin and defers the rest undecoded, to be judged when the
+  replay reaches them (``routewatch/sources/mrt/discovery.py``);
 - ``on``: ``prefixes`` plus those ASNs with declared ``upstreams`` and
   ``downstreams``, so the neighbour checks of watched ASes run on most routes. Its
   reference is ``asns``, not ``off``.

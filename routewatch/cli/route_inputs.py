@@ -17,10 +17,10 @@ from routewatch.config.schema import RipestatSettings
 from routewatch.errors import RoutewatchError
 from routewatch.model import Event, Prefix
 from routewatch.rpki.validation import VrpIndex
-from routewatch.sources.mrt.reader import MrtStats, read_mrt
+from routewatch.sources.mrt.reader import DeferredRoute, MrtStats, read_mrt_timed
 from routewatch.sources.ripestat import RipestatClient, RoutingStatus
 from routewatch.sources.vrp.feeds import build_vrp_feeds
-from routewatch.tools.replay import ReplayReport, merged_events
+from routewatch.tools.replay import ReplayReport, discovery_filter, merged_events
 from routewatch.tools.reports import (
     AsnReport,
     PrefixReport,
@@ -46,17 +46,24 @@ def replay_files(observation: VisibilityObservation, paths: Sequence[str], *, bg
     report = ReplayReport()
     observation.has_snapshot = False
 
-    def read(path: str, rib: bool, file_stats: MrtStats) -> Iterator[Event]:
+    watch = observation.watch
+    discovery = discovery_filter(watch)
+
+    def read(path: str, rib: bool, file_stats: MrtStats) -> Iterator[Event | DeferredRoute]:
         observation.has_snapshot |= rib
         if bgpstream:
             from routewatch.sources.bgpstream import read_bgpstream_file
             from routewatch.sources.mrt.reader import collector_from_path
 
             return read_bgpstream_file(path, collector=collector_from_path(path), rib=rib, stats=file_stats)
-        return read_mrt(path, prefix_filter=observation.watch.relevant, stats=file_stats)
+        # events (and deferred routes) only, as read_mrt gives them: a check applies no bare data times
+        items = read_mrt_timed(path, prefix_filter=watch.relevant, discovery=discovery, stats=file_stats)
+        return (item for item in items if not isinstance(item, float))
 
     for event, established in merged_events(paths, report, reader=read):
-        if not isinstance(event, float):  # the reader gives events only
+        if isinstance(event, DeferredRoute):
+            observation.apply_deferred(event, established=established)
+        elif not isinstance(event, float):  # the reader gives routes only
             observation.apply(event, established=established)
     observation.monitor.flush()
     # the answer holds as of the end of the data read, not the last change of the prefix asked about

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from routewatch.core.peer_filter import PeerFilter
 from routewatch.core.settings import WithdrawalThresholds
-from routewatch.model import Address, AsPath, AsSet, Prefix, prefix_key
+from routewatch.model import Address, AsPath, AsSet, Prefix, origin_asns, prefix_key
 
 _BITS = {4: 32, 6: 128}
 _BUCKET_BITS = {4: 16, 6: 32}
@@ -193,13 +193,19 @@ class WatchSet:
         return self.covering(*prefix_key(prefix))
 
     def relevant(self, version: int, value: int, length: int) -> bool:
-        """Is this prefix worth a route-table entry? (Also used as the MRT reader's filter.)
+        """May a route for this prefix matter, whatever its path? (A prefix filter for readers that see no path.)
 
         With watched ASNs every prefix is relevant, because any of them may turn
         out to be originated by the ASN; the origin is checked by the caller.
         """
-        if self.asn_caps:
-            return True
+        return bool(self.asn_caps) or self.prefix_relevant(version, value, length)
+
+    def prefix_relevant(self, version: int, value: int, length: int) -> bool:
+        """Is this prefix at or under a watched prefix, or over a watched address, as things stand now?
+
+        What the core keeps a route for, short of ``discover``: the MRT reader's
+        prefix filter, with :meth:`discovers` for the paths.
+        """
         if (version, value, length) in self._covering_addresses:
             return True
         return self.covering(version, value, length) is not None
@@ -223,6 +229,20 @@ class WatchSet:
             return self._found(prefix, carrier, origins, f"carried by AS{carrier}", f"{CARRIED}{carrier}",
                                self.carried_count)
         return None
+
+    def discovers(self, path: AsPath) -> bool:
+        """Would :meth:`discover` act on a route with this path (watch its prefix, or count it over a cap)?
+
+        Asked by the MRT reader for each route whose prefix is not relevant: only
+        the path decides, so a route it says no to can only matter once its
+        prefix is watched for another reason.
+        """
+        origins = origin_asns(path)
+        if not origins:
+            return False
+        if not origins.isdisjoint(self.asn_caps):
+            return True
+        return bool(self.carriers) and self.carrier_leaking(path) is not None
 
     def carrier_leaking(self, path: AsPath) -> int | None:
         """The first carrier in ``path`` (prepending collapsed) followed by an AS it did not declare as downstream."""

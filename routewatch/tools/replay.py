@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 
 from routewatch.core.detection import DetectionChange
 from routewatch.core.engine import Engine
+from routewatch.core.watch import WatchSet
 from routewatch.errors import MrtDecodeError, SourceError
 from routewatch.model import Event
 from routewatch.rpki.validation import VrpIndex
 from routewatch.sources.mrt.framing import first_header, open_mrt
-from routewatch.sources.mrt.reader import MrtStats, read_mrt_timed
+from routewatch.sources.mrt.reader import DeferredRoute, DiscoveryFilter, MrtStats, PrefixFilter, read_mrt_timed
 from routewatch.sources.mrt.records import TABLE_DUMP, TABLE_DUMP_V2
 from routewatch.tools.timeline import Item, item_time, without_outliers
 
@@ -88,7 +89,7 @@ def is_rib_file(path: str | os.PathLike[str]) -> bool:
     return header is not None and header[1] in (TABLE_DUMP, TABLE_DUMP_V2)
 
 
-Reader = Callable[[str, bool, MrtStats], Iterator[Event]]
+Reader = Callable[[str, bool, MrtStats], Iterator[Event | DeferredRoute]]
 Timed = tuple[Item, bool]
 """(event or bare data time, from a RIB dump): what a replay reads, in data-time order."""
 
@@ -97,24 +98,28 @@ def merged_events(
     paths: Iterable[str],
     report: ReplayReport,
     *,
-    prefix_filter: Callable[[int, int, int], bool] | None = None,
+    prefix_filter: PrefixFilter | None = None,
+    discovery: DiscoveryFilter | None = None,
     collector: str | None = None,
     reader: Reader | None = None,
 ) -> Iterator[Timed]:
     """(event, from a RIB dump) of every file, merged in data-time order, RIBs first within a second.
 
     ``reader(path, is_rib, stats)`` reads one file (default: the MRT reader with
-    ``prefix_filter``, which also gives the bare data time of records without
-    a watched element, so that data time moves with every record); a file
-    that fails is recorded in ``report.errors`` after its good records, and the
-    other files go on. A record stamped far ahead of its file's neighbours is
-    judged at their time and counted in ``report.outliers``.
+    ``prefix_filter``, or ``discovery`` instead, which also gives the bare data
+    time of records without a watched element, so that data time moves with
+    every record; with ``discovery`` it defers routes the caller must judge:
+    see :func:`replay_events`); a file that fails is recorded in ``report.errors``
+    after its good records, and the other files go on. A record stamped far
+    ahead of its file's neighbours is judged at their time and counted in
+    ``report.outliers``.
     """
 
     def read(path: str, rib: bool, stats: MrtStats) -> Iterable[Item]:
         if reader is not None:
             return reader(path, rib, stats)
-        return read_mrt_timed(path, collector=collector, prefix_filter=prefix_filter, stats=stats)
+        return read_mrt_timed(path, collector=collector, prefix_filter=prefix_filter, discovery=discovery,
+                              stats=stats)
 
     def one(path: str) -> Iterator[tuple[float, int, int, Item, bool]]:
         stats = report.stats.setdefault(path, MrtStats())
@@ -136,6 +141,11 @@ def merged_events(
         yield event, rib
 
 
+def discovery_filter(watch: WatchSet) -> DiscoveryFilter | None:
+    """With watched ASNs, a route also matters when its path may make the core watch its prefix."""
+    return DiscoveryFilter(watch) if watch.asn_caps else None
+
+
 def replay_events(
     monitor: Engine,
     events: Iterable[Timed],
@@ -150,9 +160,14 @@ def replay_events(
 
     ``vrps`` (loaded once, before) is handed to the core at the first record's
     data time, so what it finds is stamped with the data's time, not 1970.
+    A deferred route is judged where an event would be applied: once the core
+    has moved to its time, it is applied if its prefix is relevant to the watch
+    set as it stands then, and otherwise only its time passes, as it would in
+    the core.
     """
     started = _time.perf_counter()
     next_sample = None
+    watch = monitor.watch
 
     def emit(changes: list[DetectionChange]) -> None:
         for change in changes:
@@ -179,6 +194,13 @@ def replay_events(
             if time > monitor.now:
                 emit(monitor.advance(time))
             continue
+        if isinstance(item, DeferredRoute):
+            if time > monitor.now:
+                emit(monitor.advance(time))
+            event = item.resolve(watch)
+            if event is None:
+                continue
+            item = event
         report.events += 1
         emit(monitor.apply(item, established=established))
         if on_tick is not None and report.events % 4096 == 0:
@@ -207,6 +229,8 @@ def replay_files(
 ) -> ReplayReport:
     """Replay MRT files merged in time order through ``monitor`` (validating against ``vrps`` when given)."""
     report = ReplayReport()
-    events = merged_events(paths, report, prefix_filter=monitor.watch.relevant, collector=collector)
+    watch = monitor.watch
+    events = merged_events(paths, report, prefix_filter=watch.relevant, discovery=discovery_filter(watch),
+                           collector=collector)
     return replay_events(monitor, events, report, on_change=on_change, on_tick=on_tick, sample_every=sample_every,
                          vrps=vrps)

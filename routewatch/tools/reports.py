@@ -36,6 +36,7 @@ from routewatch.model import (
     origin_asns,
 )
 from routewatch.rpki.route_state import RouteRpkiState
+from routewatch.sources.mrt.deferred import DeferredRoute
 from routewatch.sources.ripestat import RoutingStatus
 
 #: Exit code of a check that could not be run (no data, RIPEstat unreachable, ...).
@@ -166,6 +167,17 @@ class VisibilityObservation:
         elif isinstance(event, PeerStateChange) and not event.established:
             for peers in self.carried.values():
                 peers.discard(event.peer)
+
+    def apply_deferred(self, route: DeferredRoute, *, established: bool = False) -> None:
+        """A route the reader deferred: applied if its prefix is relevant once the core is at its time, as
+        :func:`~routewatch.tools.replay.replay_events` judges it; otherwise only its time passes."""
+        if route.time > self.monitor.now:
+            self.monitor.advance(route.time)
+        event = route.resolve(self.watch)
+        if event is not None:
+            self.apply(event, established=established)
+        else:
+            self.time = route.time if self.time is None else max(self.time, route.time)
 
     def apply_all(self, events: Iterable[Event], *, established: bool = False) -> None:
         for event in events:

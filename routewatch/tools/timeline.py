@@ -19,6 +19,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 
 from routewatch.model import Event
+from routewatch.sources.mrt.deferred import DeferredRoute
 
 OUTLIER_GAP = 300.0
 """Seconds ahead of its file's clock beyond which a record is suspected of a wrong timestamp.
@@ -30,8 +31,8 @@ LONE_GAP = 86_400.0
 MAX_HELD = 100_000
 """Suspect items held at most; beyond it the jump is taken as real (bounded memory)."""
 
-Item = Event | float
-"""An event, or the bare data time of a record that gave no event."""
+Item = Event | DeferredRoute | float
+"""An event, a route the replay judges when it gets there, or the bare data time of a record that gave no event."""
 
 
 def item_time(item: Item) -> float:

@@ -31,8 +31,11 @@ class Update:
     peer_ip: str
     peer_as: int
     announced: Sequence[str] = ()
-    path: Sequence[int] = ()
+    path: Sequence[int | frozenset[int]] = ()
+    """AS numbers, then at most one AS_SET (a frozenset) as the last hop."""
     withdrawn: Sequence[str] = ()
+    communities: bytes = b""
+    """The raw value of a COMMUNITIES attribute, if any (a length not a multiple of 4 makes a malformed UPDATE)."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,15 @@ def _update_message(update: Update) -> bytes:
     withdrawn = _nlri(update.withdrawn)
     attributes = b""
     if update.announced:
-        segment = bytes([2, len(update.path)]) + b"".join(struct.pack(">I", asn) for asn in update.path)
+        sequence = [asn for asn in update.path if isinstance(asn, int)]
+        as_set = sorted(update.path[-1]) if update.path and isinstance(update.path[-1], frozenset) else []
+        segment = bytes([2, len(sequence)]) + b"".join(struct.pack(">I", asn) for asn in sequence)
+        if as_set:
+            segment += bytes([1, len(as_set)]) + b"".join(struct.pack(">I", asn) for asn in as_set)
         attributes = (_attribute(0x40, 1, b"\x00") + _attribute(0x40, 2, segment)
                       + _attribute(0x40, 3, ipaddress.IPv4Address(update.peer_ip).packed))
+        if update.communities:
+            attributes += _attribute(0xC0, 8, update.communities)
     body = (struct.pack(">H", len(withdrawn)) + withdrawn + struct.pack(">H", len(attributes)) + attributes
             + _nlri(update.announced))
     return b"\xff" * 16 + struct.pack(">HB", 19 + len(body), 2) + body

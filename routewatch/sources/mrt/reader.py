@@ -19,15 +19,20 @@ import logging
 import math
 import os
 import re
-import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import partial
+from typing import cast
 
 from routewatch.model import Event
-from routewatch.sources.bgpwire.attributes import AttributeDecoder, MalformedRecord
+from routewatch.sources.bgpwire.attributes import AttributeDecoder
+from routewatch.sources.mrt.damage import CONTENT_ERRORS, MALFORMED_LOGGED, count_malformed
+from routewatch.sources.mrt.deferred import DeferredRoute
+from routewatch.sources.mrt.discovery import DiscoveryFilter
 from routewatch.sources.mrt.framing import iter_records, open_mrt
-from routewatch.sources.mrt.records import MrtStats, PrefixFilter, RecordDecoder
+from routewatch.sources.mrt.records import Element, MrtStats, PrefixFilter, RecordDecoder
 
-__all__ = ["MrtStats", "PrefixFilter", "collector_from_path", "read_mrt", "read_mrt_timed"]
+__all__ = ["DeferredRoute", "DiscoveryFilter", "MrtStats", "PrefixFilter", "collector_from_path", "read_mrt",
+           "read_mrt_timed"]
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +44,6 @@ _RIS = re.compile(r"rrc\d\d")
 # "route-views2", "route-views.jinx", but not the "updates"/"ribs" that follow
 # the plain "route-views" collector in BGPStream-style names.
 _ROUTEVIEWS = re.compile(r"route-views(?:\d+|\.(?!(?:updates|ribs?|bgpdata|bview)\b)[a-z][a-z0-9-]*)?")
-
-_CONTENT_ERRORS = (MalformedRecord, struct.error, IndexError, ValueError, KeyError)
-MALFORMED_LOGGED = 10
-"""Malformed records of one file logged one by one; the rest are counted and summed up once."""
 
 
 def collector_from_path(path: str | os.PathLike[str]) -> str:
@@ -73,8 +74,8 @@ def read_mrt(
     counted. RIB entries carry the dump's timestamp, as ``bgpdump -m`` prints.
     Raises MrtDecodeError after the last good record of a damaged file.
     """
-    for _, events in _records(path, collector, prefix_filter, stats):
-        yield from events
+    for _, events in _records(path, collector, prefix_filter, None, stats):
+        yield from cast(Sequence[Event], events)  # nothing is deferred without a path filter
 
 
 def read_mrt_timed(
@@ -82,16 +83,21 @@ def read_mrt_timed(
     *,
     collector: str | None = None,
     prefix_filter: PrefixFilter | None = None,
+    discovery: DiscoveryFilter | None = None,
     stats: MrtStats | None = None,
     every: float = 1.0,
-) -> Iterator[Event | float]:
+) -> Iterator[Element | float]:
     """As :func:`read_mrt`, plus the data time (a float) of records that gave no event, at most once per ``every``.
 
     A replay's clock must move with every record read, watched or not: after
     the last watched element a withdrawal's hold-down still has to end.
+    With ``discovery`` (a replay that watches ASNs; it replaces ``prefix_filter``),
+    a route is also kept when the core would watch its prefix for its AS path,
+    and what the filter rejects is yielded as a :class:`DeferredRoute`, for the
+    replay to judge when it gets there (see :mod:`~routewatch.sources.mrt.deferred`).
     """
     last = -math.inf
-    for ts, events in _records(path, collector, prefix_filter, stats):
+    for ts, events in _records(path, collector, prefix_filter, discovery, stats):
         if events:
             yield from events
         elif abs(ts - last) >= every:  # either way: one record stamped far ahead must not silence the rest
@@ -100,7 +106,7 @@ def read_mrt_timed(
 
 
 def _records(path: str | os.PathLike[str], collector: str | None, prefix_filter: PrefixFilter | None,
-             stats: MrtStats | None) -> Iterator[tuple[int, list[Event]]]:
+             discovery: DiscoveryFilter | None, stats: MrtStats | None) -> Iterator[tuple[int, Sequence[Element]]]:
     """(timestamp, events) of every record that decodes; malformed ones are counted and skipped."""
     name = os.fspath(path)
     stats = stats if stats is not None else MrtStats()
@@ -109,6 +115,8 @@ def _records(path: str | os.PathLike[str], collector: str | None, prefix_filter:
         prefix_filter,
         stats,
         _ATTRIBUTES,
+        discovery,
+        partial(count_malformed, stats, name),
     )
     counter = [0]
     last = -1
@@ -120,11 +128,11 @@ def _records(path: str | os.PathLike[str], collector: str | None, prefix_filter:
                 if ts > last:
                     last = ts
                 try:
-                    events = decoder.decode(data, start, end, ts, mrt_type, subtype)
-                except _CONTENT_ERRORS as exc:
+                    events = decoder.decode(data, start, end, ts, mrt_type, subtype, offset)
+                except CONTENT_ERRORS as exc:
                     # a record that fails counts no elements: the counts are of real elements only
                     stats.elements, stats.filtered = elements, filtered
-                    _malformed(stats, name, offset, exc)
+                    count_malformed(stats, name, offset, exc)
                     continue
                 yield ts, events
         finally:
@@ -133,12 +141,3 @@ def _records(path: str | os.PathLike[str], collector: str | None, prefix_filter:
                 stats.last_time = float(last) if stats.last_time is None else max(stats.last_time, float(last))
             if stats.malformed > MALFORMED_LOGGED:
                 log.warning("%s: %d malformed records skipped in all", name, stats.malformed)
-
-
-def _malformed(stats: MrtStats, name: str, offset: int, exc: Exception) -> None:
-    """Count a malformed record; log the first few of a file, so damage cannot flood the log."""
-    stats.malformed += 1
-    if stats.malformed <= MALFORMED_LOGGED:
-        log.warning("%s: skipping malformed record at byte offset %d: %s", name, offset, exc)
-    if stats.malformed == MALFORMED_LOGGED:
-        log.warning("%s: further malformed records are counted, not logged one by one", name)

@@ -4,12 +4,19 @@ Each method returns the complete list of events of one record, so that a record
 found malformed half-way yields nothing at all rather than half its routes.
 The prefix filter is applied to NLRI decoded as plain ints, before any Prefix,
 attribute or event object exists: on a replay that watches a few thousand
-prefixes almost every element takes only that short path.
+prefixes almost every element takes only that short path. A replay that
+watches ASNs filters with the core's watch set instead
+(:mod:`~routewatch.sources.mrt.discovery`): a route whose prefix is not
+relevant is kept when its AS path could make the core watch the prefix, and
+what neither keeps is not dropped but deferred
+(:mod:`~routewatch.sources.mrt.deferred`): the prefix may become relevant
+before the core reaches the route.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from routewatch.model import Event, Peer, PeerStateChange, RouteAnnouncement
@@ -24,6 +31,11 @@ from routewatch.sources.bgpwire.attributes import (
     scan_attributes,
 )
 from routewatch.sources.bgpwire.update import PrefixFilter, UpdateDecoder
+from routewatch.sources.mrt.deferred import DeferredRecord, DeferredRoute, PrefixKey
+from routewatch.sources.mrt.discovery import DiscoveryFilter, PathAwareUpdates
+
+Element = Event | DeferredRoute
+"""What decoding a record gives: events, and with a discovery filter the routes it deferred."""
 
 BGP4MP = 16
 BGP4MP_ET = 17
@@ -67,7 +79,8 @@ class MrtStats:
 
     ``elements`` counts route elements (one per prefix per UPDATE, one per RIB
     entry), announced or withdrawn, whether or not the prefix filter accepted
-    them; ``filtered`` is the part it rejected. Session state changes are
+    them; ``filtered`` is the part it rejected (a route deferred is counted
+    there once the replay has judged it irrelevant). Session state changes are
     records but not elements.
     """
 
@@ -93,16 +106,28 @@ class RecordDecoder:
         prefix_filter: PrefixFilter | None,
         stats: MrtStats,
         attributes: AttributeDecoder,
+        discovery: DiscoveryFilter | None = None,
+        report_damage: Callable[[int, Exception], None] | None = None,
     ) -> None:
+        """With ``discovery`` (which replaces ``prefix_filter``), what it rejects is deferred;
+        ``report_damage(offset, exc)`` then reports a deferred record found malformed when it is decoded at last."""
         self.collector = collector
-        self.accept = prefix_filter
+        self.accept = prefix_filter if discovery is None else discovery.prefix_relevant
+        self.discovery = discovery
         self.stats = stats
         self.attrs = attributes
-        self.updates = UpdateDecoder(attributes, prefix_filter, stats)
+        self.updates = UpdateDecoder(attributes, self.accept, stats)
+        self.path_aware = None if discovery is None else PathAwareUpdates(
+            attributes, discovery, stats, MrtStats(), self._deferred)
+        self._report_damage = report_damage or _ignore_damage
+        self._offset = 0
         self._peers: dict[tuple[bytes, int], Peer] = {}
         self._peer_index: list[Peer] = []
 
-    def decode(self, data: bytes, start: int, end: int, ts: int, mrt_type: int, subtype: int) -> list[Event]:
+    def decode(self, data: bytes, start: int, end: int, ts: int, mrt_type: int, subtype: int,
+               offset: int = 0) -> Sequence[Element]:
+        """The record's events; ``offset`` (of the record in the file) names it if a deferred part is damaged."""
+        self._offset = offset
         if mrt_type == BGP4MP:
             return self._bgp4mp(data, start, end, float(ts), subtype)
         if mrt_type == BGP4MP_ET:
@@ -132,7 +157,7 @@ class RecordDecoder:
 
     # -- BGP4MP ---------------------------------------------------------------
 
-    def _bgp4mp(self, data: bytes, pos: int, end: int, time: float, subtype: int) -> list[Event]:
+    def _bgp4mp(self, data: bytes, pos: int, end: int, time: float, subtype: int) -> Sequence[Element]:
         message = _MESSAGE_SUBTYPES.get(subtype)
         as4 = message[0] if message is not None else _STATE_SUBTYPES.get(subtype)
         if as4 is None:
@@ -165,7 +190,20 @@ class RecordDecoder:
         if kind != 2:
             self.stats.skip(self.stats.skipped_messages, BGP_MESSAGE_TYPES.get(kind, f"type {kind}"))
             return []
-        return self.updates.decode(data, pos + 19, pos + length, time, peer, 4 if as4 else 2, message[1])
+        if self.path_aware is None:
+            return self.updates.decode(data, pos + 19, pos + length, time, peer, 4 if as4 else 2, message[1])
+        return self.path_aware.decode(data, pos + 19, pos + length, time, peer, 4 if as4 else 2, message[1])
+
+    def damaged(self, offset: int, exc: Exception) -> None:
+        """A deferred record, decoded at last, is malformed: reported as one found so on reading."""
+        self._report_damage(offset, exc)
+
+    def _deferred(self, decode: Callable[..., list[Event]], args: tuple[object, ...], keys: list[PrefixKey],
+                  time: float) -> list[DeferredRoute]:
+        """The routes of the record being read, held back: ``decode(*args)`` gives them all, ``keys`` their prefixes."""
+        assert self.discovery is not None
+        record = DeferredRecord(self, decode, args, keys, self._offset, self.discovery.version)
+        return [DeferredRoute(time, record, index) for index in range(len(keys))]
 
     # -- RIBs -----------------------------------------------------------------
 
@@ -196,7 +234,8 @@ class RecordDecoder:
             peers.append(self.peer(address, asn))
         self._peer_index = peers
 
-    def _rib_v2(self, data: bytes, pos: int, end: int, time: float, afi: int, safi: int, add_path: bool) -> list[Event]:
+    def _rib_v2(self, data: bytes, pos: int, end: int, time: float, afi: int, safi: int,
+                add_path: bool) -> Sequence[Element]:
         if pos + 5 > end:
             raise MalformedRecord("truncated RIB record")
         stop = pos + 5 + ((data[pos + 4] + 7) >> 3)
@@ -208,12 +247,28 @@ class RecordDecoder:
         stats = self.stats
         stats.elements += count
         _, plen, net = nlri[0]
-        if self.accept is not None and not self.accept(_VERSION[afi], net, plen):
-            stats.filtered += count
-            return []
+        key = (_VERSION[afi], net, plen)
+        peers = self._peer_index
+        if self.accept is not None and not self.accept(*key):
+            if self.discovery is None:
+                stats.filtered += count
+                return []
+            route, attrs = self.discovery.route, self.attrs
+            for _, _, start, stop in entries:
+                if route(attrs, data, start, stop, 4):
+                    break
+            else:
+                args = (self, data, entries, peers, time, afi, plen, net, safi)
+                return self._deferred(RecordDecoder._rib_events, args, [key] * count, time)
+        return self._rib_events(data, entries, peers, time, afi, plen, net, safi)
+
+    def _rib_events(self, data: bytes, entries: list[tuple[int, int, int, int]], peers: list[Peer], time: float,
+                    afi: int, plen: int, net: int, safi: int) -> list[Event]:
+        """The announcements of a RIB record's entries: (peer index, path id, attributes start, end)."""
         prefix = self.attrs.prefix(afi, plen, net)
         events: list[Event] = []
         for index, path_id, start, stop in entries:
+            peer = peers[index]
             spans = scan_attributes(data, start, stop)
             mp_next_hop = None
             span = spans.get(MP_REACH_NLRI)
@@ -223,7 +278,7 @@ class RecordDecoder:
             events.append(
                 RouteAnnouncement(
                     time,
-                    self._peer_index[index],
+                    peer,
                     prefix,
                     attrs.as_path,
                     safi,
@@ -263,7 +318,7 @@ class RecordDecoder:
             pos += attr_len
         return entries
 
-    def _table_dump(self, data: bytes, pos: int, end: int, time: float, subtype: int) -> list[Event]:
+    def _table_dump(self, data: bytes, pos: int, end: int, time: float, subtype: int) -> Sequence[Element]:
         afi = AFI_IPV4 if subtype in (1, 3) else AFI_IPV6
         asn_size = 4 if subtype in (3, 4) else 2
         size = _ADDRESS_SIZE[afi]
@@ -286,17 +341,28 @@ class RecordDecoder:
         if pos + attr_len > end:
             raise MalformedRecord("TABLE_DUMP attributes overrun the record")
         self.stats.elements += 1
-        if self.accept is not None and not self.accept(_VERSION[afi], net, plen):
-            self.stats.filtered += 1
-            return []
-        spans = scan_attributes(data, pos, pos + attr_len)
+        key = (_VERSION[afi], net, plen)
+        if self.accept is not None and not self.accept(*key):
+            if self.discovery is None:
+                self.stats.filtered += 1
+                return []
+            if not self.discovery.route(self.attrs, data, pos, pos + attr_len, asn_size):
+                args = (self, data, pos, pos + attr_len, time, self.peer(address, asn), afi, plen, net, asn_size)
+                return self._deferred(RecordDecoder._table_dump_events, args, [key], time)
+        return self._table_dump_events(data, pos, pos + attr_len, time, self.peer(address, asn), afi, plen, net,
+                                       asn_size)
+
+    def _table_dump_events(self, data: bytes, start: int, stop: int, time: float, peer: Peer, afi: int, plen: int,
+                           net: int, asn_size: int) -> list[Event]:
+        """The one announcement of a TABLE_DUMP entry, from its attributes in ``data[start:stop]``."""
+        spans = scan_attributes(data, start, stop)
         span = spans.get(MP_REACH_NLRI)
         mp_next_hop = parse_mp_reach(data, *span).next_hop if span is not None else None
         attrs = self.attrs.decode(data, spans, asn_size, mp_next_hop)
         return [
             RouteAnnouncement(
                 time,
-                self.peer(address, asn),
+                peer,
                 self.attrs.prefix(afi, plen, net),
                 attrs.as_path,
                 1,
@@ -307,3 +373,7 @@ class RecordDecoder:
                 attrs.large_communities,
             )
         ]
+
+
+def _ignore_damage(offset: int, exc: Exception) -> None:
+    """The default for readers that defer nothing."""
