@@ -244,7 +244,8 @@ class Engine:
         """Validate against a new VRP set from now on: every route under a watched prefix is judged again."""
         changes = self._flush()
         self.rpki.update(vrps, self.watch)
-        self.standing.mark_routes(self.table.prefixes())
+        # The prefixes of open detections too: one restored before any set may name a route withdrawn since.
+        self.standing.mark_routes({*self.table.prefixes(), *(d.prefix for d in self.open_detections())})
         self.dirty.update(self.visibility)
         changes.extend(self._flush())
         return changes

@@ -17,7 +17,7 @@ from routewatch.daemon.persist import restore_state, save_state
 from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
 from routewatch.model import parse_prefix
 from routewatch.rpki.vrp import Vrp
-from tests.support.events import announce, peer
+from tests.support.events import announce, peer, withdraw
 
 INVALID = "193.0.0.0/21"  # our own announcement, made invalid by a ROA for another AS
 UNCOVERED = "198.51.100.0/24"  # no ROA at all
@@ -87,6 +87,19 @@ def test_after_a_restart_the_first_vrp_set_closes_what_no_longer_holds_with_its_
     assert changes(logged) == [("closed", kind) for kind in RPKI_KINDS]
     assert {c.detection.start for c in logged} == {200}
     assert open_rpki(restarted) == {}
+
+
+def test_a_restored_invalid_route_withdrawn_before_the_first_vrp_set_closes_with_that_set(tmp_path) -> None:
+    """The set judges the restored detection's prefix even though no route is left there to judge."""
+    save_state(opened_all_three(), tmp_path / "state.json")
+    restarted, logged = daemon()
+    assert restore_state(restarted, tmp_path / "state.json")
+    restarted.apply_all(withdraw(300, peer(i), INVALID) for i in range(5))  # while the sources still load
+    restarted.advance(400)
+    assert logged == []
+    restarted.set_vrps(vrps())
+    assert changes(logged) == [("closed", "rpki-invalid")]
+    assert "rpki-invalid" not in open_rpki(restarted)
 
 
 def test_a_reload_keeping_rpki_carries_the_vrp_set_and_changes_nothing() -> None:
