@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from routewatch.config.schema import Config
+from routewatch.config.schema import Config, load_config
 from routewatch.config.shards import shard_from_environment
 from routewatch.config.sources import BmpSource, SourceSettings
 from routewatch.daemon.supervise import RestartBackoff
@@ -78,6 +78,28 @@ def _station_port(source: SourceSettings, shard: int) -> SourceSettings:
     return source
 
 
+def local_port_problems(config: Config, shards: int) -> list[str]:
+    """What keeps ``run --shards N`` on one machine from binding: ports shifted past 65535 or onto another's.
+
+    Shard I serves metrics on ``exporter.port + I`` and runs each BMP station on
+    its ``port + I``; a collision would leave a worker restarting for ever.
+    """
+    wanted = [("exporter.port", config.exporter.port)]
+    wanted += [(f"sources[{i}].port", source.port) for i, source in enumerate(config.sources)
+               if isinstance(source, BmpSource)]
+    problems: list[str] = []
+    taken: dict[int, str] = {}
+    for where, base in wanted:
+        if base + shards - 1 > 65535:
+            problems.append(f"{where}: {base} + {shards - 1} (the last of {shards} local shards) is past 65535")
+        for shard in range(shards):
+            other = taken.setdefault(base + shard, f"{where} + {shard}")
+            if other != f"{where} + {shard}":
+                problems.append(f"{where}: shard {shard} would listen on {base + shard}, as {other} does")
+                break
+    return problems
+
+
 WORKER_BACKOFF = RestartBackoff(initial=1.0, maximum=30.0)
 
 
@@ -97,6 +119,9 @@ class ShardSupervisor:
                 "--shards", str(self.shards), "--shard", str(shard)]
 
     async def run(self) -> int:
+        problems = local_port_problems(load_config(self.config_path), self.shards)
+        if problems:
+            raise ConfigError(problems, source=self.config_path)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self._stop.set)
         loop.add_signal_handler(signal.SIGINT, self._stop.set)

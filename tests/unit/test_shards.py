@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routewatch.config.schema import parse_config
+from routewatch.config.schema import Config, parse_config
 from routewatch.config.shards import owner, shard_from_environment
-from routewatch.daemon.sharding import LocalShard, own_part
+from routewatch.daemon.sharding import LocalShard, local_port_problems, own_part
 from routewatch.errors import ConfigError
 
 
@@ -73,3 +73,21 @@ def test_caps_count_each_shards_part_and_a_shard_must_be_below_shards() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(config_of(1, 0, 0, 2, shard=2))
     assert caught.value.problems == ["sharding.shard: must be below sharding.shards (2), got 2"]
+
+
+def _with_station(exporter: int, station: int) -> Config:
+    return parse_config({"exporter": {"port": exporter},
+                         "sources": [{"type": "bmp", "port": station, "routers": ["127.0.0.1"]}]})
+
+
+def test_local_shards_move_their_bmp_station_as_their_exporter() -> None:
+    config = _with_station(9724, 11019)
+    assert [own_part(config, LocalShard(i, 3)).sources[0].port for i in range(3)] == [11019, 11020, 11021]
+    assert local_port_problems(config, 3) == []
+
+
+def test_local_shard_ports_that_collide_or_pass_65535_are_config_problems() -> None:
+    assert local_port_problems(_with_station(9724, 9725), 2) == [
+        "sources[0].port: shard 0 would listen on 9725, as exporter.port + 1 does"]
+    assert local_port_problems(_with_station(9724, 65535), 2) == [
+        "sources[0].port: 65535 + 1 (the last of 2 local shards) is past 65535"]
