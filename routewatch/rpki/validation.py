@@ -50,11 +50,6 @@ class RpkiOutcome:
     reason: InvalidReason | None = None
     packed_covering: tuple[int, ...] = ()
 
-    @property
-    def covering(self) -> tuple[Vrp, ...]:
-        """The covering VRPs, most specific first."""
-        return tuple(map(Vrp.unpack, self.packed_covering))
-
 
 UNKNOWN_OUTCOME = RpkiOutcome(RpkiState.UNKNOWN)
 NOT_FOUND_OUTCOME = RpkiOutcome(RpkiState.NOT_FOUND)

@@ -52,7 +52,7 @@ def test_as0_vrp_never_validates() -> None:
 
 def test_evidence_lists_the_covering_vrps_most_specific_first() -> None:
     outcome = INDEX.validate_path(NET("10.1.2.0/24"), (64496,))
-    assert outcome.covering == (VRPS[1], VRPS[0])
+    assert tuple(map(Vrp.unpack, outcome.packed_covering)) == (VRPS[1], VRPS[0])  # most specific first
 
 
 def test_no_vrp_set_yet_is_unknown() -> None:
