@@ -234,7 +234,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rib = ensure_rib(args.out)
-    print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
+    print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d %H:%M')}; load average {load()}")
 
     elements, seconds = bgpdump_rate(rib)
     print(f"bgpdump -m {rib.name}: {elements:,} elements in {seconds:.1f} s = {elements / seconds:,.0f}/s")
@@ -271,6 +271,12 @@ def main() -> None:
     carried = statistics.mean(len(c) for _, c in probes)
     print(f"withdrawal -> prefix judged pending, {len(ms)} prefixes (withdrawn by {carried:.1f} peers each): "
           f"p50 {statistics.median(ms):.2f} ms, p99 {p99:.2f} ms, max {ms[-1]:.2f} ms")
+    print(f"load average at the end: {load()} (the machine may be shared: compare figures of one run only)")
+
+
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _free_port() -> int:

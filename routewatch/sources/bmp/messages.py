@@ -125,11 +125,11 @@ class BmpMessage:
     received_open: OpenCapabilities | None = None
 
 
-def message_length(header: bytes) -> int:
-    """The whole length of the message whose first 6 bytes are ``header``; checks version and bounds."""
-    if len(header) < COMMON_HEADER.size:
+def message_length(data: bytes | bytearray, pos: int = 0) -> int:
+    """The whole length of the message starting at ``data[pos]``; checks version and bounds."""
+    if len(data) - pos < COMMON_HEADER.size:
         raise MalformedBmp("truncated BMP common header")
-    version, length, _kind = COMMON_HEADER.unpack_from(header)
+    version, length, _kind = COMMON_HEADER.unpack_from(data, pos)
     if version != VERSION:
         raise MalformedBmp(f"BMP version {version}, not {VERSION}")
     if length < COMMON_HEADER.size or length > MAX_MESSAGE:
@@ -139,7 +139,7 @@ def message_length(header: bytes) -> int:
 
 def decode(message: bytes) -> BmpMessage:
     """One complete message (its common header included)."""
-    length = message_length(message[:COMMON_HEADER.size])
+    length = message_length(message)
     if length != len(message):
         raise MalformedBmp(f"BMP message of {len(message)} bytes says {length}")
     kind = message[5]
@@ -168,6 +168,36 @@ def decode(message: bytes) -> BmpMessage:
 
 _IDENTITY_SIZE = PER_PEER_HEADER.size - 8
 _TIMESTAMP = struct.Struct(">II")
+_BGP_MARKER = b"\xff" * 16
+UPDATE_AT = COMMON_HEADER.size + PER_PEER_HEADER.size
+"""Where a Route Monitoring message's BGP UPDATE starts."""
+
+
+def route_monitoring_at(data: bytearray, pos: int, length: int) -> tuple[bytes, float, int] | None:
+    """The framed message ``data[pos:pos + length]``, if Route Monitoring that :func:`decode` reads without damage.
+
+    (the per-peer header without its timestamp, for :func:`identity`; the
+    timestamp; the length of the BGP UPDATE at ``pos + UPDATE_AT``), or None
+    for another type or for damage ``decode`` reports. Reads the buffer in
+    place: the station's fast path for unwatched routes copies nothing but
+    the 34 bytes naming the session.
+    """
+    if data[pos + 5] != MessageType.ROUTE_MONITORING or length < UPDATE_AT + BGP_HEADER_SIZE:
+        return None
+    update = pos + UPDATE_AT
+    if not data.startswith(_BGP_MARKER, update):
+        return None
+    bgp_length = (data[update + 16] << 8) | data[update + 17]
+    if bgp_length < BGP_HEADER_SIZE or bgp_length > length - UPDATE_AT or data[update + 18] != 2:
+        return None
+    start = pos + COMMON_HEADER.size
+    seconds, micros = _TIMESTAMP.unpack_from(data, start + _IDENTITY_SIZE)
+    return bytes(data[start:start + _IDENTITY_SIZE]), seconds + micros / 1e6, bgp_length
+
+
+def identity(raw: bytes) -> PerPeerHeader | None:
+    """The per-peer header ``raw`` (without its timestamp) as :func:`decode` reads it, or None where it raises."""
+    return _identity(raw) if raw[0] <= PeerType.LOC_RIB else None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -23,7 +23,9 @@ Semantics in the core (DESIGN.md, "Router feeds"):
   ``bgp.peer_settle``, as any session reset does;
 - only routes of watched prefixes, their more-specifics and prefixes over
   watched addresses are decoded further than their NLRI (all of them when
-  ASNs are watched), as the MRT reader does;
+  ASNs are watched), as the MRT reader does; a Route Monitoring message with
+  none of them, most of a full table, is passed over once its headers and
+  prefixes are read, counted as if decoded whole;
 - one stream per peer: the configured ``policy`` picks pre-policy, post-policy
   or Loc-RIB (RFC 9069) messages; the others, and Adj-RIB-Out (RFC 8671), are
   counted and skipped, so pre- and post-policy views of one peer are not two
@@ -77,7 +79,9 @@ from routewatch.sources.bgpwire.attributes import (
 from routewatch.sources.bgpwire.targets import TargetFilter
 from routewatch.sources.bgpwire.update import PrefixFilter, UpdateDecoder, is_end_of_rib
 from routewatch.sources.bmp.messages import (
+    BGP_HEADER_SIZE,
     COMMON_HEADER,
+    UPDATE_AT,
     BmpMessage,
     MalformedBmp,
     MessageType,
@@ -85,7 +89,9 @@ from routewatch.sources.bmp.messages import (
     PeerType,
     PerPeerHeader,
     decode,
+    identity,
     message_length,
+    route_monitoring_at,
 )
 from routewatch.sources.clock_guard import ClockGuard
 from routewatch.sources.collector_cap import CollectorCap
@@ -108,6 +114,7 @@ PeerKey = tuple[str, int]  # (peer address, peer AS)
 Family = tuple[int, int]  # (AFI, SAFI)
 
 _AFI = {4: AFI_IPV4, 6: AFI_IPV6}  # a prefix's IP version -> its AFI
+_FORMAT = (4, False)  # a peer's UPDATE format (AS size, ADD-PATH) before its Peer Up tells
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +137,7 @@ class _Router:
         self.initial_table: dict[PeerKey, set[Family]] = {}  # Peer Up seen: families whose End-of-RIB is awaited
         self.info: dict[str, str] = {}
         self.sessions: dict[PerPeerHeader, _Session] = {}
+        self.by_identity: dict[bytes, _Session] = {}  # the same, keyed by the per-peer header's bytes (fast path)
 
 
 @dataclass(slots=True)
@@ -293,10 +301,11 @@ class BmpStation:
                 self._filter.update(self._sink.targets())
             pos, size = 0, len(buffer)
             while size - pos >= COMMON_HEADER.size:
-                length = message_length(bytes(buffer[pos:pos + COMMON_HEADER.size]))
+                length = message_length(buffer, pos)
                 if size - pos < length:
                     break
-                self._handle(router, decode(bytes(buffer[pos:pos + length])))
+                if not self._passed_over(router, buffer, pos, length):
+                    self._handle(router, decode(bytes(buffer[pos:pos + length])))
                 pos += length
             del buffer[:pos]
             self._sink.flush()
@@ -323,12 +332,52 @@ class BmpStation:
                                        collector=collector)])
         self._sink.flush()
 
-    def _handle(self, router: _Router, message: BmpMessage) -> None:
+    def _passed_over(self, router: _Router, buffer: bytearray, pos: int, length: int) -> bool:
+        """Was the message ``buffer[pos:pos + length]`` Route Monitoring with nothing for the core? Then it is counted.
+
+        The fast path of a full table, where most messages are a route of a
+        prefix nobody watches: it reads the headers and the prefixes in place
+        and counts what :meth:`_handle` would (the message, the router's clock
+        judged, the prefixes filtered, or the message of a stream not read).
+        False, having counted nothing, for anything else (another message
+        type, a prefix kept, End-of-RIB, damage): ``_handle`` reads it.
+        """
+        found = route_monitoring_at(buffer, pos, length)
+        if found is None:
+            return False
+        raw, timestamp, update_length = found
+        seen = router.by_identity.get(raw)
+        if seen is None:
+            peer = identity(raw)
+            if peer is None:
+                return False
+            seen = router.sessions.get(peer) or self._session(router, peer)
+            if len(router.by_identity) >= MAX_SESSIONS:
+                router.by_identity.clear()
+            router.by_identity[raw] = seen
+        if not seen.routes_read:
+            self._received(router)
+            self.counters.ignored["other policy or RIB"] += 1
+            return True
+        update = pos + UPDATE_AT
+        if not router.updates.passes_over(buffer, update + BGP_HEADER_SIZE, update + update_length,
+                                          router.formats.get(seen.key, _FORMAT)[1]):
+            return False
+        self._judged(timestamp, self._received(router))
+        return True
+
+    def _received(self, router: _Router) -> float:
+        """Count one message of ``router``, received now; returns the wall clock."""
         now = self._clock()
         self.counters.message(now, now, router.collector)
         counters = self.router_counters[router.collector]
         counters.messages += 1
         counters.last_message = counters.received = now
+        return now
+
+    def _handle(self, router: _Router, message: BmpMessage) -> None:
+        now = self._received(router)
+        counters = self.router_counters[router.collector]
         kind, peer = message.kind, message.peer
         if kind == MessageType.INITIATION:
             router.info = {name: message.tlvs[code].decode(errors="replace")
@@ -371,11 +420,11 @@ class BmpStation:
         """The router's timestamp, or the wall clock when it has none or is too far ahead (counted)."""
         if not timestamp:
             return now
-        guard, skewed = self.guard, self.guard.skewed
+        guard = self.guard
         guard.at_wall_clock(now)
-        time = guard.judge(timestamp)
-        self.counters.malformed += guard.skewed - skewed
-        return time
+        if timestamp > guard.latest:  # judge() counts it as clock skew (a wall clock is set): malformed too
+            self.counters.malformed += 1  # not guard.skewed before and after: 0.46 -> 0.20 us a message (timeit)
+        return guard.judge(timestamp)
 
     def _route_monitoring(self, router: _Router, update: bytes, peer: PerPeerHeader, session: Peer,
                           time: float) -> None:
@@ -394,7 +443,7 @@ class BmpStation:
                     self._sink.apply([PeerStateChange(time, session, FsmState.OPENCONFIRM, FsmState.ESTABLISHED,
                                                       table_complete=True)])
             return
-        as_size, add_path = router.formats.get(key, (4, False))
+        as_size, add_path = router.formats.get(key, _FORMAT)
         if peer.two_byte_as_path:
             as_size = 2
         events = router.updates.decode(update, 19, length, time, session, as_size, add_path)
