@@ -103,8 +103,8 @@ def peer_up_add_path(address: str, asn: int) -> bytes:
     return message(3, per_peer(address, asn) + local + opens)
 
 
-FIELDS = (1, 4, 5, 6, 64, 65, 66, 67, 68, 69, 70)
-"""In Route Monitoring: BMP length and type, peer type; BGP length and type, UPDATE's first two lengths."""
+FIELDS = (0, 1, 4, 5, 6, 64, 65, 66, 67, 68, 69, 70)
+"""In Route Monitoring: BMP version, length and type, peer type; BGP length and type, UPDATE's first two lengths."""
 OTHERS = [peer_down("192.0.2.1", 64501), statistics("192.0.2.1", 64501), end_of_rib("192.0.2.1", 64501),
           end_of_rib("2001:db8::3", 64503, afi=2), peer_up_add_path(ADD_PATH_PEER, 64502)]
 
@@ -219,27 +219,26 @@ def test_a_route_monitoring_message_with_a_header_field_damaged_reads_the_same(
 
 
 def test_only_messages_without_a_kept_prefix_are_passed_over() -> None:
-    """A Peer Up, then Route Monitoring: two unwatched prefixes (passed over), one watched more-specific (read)."""
+    """Peer Up, then Route Monitoring: unwatched prefixes (passed over), a watched more-specific (read), unwatched."""
     attributes = attribute(1, b"\0") + attribute(2, struct.pack(">BBI", 2, 1, 64501), 0x50)
     attributes += attribute(3, bytes([192, 0, 2, 1]))
     messages = [peer_up_add_path("192.0.2.1", 64501)]
-    for prefixes in (["10.0.0.0/8", "203.0.113.0/24"], ["198.51.100.128/25"]):
+    for prefixes in (["10.0.0.0/8", "203.0.113.0/24"], ["198.51.100.128/25"], ["8.8.8.0/24"]):
         body = struct.pack(">HH", 0, len(attributes)) + attributes + nlri(prefixes, True)
         update = b"\xff" * 16 + struct.pack(">HB", 19 + len(body), 2) + body
         messages.append(message(0, per_peer("192.0.2.1", 64501) + update))
-    stream = b"".join(messages)
+    stream = bytearray(b"".join(messages))
+    starts = list(itertools.accumulate(len(m) for m in messages))
     found, router, _ = station()
     found._filter.update(TARGETS)
-    passed, pos = [], 0
-    for part in messages:
-        taken = found._passed_over(router, bytearray(stream), pos, len(part))
-        if not taken:
-            found._handle(router, decode(part))
-        passed.append(taken)
-        pos += len(part)
-    assert passed == [False, True, False]
-    assert (found._stats.elements, found._stats.filtered) == (3, 2)
-    ended, applied = through_the_reader(stream)[:2]
+    assert found._pass_over(router, stream, 0, len(stream)) == 0
+    found._handle(router, decode(messages[0]))
+    assert found._pass_over(router, stream, starts[0], len(stream)) == starts[1]
+    assert (found._stats.elements, found._stats.filtered) == (2, 2)
+    found._handle(router, decode(messages[2]))
+    assert found._pass_over(router, stream, starts[2], len(stream)) == len(stream)
+    assert (found._stats.elements, found._stats.filtered, found.counters.messages) == (4, 3, 4)
+    ended, applied = through_the_reader(bytes(stream))[:2]
     assert ended == "closed"
     assert [str(e.prefix) for _, events in applied for e in events if hasattr(e, "prefix")] == ["198.51.100.128/25"]
 

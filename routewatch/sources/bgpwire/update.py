@@ -165,10 +165,11 @@ class UpdateDecoder:
 
         A BMP station's full table is mostly Route Monitoring messages, one per
         (peer, prefix), of prefixes nobody watches. For those this takes 1.4 us
-        where ``decode`` takes 1.8 us (no spans dict, NLRI list or tuples;
-        100,000 rejected one-prefix UPDATEs of bench_bmp.py's table, same
-        run); the station's fast path (bench/RESULTS.md, BMP station) saves
-        more around it.
+        of CPU where ``decode`` takes 1.9 us (no spans dict, NLRI list or
+        tuples; 100,000 rejected one-prefix UPDATEs of bench_bmp.py's table,
+        best of 7 in one run); the
+        station's fast path (bench/RESULTS.md, BMP station) saves more
+        around it.
         """
         accept = self.accept
         if accept is None or pos + 4 > end:
@@ -181,7 +182,9 @@ class UpdateDecoder:
         a_end = at + ((data[w_end] << 8) | data[w_end + 1])
         if a_end > end:
             return False
-        sections = [(pos + 2, w_end, 4)] if withdrawn_len else []  # (start, end, IP version) of each NLRI field
+        count = _rejected(data, pos + 2, w_end, 4, add_path, accept) if withdrawn_len else 0
+        if count < 0:
+            return False
         reach = unreach = reach_end = unreach_end = -1
         while at < a_end:  # as scan_attributes, keeping only where the last MP_(UN)REACH_NLRI lies
             if at + 3 > a_end:
@@ -204,11 +207,15 @@ class UpdateDecoder:
             at = stop
         if unreach >= 0:
             version = _family(data, unreach, unreach_end)
-            if not version:
+            found = _rejected(data, unreach + 3, unreach_end, version, add_path, accept) if version else -1
+            if found < 0:
                 return False
-            sections.append((unreach + 3, unreach_end, version))
+            count += found
         if a_end < end:
-            sections.append((a_end, end, 4))
+            found = _rejected(data, a_end, end, 4, add_path, accept)
+            if found < 0:
+                return False
+            count += found
         if reach >= 0:
             version = _family(data, reach, reach_end)  # its first byte is 0: not the RIB's abbreviated form
             if not version or reach_end - reach < 4:
@@ -216,10 +223,7 @@ class UpdateDecoder:
             nlri = reach + 5 + data[reach + 3]  # after AFI, SAFI, next hop and the reserved (SNPA count) byte
             if nlri > reach_end or data[nlri - 1]:  # truncated, or SNPAs (decode skips them)
                 return False
-            sections.append((nlri, reach_end, version))
-        count = 0
-        for start, stop, version in sections:
-            found = _rejected(data, start, stop, version, add_path, accept)
+            found = _rejected(data, nlri, reach_end, version, add_path, accept)
             if found < 0:
                 return False
             count += found
