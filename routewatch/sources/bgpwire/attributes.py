@@ -61,6 +61,8 @@ def scan_attributes(data: bytes, pos: int, end: int) -> dict[int, tuple[int, int
         flags = data[pos]
         code = data[pos + 1]
         if flags & 0x10:
+            if pos + 4 > end:
+                raise MalformedRecord("truncated extended-length path attribute header")
             (length,) = _U16.unpack_from(data, pos + 2)
             pos += 4
         else:
@@ -88,8 +90,8 @@ def decode_nlri(data: bytes, pos: int, end: int, afi: int, add_path: bool) -> li
     while pos < end:
         path_id = 0
         if add_path:
-            if pos + 4 > end:
-                raise MalformedRecord("truncated ADD-PATH identifier")
+            if pos + 5 > end:
+                raise MalformedRecord("truncated ADD-PATH identifier or no prefix after it")
             (path_id,) = _PATH_ID.unpack_from(data, pos)
             pos += 4
         plen = data[pos]

@@ -67,8 +67,7 @@ def _rejected(data: bytes | bytearray, pos: int, end: int, version: int, add_pat
     """How many prefixes the NLRI field ``data[pos:end]`` holds, none of them accepted; -1 at the first one accepted.
 
     :func:`decode_nlri` and the filter in one loop, without building the list;
-    -1 too wherever ``decode_nlri`` raises (an ADD-PATH identifier with no
-    prefix after it at the end of ``data`` is an IndexError there).
+    -1 too wherever ``decode_nlri`` raises, so that it says why.
     """
     bits = 32 if version == 4 else 128
     count = 0
