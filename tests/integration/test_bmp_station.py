@@ -292,6 +292,31 @@ async def test_a_peers_table_is_complete_only_once_each_family_it_negotiated_has
     await task
 
 
+async def test_after_ipv4_unicasts_end_of_rib_its_routes_are_changes_though_multicast_is_still_coming() -> None:
+    """End-of-RIB is per AFI and SAFI: the multicast table still coming does not keep unicast in its first table."""
+    bmp, port = station([ROUTER])
+    sink, stop = FamiliesSink(), asyncio.Event()
+    task = asyncio.create_task(bmp.run(sink, stop))  # type: ignore[arg-type]
+    while not bmp.counters.up:
+        await asyncio.sleep(0.02)
+    _, router = await asyncio.open_connection(ROUTER, port)
+    later = Update(0, "192.0.2.1", 64501, ["198.51.100.128/25"], [64501, 64500])
+    router.write(initiation("edge1") + peer_up("192.0.2.1", 64501, families=[IPV4, (1, 2)])
+                 + route_monitoring(ANNOUNCE) + end_of_rib("192.0.2.1", 64501) + route_monitoring(later))
+    await router.drain()
+    while "198.51.100.128/25" not in sink.initial:
+        await asyncio.sleep(0.02)
+    assert sink.initial == {WATCHED: True, "198.51.100.128/25": False}  # unicast's first table, then a change
+    assert completed(sink) == []  # multicast's table is still to come
+    router.write(end_of_rib("192.0.2.1", 64501, 1, 2))
+    await router.drain()
+    while not completed(sink):
+        await asyncio.sleep(0.02)
+    router.close()
+    stop.set()
+    await task
+
+
 @pytest.mark.parametrize(("sent", "received"), [
     ((), ()),  # no multiprotocol capability: IPv4 unicast
     ((IPV4, IPV6), (IPV4,)),  # the peer does not speak IPv6: its table never comes

@@ -175,9 +175,10 @@ def _table_families(sent: OpenCapabilities, received: OpenCapabilities) -> set[F
             if afi in (AFI_IPV4, AFI_IPV6) and safi in KNOWN_SAFIS}
 
 
-def _of_families(event: Event, afis: set[int]) -> bool:
-    """Is ``event`` a route of one of the address families ``afis``?"""
-    return isinstance(event, RouteAnnouncement | RouteWithdrawal) and _AFI[event.prefix.version] in afis
+def _of_families(event: Event, families: set[Family]) -> bool:
+    """Is ``event`` a route of one of ``families`` (AFI and SAFI: IPv4 unicast's table may be over, multicast's not)?"""
+    return (isinstance(event, RouteAnnouncement | RouteWithdrawal)
+            and (_AFI[event.prefix.version], event.safi) in families)
 
 
 def _end_of_rib(update: bytes, end: int) -> Family | None:
@@ -480,12 +481,11 @@ class BmpStation:
         if not awaited:
             self._sink.apply(events)
             return
-        initial = {afi for afi, _ in awaited}  # families still sending their first table
-        first = [e for e in events if _of_families(e, initial)]
+        first = [e for e in events if _of_families(e, awaited)]  # of families still sending their first table
         if first:
             self._sink.apply(first, established=True)
         if len(first) < len(events):
-            self._sink.apply([e for e in events if not _of_families(e, initial)])
+            self._sink.apply([e for e in events if not _of_families(e, awaited)])
 
     def _session(self, router: _Router, header: PerPeerHeader) -> _Session:
         """What a per-peer header means for this router's stream, kept: the router repeats it in every message."""
