@@ -256,12 +256,10 @@ def completed(sink: KeepingSink) -> list[PeerStateChange]:
     return [e for e in sink.events if isinstance(e, PeerStateChange) and e.table_complete]
 
 
-async def test_a_peers_table_is_complete_only_once_each_family_it_negotiated_has_had_its_end_of_rib() -> None:
-    """RFC 4724: one End-of-RIB per family. After IPv4's the IPv6 table is still coming: the peer keeps settling.
-
-    Were the settle time over at IPv4's End-of-RIB, an IPv6 table arriving
-    later would find its baseline peers counted as missing.
-    """
+async def ipv4_table_then_a_change(families: list[tuple[int, int]]) -> tuple[
+        BmpStation, FamiliesSink, asyncio.Event, asyncio.Task[None], asyncio.StreamWriter]:
+    """A station and a router whose one peer negotiated ``families``: IPv4 unicast's table and End-of-RIB, then a
+    change of IPv4 unicast, read; the router's connection stays open for what a test sends next."""
     bmp, port = station([ROUTER])
     sink, stop = FamiliesSink(), asyncio.Event()
     task = asyncio.create_task(bmp.run(sink, stop))  # type: ignore[arg-type]
@@ -269,11 +267,21 @@ async def test_a_peers_table_is_complete_only_once_each_family_it_negotiated_has
         await asyncio.sleep(0.02)
     _, router = await asyncio.open_connection(ROUTER, port)
     later = Update(0, "192.0.2.1", 64501, ["198.51.100.128/25"], [64501, 64500])
-    router.write(initiation("edge1") + peer_up("192.0.2.1", 64501, families=[IPV4, IPV6])
+    router.write(initiation("edge1") + peer_up("192.0.2.1", 64501, families=families)
                  + route_monitoring(ANNOUNCE) + end_of_rib("192.0.2.1", 64501) + route_monitoring(later))
     await router.drain()
     while "198.51.100.128/25" not in sink.initial:
         await asyncio.sleep(0.02)
+    return bmp, sink, stop, task, router
+
+
+async def test_a_peers_table_is_complete_only_once_each_family_it_negotiated_has_had_its_end_of_rib() -> None:
+    """RFC 4724: one End-of-RIB per family. After IPv4's the IPv6 table is still coming: the peer keeps settling.
+
+    Were the settle time over at IPv4's End-of-RIB, an IPv6 table arriving
+    later would find its baseline peers counted as missing.
+    """
+    bmp, sink, stop, task, router = await ipv4_table_then_a_change([IPV4, IPV6])
     assert bmp.router_counters[ROUTER].end_of_ribs == 1
     assert completed(sink) == []  # IPv6's table is still to come
     assert sink.initial == {WATCHED: True, "198.51.100.128/25": False}  # IPv4's first table, then a change
@@ -294,18 +302,7 @@ async def test_a_peers_table_is_complete_only_once_each_family_it_negotiated_has
 
 async def test_after_ipv4_unicasts_end_of_rib_its_routes_are_changes_though_multicast_is_still_coming() -> None:
     """End-of-RIB is per AFI and SAFI: the multicast table still coming does not keep unicast in its first table."""
-    bmp, port = station([ROUTER])
-    sink, stop = FamiliesSink(), asyncio.Event()
-    task = asyncio.create_task(bmp.run(sink, stop))  # type: ignore[arg-type]
-    while not bmp.counters.up:
-        await asyncio.sleep(0.02)
-    _, router = await asyncio.open_connection(ROUTER, port)
-    later = Update(0, "192.0.2.1", 64501, ["198.51.100.128/25"], [64501, 64500])
-    router.write(initiation("edge1") + peer_up("192.0.2.1", 64501, families=[IPV4, (1, 2)])
-                 + route_monitoring(ANNOUNCE) + end_of_rib("192.0.2.1", 64501) + route_monitoring(later))
-    await router.drain()
-    while "198.51.100.128/25" not in sink.initial:
-        await asyncio.sleep(0.02)
+    bmp, sink, stop, task, router = await ipv4_table_then_a_change([IPV4, (1, 2)])
     assert sink.initial == {WATCHED: True, "198.51.100.128/25": False}  # unicast's first table, then a change
     assert completed(sink) == []  # multicast's table is still to come
     router.write(end_of_rib("192.0.2.1", 64501, 1, 2))
