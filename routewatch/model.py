@@ -275,9 +275,14 @@ class _Interned:
         refs = self.refs
         refs[key] = weakref.ref(prefix)
         if len(refs) >= self.purge_at:
-            for dead in [k for k, r in refs.items() if r() is None]:
-                del refs[dead]
-            self.purge_at = max(2 * len(refs), self.MIN_PURGE)
+            self.purge()
+
+    def purge(self) -> None:
+        """Drop the entries of prefixes already freed, and purge next when the table has doubled again."""
+        refs = self.refs
+        for dead in [k for k, r in refs.items() if r() is None]:
+            del refs[dead]
+        self.purge_at = max(2 * len(refs), self.MIN_PURGE)
 
     def __len__(self) -> int:
         return len(self.refs)
