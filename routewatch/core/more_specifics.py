@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from routewatch.core.places import Place
 from routewatch.core.table import RouteTable
 from routewatch.model import Prefix
 
@@ -33,8 +34,8 @@ class MoreSpecificCap:
         self._tracked: dict[Prefix, set[Prefix]] = {}
         self._pruned_at: dict[Prefix, int] = {}
 
-    def admit(self, watched: Prefix, prefix: Prefix, table: RouteTable) -> bool:
-        """May a route for ``prefix`` (strictly under ``watched``) be kept? Counted under ``watched`` if not."""
+    def admit(self, watched: Prefix, prefix: Prefix, table: RouteTable, routes: int = 1) -> bool:
+        """May a route for ``prefix`` (strictly under ``watched``) be kept? If not, ``routes`` are counted."""
         tracked = self._tracked.get(watched)
         if tracked is None:
             tracked = self._tracked[watched] = set()
@@ -44,10 +45,18 @@ class MoreSpecificCap:
             tracked.intersection_update([p for p in tracked if p in table])
             self._pruned_at[watched] = table.dropped_prefixes
         if len(tracked) >= self.cap:
-            self.refused[watched] += 1
+            self.refused[watched] += routes
             return False
         tracked.add(prefix)
         return True
+
+    def admit_restored(self, place: Place, prefix: Prefix, table: RouteTable, routes: int) -> bool:
+        """May a state file's ``routes`` for ``prefix`` be restored? A state saved under a higher cap (or before
+        there was one) must not bring back more than the cap, nor leave the cap blind to what it restored."""
+        watched = place.watched
+        if watched is None or place.exact or place.covers_address:
+            return True
+        return self.admit(watched.prefix, prefix, table, routes)
 
     def tracked(self, watched: Prefix) -> int:
         """More-specifics of ``watched`` counted against the cap (some may have been withdrawn since)."""

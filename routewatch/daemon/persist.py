@@ -16,6 +16,7 @@ import ipaddress
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,10 +114,6 @@ def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | No
     table = monitor.table
     for collector, address, asn in state["peers"]:
         table.peer_index(Peer(collector, address, asn))
-    for text, entries in state["routes"].items():
-        prefix = parse_prefix(text)
-        for peer, safi, path_id, path in entries:
-            table.restore_route(prefix, route_key(peer, safi, path_id), _path_in(path))
     for text, raw in state["trackers"].items():
         prefix = parse_prefix(text)
         watched = monitor.watch.get(prefix)
@@ -150,6 +147,8 @@ def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | No
         tracker.service = {parse_prefix(p) for p in raw["service"]}
         tracker.learning = raw["learning"]
         tracker.origins = frozenset(raw["origins"])
+    anomalies = [_detection_in(raw) for raw in state["anomalies"]]
+    refused = _restore_routes(monitor, state, anomalies)
     s = monitor.sessions
     s.down = set(state["sessions"]["down"])
     s.settle_until = {int(p): t for p, t in state["sessions"]["settle_until"]}
@@ -160,7 +159,61 @@ def load_state(monitor: Engine, state: dict[str, Any], *, wall_clock: float | No
     for asn, count in state["asn_prefix_count"].items():
         monitor.watch.asn_prefix_count[int(asn)] = count
     monitor.now = state["now"]
-    return monitor.restore_anomalies([_detection_in(raw) for raw in state["anomalies"]])
+    return monitor.restore_anomalies(_without(anomalies, refused))
+
+
+def _restore_routes(monitor: Engine, state: dict[str, Any], anomalies: list[Detection]) -> set[str]:
+    """Put the saved routes back, more-specifics of a watched prefix only up to ``limits.max_more_specifics``;
+    returns the prefixes refused.
+
+    Runs once the watched prefixes and nameserver addresses are back (they
+    say what counts against the cap). The more-specifics open detections
+    name go first, so a detection restored open keeps its offenders.
+    """
+    table = monitor.table
+    named = {p for d in anomalies for p in _named(d)}
+    refused: set[str] = set()
+    for text, entries in sorted(state["routes"].items(), key=lambda item: item[0] not in named):
+        if not entries:
+            continue
+        prefix = parse_prefix(text)
+        if not monitor.more_specifics.admit_restored(monitor.places.of(prefix), prefix, table, len(entries)):
+            monitor.places.forget(prefix)
+            refused.add(text)
+            continue
+        for peer, safi, path_id, path in entries:
+            table.restore_route(prefix, route_key(peer, safi, path_id), _path_in(path))
+    return refused
+
+
+def _named(d: Detection) -> list[str]:
+    """The prefixes a saved detection names as offending: its listed offenders, or (saved before they were
+    listed) its own."""
+    listed = d.evidence.get("offenders")
+    if isinstance(listed, list) and listed:
+        return [str(o.get("prefix")) for o in listed if isinstance(o, dict)]
+    return [str(d.prefix)]
+
+
+def _without(anomalies: list[Detection], refused: set[str]) -> list[Detection]:
+    """Restored detections without the offenders whose routes were refused beyond the cap.
+
+    Nothing judges a prefix with no route again, so such an offender would
+    hold its detection open for good; a detection left with no offender is
+    not restored (the kept routes open it again if they still offend).
+    """
+    if not refused:
+        return anomalies
+    kept: list[Detection] = []
+    for d in anomalies:
+        listed = d.evidence.get("offenders")
+        if isinstance(listed, list) and listed:
+            offenders = [o for o in listed if not (isinstance(o, dict) and str(o.get("prefix")) in refused)]
+            if offenders:
+                kept.append(replace(d, evidence={**d.evidence, "offenders": offenders}))
+        elif str(d.prefix) not in refused:
+            kept.append(d)
+    return kept
 
 
 def encode_state(monitor: Engine) -> bytes:

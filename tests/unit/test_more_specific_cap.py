@@ -8,11 +8,15 @@ kept, the rest refused and counted, and the hijack is still reported.
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
+
+import orjson
 
 from routewatch.core.detection import ChangeKind, DetectionChange, DetectionKind
 from routewatch.core.engine import Engine
 from routewatch.core.settings import CoreSettings, WithdrawalThresholds
 from routewatch.core.watch import WatchedPrefix, WatchSet
+from routewatch.daemon.persist import load_state, restore_state, save_state
 from routewatch.exporter.state import ExportState, ProcessStatus
 from routewatch.model import parse_prefix
 from tests.support.events import announce, peer, withdraw
@@ -112,3 +116,57 @@ def test_an_uncapped_detection_says_nothing_of_refusals() -> None:
     (opened,) = [c for c in changes if c.change is ChangeKind.OPENED]
     assert "refused" not in opened.detection.evidence and "refused" not in m.open_detections()[0].evidence
     assert "more refused" not in opened.as_text()
+
+
+def flooded_state(tmp_path: Path, flood: int = FLOOD) -> Path:
+    """A state file saved by a daemon whose cap was higher (or absent): ``flood`` hijacked /32s, three peers each."""
+    m = Engine(engine().watch, CoreSettings(max_more_specifics=10 * flood))
+    m.apply_all(announce(1, peer(i), hijacked(n), (64500 + i, HIJACKER)) for n in range(flood) for i in range(3))
+    assert len(more_specifics(m)) == flood
+    save_state(m, tmp_path / "state.json")
+    return tmp_path / "state.json"
+
+
+def test_a_state_file_with_more_more_specifics_than_the_cap_restores_only_the_cap(tmp_path: Path) -> None:
+    """The cap holds on a restart too: a state file does not bring back, nor make room for, more than the cap."""
+    m = engine()
+    assert restore_state(m, flooded_state(tmp_path))
+    assert len(more_specifics(m)) == CAP
+    assert m.more_specifics.refused[parse_prefix(WATCHED)] == (FLOOD - CAP) * 3  # restored routes refused
+    m.apply_all(announce(2, peer(i), hijacked(n), (64500 + i, HIJACKER)) for n in range(FLOOD, FLOOD + 100)
+                for i in range(3))
+    assert len(more_specifics(m)) == CAP  # no room was made for new ones either
+    (detection,) = m.open_detections()
+    assert detection.kind is DetectionKind.ORIGIN and detection.evidence["prefixes"] == CAP
+    assert detection.evidence["refused"] == (FLOOD - CAP + 100) * 3
+
+
+def test_a_restored_detection_keeps_its_listed_offenders_under_the_cap(tmp_path: Path) -> None:
+    """The more-specifics a restored detection names are kept first, so it neither closes nor loses its evidence."""
+    path = flooded_state(tmp_path)
+    state = orjson.loads(path.read_bytes())
+    listed = [o["prefix"] for o in state["anomalies"][0]["evidence"]["offenders"]]
+    state["routes"] = dict(reversed(state["routes"].items()))  # the listed ones last in the file
+    m = engine()
+    changes = load_state(m, state)
+    assert changes == []
+    assert set(listed) <= set(more_specifics(m)) and len(more_specifics(m)) == CAP
+    (detection,) = m.open_detections()
+    assert [o["prefix"] for o in detection.evidence["offenders"]] == listed
+
+
+def test_a_state_with_a_detection_per_more_specific_is_bounded_and_still_closes(tmp_path: Path) -> None:
+    """State saved when each hijacked /32 had a detection of its own: offenders beyond the cap have no route kept
+    and must not hold the merged detection open once the kept ones are withdrawn."""
+    state = orjson.loads(flooded_state(tmp_path).read_bytes())
+    (merged,) = state["anomalies"]
+    state["anomalies"] = [{**merged, "prefix": hijacked(n), "evidence": {"peers": 3, "origins": [HIJACKER]}}
+                          for n in range(FLOOD)]
+    m = engine()
+    load_state(m, state)
+    (detection,) = m.open_detections()
+    assert detection.evidence["prefixes"] == CAP
+    kept = more_specifics(m)
+    closed = m.apply_all(withdraw(2, peer(i), p) for p in kept for i in range(3))
+    assert [(c.change, c.detection.kind) for c in closed] == [(ChangeKind.CLOSED, DetectionKind.ORIGIN)]
+    assert m.open_detections() == []
