@@ -28,6 +28,7 @@ from routewatch.core.detection import DetectionChange
 from routewatch.core.engine import Engine
 from routewatch.model import RouteAnnouncement
 from routewatch.sources.base import RouteSnapshot
+from routewatch.sources.clock_guard import CLOCK_SKEW_TOLERANCE
 from routewatch.tools.replay import ReplayReport, replay_files
 
 log = logging.getLogger(__name__)
@@ -55,17 +56,24 @@ def _unconfirmed_routes(monitor: Engine, snapshot: RouteSnapshot) -> list[RouteA
     return kept
 
 
-def bootstrap_from_mrt(monitor: Engine, files: Sequence[str]) -> ReplayReport:
+def bootstrap_from_mrt(monitor: Engine, files: Sequence[str], wall_clock: float | None = None) -> ReplayReport:
     """Replay a RIB dump and the update files since it into ``monitor`` (blocking).
+
+    A live daemon passes ``wall_clock``: an element stamped further ahead of it
+    than the clock-skew tolerance is judged at it, so a collector clock years
+    ahead cannot move the core's data time past the live feed's for good.
 
     Damaged files make a degraded bootstrap, never a failed start: their good
     records are kept, the damage is logged with file and byte offset, and the
     caller exports it (``report.damaged``). Routes a damaged file would have
     given stay unknown until the live feed sends them.
     """
-    report = replay_files(monitor, files)
+    report = replay_files(monitor, files, wall_clock=wall_clock)
     for error in report.errors:
         log.error("bootstrap: %s", error)
+    if report.skewed:
+        log.error("bootstrap: %d element(s) stamped more than %.0f s ahead of the wall clock, judged at it "
+                  "(a collector's clock is wrong)", report.skewed, CLOCK_SKEW_TOLERANCE)
     if report.damaged:
         log.error("bootstrap degraded: %s", report.damage_summary())
     return report

@@ -70,8 +70,8 @@ class CoreDriver:
     def flush(self) -> None:
         self._record(self.core.flush())
 
-    def replay(self, files: Sequence[str]) -> int:
-        return bootstrap_from_mrt(self.core, files).events
+    def replay(self, files: Sequence[str], wall_clock: float | None = None) -> int:
+        return bootstrap_from_mrt(self.core, files, wall_clock).events
 
     def load_snapshot(self, snapshot: RouteSnapshot) -> None:
         self._record(apply_snapshot(self.core, snapshot))

@@ -170,7 +170,8 @@ class Daemon:
         if files and not restored:
             # Once, at start, and never over a restored state (that would bring back routes withdrawn
             # since the dump): a RIB dump counts as established, the update files after it do not.
-            report = bootstrap_from_mrt(monitor, files)
+            live = any(s.follows_present for s in config.sources)
+            report = bootstrap_from_mrt(monitor, files, wall_clock=self._clock() if live else None)
             monitor.bootstrapped = True
             self._bootstrap_degraded = report.damaged
             log.info("bootstrapped from %d MRT files (%d events)", len(files), report.events)

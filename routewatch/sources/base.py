@@ -108,8 +108,10 @@ class CoreSink(Protocol):
     def flush(self) -> None:
         """Evaluate what the latest events touched."""
 
-    def replay(self, files: Sequence[str]) -> int:
-        """Replay a RIB dump and the update files since it (blocking); returns the number of events."""
+    def replay(self, files: Sequence[str], wall_clock: float | None = None) -> int:
+        """Replay a RIB dump and the update files since it (blocking); returns the number of events.
+
+        A live source passes ``wall_clock``: elements stamped too far ahead of it are judged at it."""
 
     def load_snapshot(self, snapshot: RouteSnapshot) -> None:
         """Make the routes of the snapshot's collectors equal the snapshot, at its time or later."""

@@ -24,10 +24,11 @@ from routewatch.core.watch import WatchSet
 from routewatch.errors import MrtDecodeError, SourceError
 from routewatch.model import Event
 from routewatch.rpki.validation import VrpIndex
+from routewatch.sources.clock_guard import ClockGuard
 from routewatch.sources.mrt.framing import first_header, open_mrt
 from routewatch.sources.mrt.reader import DeferredRoute, DiscoveryFilter, MrtStats, PrefixFilter, read_mrt_timed
 from routewatch.sources.mrt.records import TABLE_DUMP, TABLE_DUMP_V2
-from routewatch.tools.timeline import Item, item_time, without_outliers
+from routewatch.tools.timeline import Item, item_time, not_ahead_of, without_outliers
 
 Sample = tuple[float, dict[str, tuple[int, int]]]
 
@@ -41,6 +42,8 @@ class ReplayReport:
     errors: list[SourceError] = field(default_factory=list)
     outliers: dict[str, int] = field(default_factory=dict)
     """Per file: records stamped far ahead of their neighbours, judged at the neighbours' time."""
+    skewed: int = 0
+    """Elements stamped ahead of the wall clock a live daemon replays at, judged at it (``replay_files``)."""
     events: int = 0
     seconds: float = 0.0
     first_time: float | None = None
@@ -62,7 +65,7 @@ class ReplayReport:
 
     @property
     def damaged(self) -> bool:
-        return bool(self.errors or self.malformed or self.unreadable())
+        return bool(self.errors or self.malformed or self.unreadable() or self.skewed)
 
     def exit_code(self) -> int:
         """0: every file read whole; 1: finished, but with damaged input; 2: nothing could be read."""
@@ -75,7 +78,8 @@ class ReplayReport:
         damaged = {p for p, s in self.stats.items() if s.malformed or any(p in str(e) for e in self.errors)}
         return (f"damaged input: {len(damaged)} of {len(self.stats)} file(s) damaged, "
                 f"{len(self.unreadable())} unreadable, {len(self.errors)} framing or decompression error(s), "
-                f"{self.malformed:,} malformed record(s) skipped")
+                f"{self.malformed:,} malformed record(s) skipped"
+                + (f", {self.skewed:,} element(s) stamped ahead of the wall clock judged at it" if self.skewed else ""))
 
 
 def is_rib_file(path: str | os.PathLike[str]) -> bool:
@@ -102,6 +106,7 @@ def merged_events(
     discovery: DiscoveryFilter | None = None,
     collector: str | None = None,
     reader: Reader | None = None,
+    guard: ClockGuard | None = None,
 ) -> Iterator[Timed]:
     """(event, from a RIB dump) of every file, merged in data-time order, RIBs first within a second.
 
@@ -112,7 +117,8 @@ def merged_events(
     see :func:`replay_events`); a file that fails is recorded in ``report.errors``
     after its good records, and the other files go on. A record stamped far
     ahead of its file's neighbours is judged at their time and counted in
-    ``report.outliers``.
+    ``report.outliers``; with a ``guard`` (a live daemon's wall clock), one
+    still ahead of the wall clock is judged at it (``guard.skewed``).
     """
 
     def read(path: str, rib: bool, stats: MrtStats) -> Iterable[Item]:
@@ -126,7 +132,8 @@ def merged_events(
         outliers = [0]
         try:
             rib = is_rib_file(path)
-            for seq, item in enumerate(without_outliers(read(path, rib, stats), outliers)):
+            items = without_outliers(read(path, rib, stats), outliers)
+            for seq, item in enumerate(items if guard is None else not_ahead_of(items, guard)):
                 yield item_time(item), 0 if rib else 1, seq, item, rib
         except SourceError as exc:
             report.errors.append(exc)
@@ -226,11 +233,22 @@ def replay_files(
     on_tick: Callable[[float], None] | None = None,
     sample_every: float | None = None,
     vrps: VrpIndex | None = None,
+    wall_clock: float | None = None,
 ) -> ReplayReport:
-    """Replay MRT files merged in time order through ``monitor`` (validating against ``vrps`` when given)."""
+    """Replay MRT files merged in time order through ``monitor`` (validating against ``vrps`` when given).
+
+    ``wall_clock`` (a live daemon's bootstrap): elements stamped further ahead of
+    it than the clock-skew tolerance are judged at it and counted in ``report.skewed``.
+    """
     report = ReplayReport()
     watch = monitor.watch
+    guard = None
+    if wall_clock is not None:
+        guard = ClockGuard()
+        guard.at_wall_clock(wall_clock)
     events = merged_events(paths, report, prefix_filter=watch.relevant, discovery=discovery_filter(watch),
-                           collector=collector)
-    return replay_events(monitor, events, report, on_change=on_change, on_tick=on_tick, sample_every=sample_every,
-                         vrps=vrps)
+                           collector=collector, guard=guard)
+    replay_events(monitor, events, report, on_change=on_change, on_tick=on_tick, sample_every=sample_every,
+                  vrps=vrps)
+    report.skewed = guard.skewed if guard is not None else 0
+    return report

@@ -19,6 +19,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 
 from routewatch.model import Event
+from routewatch.sources.clock_guard import ClockGuard
 from routewatch.sources.mrt.deferred import DeferredRoute
 
 OUTLIER_GAP = 300.0
@@ -37,6 +38,20 @@ Item = Event | DeferredRoute | float
 
 def item_time(item: Item) -> float:
     return item if isinstance(item, float) else item.time
+
+
+def not_ahead_of(items: Iterable[Item], guard: ClockGuard) -> Iterator[Item]:
+    """``items`` with those stamped beyond the guard's wall clock (plus its tolerance) judged at it, counted.
+
+    For a live daemon's own archives (a bootstrap): nothing it reads can honestly
+    be later than now, and a file whose collector's clock is years ahead, or
+    that ends with a jump no later record can call an outlier, must not move
+    the core's clock ahead of the live feed's.
+    """
+    latest = guard.latest
+    for item in items:
+        t = item_time(item)
+        yield item if t <= latest else _at(item, guard.judge(t))
 
 
 def without_outliers(items: Iterable[Item], outliers: list[int], gap: float = OUTLIER_GAP) -> Iterator[Item]:

@@ -19,6 +19,7 @@ from tests.support.tools import MRT_DIR, require_data
 PREFIX = "198.51.100.0/24"
 ORIGIN = 32934
 PEERS = 10
+TEN_YEARS = 10 * 365 * 86_400
 
 
 def write_config(workdir: Path, port: int, bootstrap: list[str]) -> Path:
@@ -155,3 +156,32 @@ def test_a_good_state_file_is_restored_and_not_rejected(workdir: Path, saved_sta
         assert "state restored from" in daemon.log()
     finally:
         assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize("ahead", [-5, TEN_YEARS])
+def test_a_bootstrap_file_stamped_years_ahead_does_not_blind_withdrawal_detection(workdir: Path, ahead: int) -> None:
+    """A live daemon's bootstrap is live input too: a RIB dump from a collector whose clock says ten years
+    ahead is judged at the wall clock (and counted), so the withdrawals the feed sends after it still open."""
+    now = int(time.time())
+    write_updates(workdir / "rrc00.rib.mrt", [
+        Update(now + ahead, f"192.0.2.{n}", 64500 + n, [PREFIX], [64500 + n, 3356, ORIGIN])
+        for n in range(1, PEERS + 1)])
+    port = exporter_port()
+    config = write_config(workdir, port, ["rrc00.rib.mrt"])
+    config.write_text(config.read_text().replace(
+        f"    asn: {ORIGIN}\n", f"    asn: {ORIGIN}\n    thresholds: {{hold_down: 1, min_baseline_peers: 3}}\n"))
+    daemon = Daemon(config, port, workdir).start()
+    try:
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_visible_peers", prefix=PREFIX) == PEERS, 15,
+                 "the routes from the bootstrap")
+        skewed = "bootstrap: 10 element(s) stamped more than 300 s ahead of the wall clock" in daemon.log()
+        assert skewed == (ahead > 0) and daemon.value("routewatch_bootstrap_degraded") == skewed
+        assert (daemon.value("routewatch_bgp_data_timestamp_seconds") or 0) < time.time() + 60
+        write_updates(workdir / "feed" / "updates.1.mrt", [
+            # stamped a little ahead (within the tolerance), so the bootstrap's routes were held baseline_min_hold
+            Update(int(time.time()) + 5, f"192.0.2.{n}", 64500 + n, withdrawn=[PREFIX]) for n in range(1, 9)])
+        wait_for(lambda: daemon.value("routewatch_bgp_prefix_state", prefix=PREFIX, state="withdrawn") == 1, 20,
+                 "the withdrawal to open")
+    finally:
+        assert daemon.stop() == 0
+    assert json.loads((workdir / "state" / "routewatch.json").read_text())["now"] < time.time() + 60

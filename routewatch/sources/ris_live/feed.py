@@ -258,7 +258,7 @@ class RisLiveFeed:
             sink.flush()
             session.bootstrapped(sink.known_collectors(), step)
         elif step is BootstrapStep.FILES:
-            events = sink.replay(self._files)
+            events = sink.replay(self._files, self.clock())
             log.info("%s: bootstrapped from %d MRT files (%d events)", name, len(self._files), events)
             self._loaded(sink)
             session.bootstrapped(sink.known_collectors(), step)
