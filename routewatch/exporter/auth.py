@@ -5,9 +5,10 @@ the same credentials on every scrape, so a successful check is remembered,
 keyed by a SHA-256 of user and password (never the password itself), and a
 scrape costs one hash. A refused password is remembered the same way, so
 trying it again costs one hash too. Checks that do need bcrypt run one at a
-time, and each client address may fail only ``FAILURE_BURST`` times, then once
-per ``FAILURE_REFILL`` seconds: a client guessing passwords burns a bounded
-amount of CPU and cannot keep a legitimate scrape waiting behind its guesses.
+time, and each client address (an IPv6 client: its /64, which one host holds
+whole) may fail only ``FAILURE_BURST`` times, then once per ``FAILURE_REFILL``
+seconds: a client guessing passwords burns a bounded amount of CPU and cannot
+keep a legitimate scrape waiting behind its guesses.
 An unknown user costs the same as a wrong password (no user enumeration); a
 password longer than bcrypt's 72 bytes cannot match any hash and is refused
 without one.
@@ -19,6 +20,7 @@ import base64
 import binascii
 import enum
 import hashlib
+import ipaddress
 import threading
 import time
 from collections import OrderedDict
@@ -72,6 +74,7 @@ class BasicAuth:
         if credentials is None:
             return AuthVerdict.DENIED  # no credentials (a first request before the challenge) is no guess
         key = _key(*credentials)
+        client = _network(client)
         with self._lock:
             if key in self._verified:
                 self._verified.move_to_end(key)
@@ -124,6 +127,19 @@ class BasicAuth:
             while len(table) > CACHE_SIZE:
                 table.popitem(last=False)
         return user if ok else None
+
+
+def _network(client: str) -> str:
+    """Whose failures a client's count with: an IPv4 address alone, an IPv6 address's whole /64."""
+    try:
+        address = ipaddress.ip_address(client.partition("%")[0])
+    except ValueError:
+        return client
+    if isinstance(address, ipaddress.IPv4Address):
+        return client
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 def _key(user: str, password: str) -> bytes:
