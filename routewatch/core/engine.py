@@ -244,6 +244,7 @@ class Engine:
         """Validate against a new VRP set from now on: every route under a watched prefix is judged again."""
         changes = self._flush()
         self.rpki.update(vrps, self.watch)
+        self.judging.reengage()
         # The prefixes of open detections too: one restored before any set may name a route withdrawn since.
         self.standing.mark_routes({*self.table.prefixes(), *(d.prefix for d in self.open_detections())})
         self.dirty.update(self.visibility)
@@ -337,6 +338,7 @@ class Engine:
         """
         for detector in self.detectors.values():
             detector.restore(d for d in detections if d.kind in detector.kinds)
+        self.judging.reengage()
         self.standing.everything()
         restored = {(d.kind, d.prefix, d.watched) for d in detections}
         return [c for c in self._flush() if c.change is not ChangeKind.OPENED

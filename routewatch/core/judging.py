@@ -5,6 +5,15 @@ data-time tick every marked prefix is judged once by each ``Scope.ROUTES``
 detector, with only the peers whose routes changed (or all of them after a
 change that affects everyone). ``Scope.VISIBILITY`` detectors are asked per
 watched prefix whose counts may have changed.
+
+Only engaged detectors are asked. A detector not engaged holds nothing, so
+only two things can engage it: a VRP set and restored detections; the
+engine calls :meth:`Judging.reengage` after each, and the engaged lists are
+made again when next needed (a detector once engaged stays asked until then,
+which costs time, never a detection). The detectors added for RPKI and path
+policies cost the core a quarter of its update rate when asked about every
+update while unconfigured (bench/RESULTS.md, "The house"); skipped, they cost
+nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +35,18 @@ class Judging:
     def __init__(self, detectors: Mapping[str, Detector]) -> None:
         self.route_judges = [d for d in detectors.values() if d.scope is Scope.ROUTES]
         self.visibility_judges = [d for d in detectors.values() if d.scope is Scope.VISIBILITY]
+        self._engaged: tuple[list[Detector], list[Detector]] | None = None  # (routes, visibility), when known
         self._pending: dict[Prefix, set[int] | None] = {}  # None: judge every peer
+
+    def reengage(self) -> None:
+        """Something may have engaged a detector (a VRP set, restored detections): ask each again."""
+        self._engaged = None
+
+    def _engaged_judges(self, view: CoreView) -> tuple[list[Detector], list[Detector]]:
+        if self._engaged is None:
+            self._engaged = ([d for d in self.route_judges if d.engaged(view)],
+                             [d for d in self.visibility_judges if d.engaged(view)])
+        return self._engaged
 
     def mark(self, prefix: Prefix, peer: int | None) -> None:
         """Judge ``peer`` (None: every peer) at ``prefix`` at the next flush."""
@@ -47,12 +67,13 @@ class Judging:
         changes: list[DetectionChange] = []
         while self._pending:
             pending, self._pending = self._pending, {}
+            judges = self._engaged_judges(view)[0]
             for prefix, peers in pending.items():
                 place = places.of(prefix)
                 watched = place.watched
                 if watched is not None:
                     statuses.touch(watched.prefix)
-                    for detector in self.route_judges:
+                    for detector in judges:
                         changes.extend(detector.judge(prefix, watched, place.exact, peers, view))
                     if not place.exact and prefix not in view.table:
                         places.forget(prefix)  # no route left: a flood of withdrawn more-specifics keeps nothing
@@ -60,6 +81,6 @@ class Judging:
 
     def judge_visibility(self, watched: WatchedPrefix, view: CoreView) -> list[DetectionChange]:
         changes: list[DetectionChange] = []
-        for detector in self.visibility_judges:
+        for detector in self._engaged_judges(view)[1]:
             changes.extend(detector.judge(watched.prefix, watched, True, None, view))
         return changes

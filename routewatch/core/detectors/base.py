@@ -19,6 +19,10 @@ How to add a detector (RPKI-invalid, neighbour/path, new-prefix, ...):
      visibility counts may have changed;
    - ``kinds``: the :class:`DetectionKind` values it opens (a new kind is
      one more member of that enum, in ``routewatch/core/detection.py``);
+   - ``engaged(view)``: False while judging could change nothing (nothing
+     configured for it to look for, no VRP set yet, nothing open or
+     flagged); the engine then skips it for the whole batch, so a detector
+     nobody configured costs nothing per update;
    - ``judge(prefix, watched, exact, peers, view)``: open, keep or close
      detections at ``prefix`` (``watched`` covers it, ``exact`` says whether
      it is that prefix itself; ``peers`` are the peers whose routes changed,
@@ -77,6 +81,8 @@ class Detector(Protocol):
 
     @property
     def kinds(self) -> frozenset[DetectionKind]: ...
+
+    def engaged(self, view: CoreView) -> bool: ...
 
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]: ...

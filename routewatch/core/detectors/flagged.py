@@ -77,6 +77,8 @@ class FlaggingDetector:
 
     scope: ClassVar[Scope] = Scope.ROUTES
     kind: ClassVar[DetectionKind]
+    configured: bool = True
+    """Has the configuration given it anything to look for? (A subclass that needs declared policies says so.)"""
 
     def __init__(self, settings: CoreSettings) -> None:
         self.min_peers = settings.anomaly_min_peers
@@ -119,6 +121,10 @@ class FlaggingDetector:
     @property
     def kinds(self) -> frozenset[DetectionKind]:
         return frozenset({self.kind})
+
+    def engaged(self, view: CoreView) -> bool:
+        """Configured, or holding a flagged peer or an open (or restored) detection that judging may close."""
+        return self.configured or bool(self._subs) or bool(self._stories)
 
     def peers(self, watched: Prefix) -> int:
         """Peers flagged anywhere at or under ``watched``."""

@@ -35,6 +35,8 @@ class NeighborDetector(FlaggingDetector):
         super().__init__(settings)
         self.policies = settings.paths
         self.by_asn = settings.paths.neighbours()
+        self.configured = bool(self.by_asn) or any(
+            p.upstreams is not None for p in self.policies.by_prefix.values())
 
     def applies(self, watched: WatchedPrefix, exact: bool) -> bool:
         if not self.policies:

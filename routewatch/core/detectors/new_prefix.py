@@ -28,6 +28,7 @@ class NewPrefixDetector(FlaggingDetector):
     def __init__(self, settings: CoreSettings) -> None:
         super().__init__(settings)
         self.alerting = frozenset(asn for asn, p in settings.paths.by_asn.items() if p.new_prefixes)
+        self.configured = bool(self.alerting)
 
     def applies(self, watched: WatchedPrefix, exact: bool) -> bool:
         return (exact and bool(self.alerting) and watched.source.startswith(_DISCOVERED)

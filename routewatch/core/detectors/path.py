@@ -27,6 +27,7 @@ class PathRuleDetector(FlaggingDetector):
     def __init__(self, settings: CoreSettings) -> None:
         super().__init__(settings)
         self.policies = settings.paths
+        self.configured = any(p.rules for p in self.policies.by_prefix.values())
 
     def _rules(self, watched: WatchedPrefix) -> tuple[PathRule, ...]:
         policy = self.policies.for_watched(watched) if self.policies else None

@@ -37,6 +37,10 @@ class RpkiCoverageDetector:
         self._judged: dict[Prefix, int] = {}  # watched prefix -> VRP generation it was last judged with
         self._open: dict[Prefix, Detection] = {}
 
+    def engaged(self, view: CoreView) -> bool:
+        """Once a VRP set is loaded, or while a restored detection waits for one (or to close without)."""
+        return view.rpki.index is not None or bool(self._open)
+
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:
         rpki = view.rpki

@@ -45,6 +45,10 @@ class RpkiInvalidDetector(FlaggingDetector):
         self._rpki = VrpTracker()  # the engine's, from the first judge on
         self._prefix: Prefix | None = None
 
+    def engaged(self, view: CoreView) -> bool:
+        """Nothing is flagged before a VRP set; restored detections still wait for (or are closed without) one."""
+        return view.rpki.index is not None or bool(self._subs) or bool(self._stories)
+
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[Any]:
         if view.rpki.index is None:  # nothing is flagged before a set: only restored detections can be open

@@ -70,6 +70,10 @@ class RpkiRoaChangeDetector:
         self._under: tuple[int, dict[Prefix, list[Prefix]]] = (-1, {})  # announced prefixes under touched ones
         self._invalidations: Counter[Prefix] = Counter()  # would-invalidate changes per watched prefix, ever
 
+    def engaged(self, view: CoreView) -> bool:
+        """Once a VRP set is loaded, or while a restored expiry warning waits for one (or to close without)."""
+        return view.rpki.index is not None or bool(self._expiring)
+
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:
         rpki = view.rpki

@@ -34,6 +34,10 @@ class WithdrawalDetector:
     def __init__(self, settings: CoreSettings) -> None:
         """Its thresholds are each watched prefix's own; the core-wide settings play no part."""
 
+    def engaged(self, view: CoreView) -> bool:
+        """Always: withdrawal is what every watched prefix is watched for."""
+        return True
+
     def judge(self, prefix: Prefix, watched: WatchedPrefix, exact: bool, peers: set[int] | None,
               view: CoreView) -> list[DetectionChange]:
         """Advance the state machine of watched ``prefix``; a pending hold-down is put on the engine's timer."""
