@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from routewatch.config.to_core import build_engine
-from routewatch.sources.ris_live.parse import OVER_CAP, FrameKind, RisParser
+from routewatch.sources.collector_cap import OVER_CAP
+from routewatch.sources.ris_live.frame import FrameKind
+from routewatch.sources.ris_live.parse import RisParser
 from tests.support.live_harness import live_config, ris_server, running_live, wait_until
 
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from routewatch.config.schema import parse_config
 from routewatch.config.to_core import build_engine
-from routewatch.sources.ris_live.parse import FrameKind, RisParser
+from routewatch.sources.ris_live.frame import FrameKind
+from routewatch.sources.ris_live.parse import RisParser
 
 P = "129.134.30.0/23"
 ORIGIN = 32934

@@ -18,7 +18,8 @@ from routewatch.model import (
     RouteWithdrawal,
     parse_prefix,
 )
-from routewatch.sources.ris_live.parse import FrameKind, RisParser, RisTally, normalise_host, parse_ris_message
+from routewatch.sources.ris_live.frame import FrameKind, RisTally, normalise_host
+from routewatch.sources.ris_live.parse import RisParser, parse_ris_message
 from tests.support.ris_live_server import real_stream_lines
 
 

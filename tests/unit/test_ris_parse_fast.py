@@ -17,7 +17,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routewatch.sources.ris_live.parse import FrameKind, RisFrame, RisParser
+from routewatch.sources.ris_live.frame import FrameKind, RisFrame
+from routewatch.sources.ris_live.parse import RisParser
 from tests.support.ris_live_server import real_stream_lines
 from tests.unit.test_ris_parse import json_values, update
 

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from routewatch.sources.ris_live.parse import CLOCK_SKEW_TOLERANCE, FrameKind, RisParser
+from routewatch.sources.clock_guard import CLOCK_SKEW_TOLERANCE
+from routewatch.sources.ris_live.frame import FrameKind
+from routewatch.sources.ris_live.parse import RisParser
 
 NOW = 1_700_000_000.0
 

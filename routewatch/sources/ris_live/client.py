@@ -49,7 +49,7 @@ from routewatch.config.schema import RisLiveSource
 from routewatch.model import Address, Prefix, parse_prefix
 from routewatch.sources.base import WatchTargets
 from routewatch.sources.inbox import Inbox
-from routewatch.sources.ris_live.parse import normalise_host
+from routewatch.sources.ris_live.frame import normalise_host
 from routewatch.sources.ris_live.websocket import BatchingConnection
 
 log = logging.getLogger(__name__)

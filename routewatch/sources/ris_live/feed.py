@@ -43,7 +43,8 @@ from routewatch.sources.ris_live.client import (
     RisLiveClient,
     initial_subscriptions,
 )
-from routewatch.sources.ris_live.parse import FrameKind, RisFrame, RisParser
+from routewatch.sources.ris_live.frame import FrameKind, RisFrame
+from routewatch.sources.ris_live.parse import RisParser
 from routewatch.sources.session import (
     RECONCILE_ATTEMPTS,
     RECONCILE_RETRY,

@@ -26,27 +26,21 @@ Anything it does not recognise as well-formed falls back to the careful
 field-by-field reading, which alone counts what is malformed; the fast
 reading has no effect but filling those caches with valid values, so both
 give the same frame and the same counts.
+
+What a message gives (:class:`RisFrame`, :class:`RisTally`) is in
+:mod:`~routewatch.sources.ris_live.frame`; the readers of its fields, careful
+and fast, in :mod:`~routewatch.sources.ris_live.fields`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import orjson
 
 from routewatch.model import (
-    MAX_ASN,
     ZONE_INDEX,
-    AsHop,
-    AsPath,
-    BgpOrigin,
     Event,
-    FsmState,
     Peer,
     PeerStateChange,
     Prefix,
@@ -57,86 +51,32 @@ from routewatch.model import (
     parse_asn,
     parse_prefix,
 )
-from routewatch.slot_init import init_through_slots
-from routewatch.sources.clock_guard import CLOCK_SKEW_TOLERANCE, MAX_TIMESTAMP, ClockGuard
+from routewatch.sources.clock_guard import CLOCK_SKEW_TOLERANCE, ClockGuard
 from routewatch.sources.collector_cap import MAX_COLLECTORS, OVER_CAP, CollectorCap
+from routewatch.sources.ris_live.fields import (
+    ORIGINS,
+    PEER_STATES,
+    fast_communities,
+    fast_path,
+    read_path,
+    read_timestamp,
+    unsigned,
+)
+from routewatch.sources.ris_live.frame import (
+    IGNORED_TYPES,
+    UNKNOWN_TYPE,
+    FrameKind,
+    MalformedRisMessage,
+    RisFrame,
+    RisTally,
+    normalise_host,
+)
 
-#: Types the feed sends that routewatch deliberately does not use.
-IGNORED_TYPES = frozenset({"OPEN", "NOTIFICATION", "ris_rrc_list"})
-#: The counter key for any type not known at all.
-UNKNOWN_TYPE = "unknown"
-
-_ORIGINS = {"igp": BgpOrigin.IGP, "egp": BgpOrigin.EGP, "incomplete": BgpOrigin.INCOMPLETE}
-_PEER_STATES = {
-    "connected": (FsmState.OPENCONFIRM, FsmState.ESTABLISHED),
-    "down": (FsmState.ESTABLISHED, FsmState.IDLE),
-}
-_INF = math.inf
 _UNICAST = Safi.UNICAST
 #: Bounds of the raw-text caches: a hostile or simply huge feed clears them rather than growing them.
 _PEER_CACHE_LIMIT = 65_536
 _HOST_CACHE_LIMIT = 1_024
 _TEXT_CACHE_LIMIT = 131_072
-
-
-class FrameKind(StrEnum):
-    """What one websocket message turned out to be."""
-
-    UPDATE = "update"
-    PEER_STATE = "peer-state"
-    KEEPALIVE = "keepalive"
-    SUBSCRIBE_OK = "subscribe-ok"
-    PONG = "pong"
-    ERROR = "error"
-    IGNORED = "ignored"
-    MALFORMED = "malformed"
-
-
-@init_through_slots
-@dataclass(frozen=True, slots=True)
-class RisFrame:
-    """One parsed message: its events and what the feed-health tracker needs.
-
-    ``collector`` and ``timestamp`` are set for every ``ris_message`` whose
-    header could be read (ignored types too: any message proves its collector
-    is alive). ``detail`` is the ``ris_error`` text or what was malformed.
-    """
-
-    kind: FrameKind
-    events: tuple[Event, ...] = ()
-    collector: str | None = None
-    timestamp: float | None = None
-    detail: str = ""
-    subscription: Mapping[str, Any] | None = None
-
-
-@dataclass(slots=True)
-class RisTally:
-    """Counts of what was not turned into events, by bounded name."""
-
-    malformed: Counter[str] = field(default_factory=Counter)
-    ignored: Counter[str] = field(default_factory=Counter)
-    errors: int = 0
-
-    @property
-    def malformed_total(self) -> int:
-        return sum(self.malformed.values())
-
-
-class _Malformed(Exception):
-    """Internal: ``reason`` is a fixed word used as the counter key."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-def normalise_host(host: str) -> str:
-    """``rrc25.ripe.net`` and ``RRC25`` are collector ``rrc25``."""
-    name = host.strip().lower()
-    if name.endswith(".ripe.net"):
-        name = name[: -len(".ripe.net")]
-    return name
 
 
 class RisParser:
@@ -172,7 +112,7 @@ class RisParser:
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
-            return self._malformed(_Malformed("json", f"not JSON: {exc}"))
+            return self._malformed(MalformedRisMessage("json", f"not JSON: {exc}"))
         return self.frame(obj)
 
     def frame(self, obj: object) -> RisFrame:
@@ -195,23 +135,23 @@ class RisParser:
         """
         try:
             return self._frame(obj)
-        except _Malformed as exc:
+        except MalformedRisMessage as exc:
             return self._malformed(exc)
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
-            return self._malformed(_Malformed("data", f"unreadable message: {exc}"))
+            return self._malformed(MalformedRisMessage("data", f"unreadable message: {exc}"))
 
-    def _malformed(self, exc: _Malformed) -> RisFrame:
+    def _malformed(self, exc: MalformedRisMessage) -> RisFrame:
         self.tally.malformed[exc.reason] += 1
         return RisFrame(FrameKind.MALFORMED, detail=f"{exc.reason}: {exc}")
 
     def _frame(self, obj: object) -> RisFrame:
         if not isinstance(obj, dict):
-            raise _Malformed("envelope", "a message must be a JSON object")
+            raise MalformedRisMessage("envelope", "a message must be a JSON object")
         kind = obj.get("type")
         data = obj.get("data")
         if kind == "ris_message":
             if not isinstance(data, dict):
-                raise _Malformed("envelope", "ris_message without a data object")
+                raise MalformedRisMessage("envelope", "ris_message without a data object")
             return self._ris_message(data)
         if kind == "ris_error":
             self.tally.errors += 1
@@ -224,7 +164,7 @@ class RisParser:
         if kind == "pong":
             return RisFrame(FrameKind.PONG)
         if not isinstance(kind, str):
-            raise _Malformed("envelope", "a message needs a string 'type'")
+            raise MalformedRisMessage("envelope", "a message needs a string 'type'")
         return self._ignored(kind)
 
     def _ignored(self, kind: str, collector: str | None = None, timestamp: float | None = None) -> RisFrame:
@@ -233,10 +173,10 @@ class RisParser:
         return RisFrame(FrameKind.IGNORED, collector=collector, timestamp=timestamp, detail=name)
 
     def _ris_message(self, data: dict[str, Any]) -> RisFrame:
-        timestamp = self.guard.judge(_timestamp(data.get("timestamp")))
+        timestamp = self.guard.judge(read_timestamp(data.get("timestamp")))
         host = data.get("host")
         if not isinstance(host, str) or not host.strip():
-            raise _Malformed("host", f"host {host!r} is not a collector name")
+            raise MalformedRisMessage("host", f"host {host!r} is not a collector name")
         collector = self._collector(host)
         if not self.collector_cap.admit(collector):
             return RisFrame(FrameKind.IGNORED, detail=OVER_CAP)
@@ -246,9 +186,9 @@ class RisParser:
             return RisFrame(FrameKind.UPDATE, self._update(data, peer, timestamp), collector, timestamp)
         if kind == "RIS_PEER_STATE":
             peer = self._peer(host, collector, data)
-            states = _PEER_STATES.get(data.get("state"))  # type: ignore[arg-type]
+            states = PEER_STATES.get(data.get("state"))  # type: ignore[arg-type]
             if states is None:
-                raise _Malformed("state", f"unknown peer state {data.get('state')!r}")
+                raise MalformedRisMessage("state", f"unknown peer state {data.get('state')!r}")
             event = PeerStateChange(timestamp, peer, states[0], states[1])
             return RisFrame(FrameKind.PEER_STATE, (event,), collector, timestamp)
         if kind == "KEEPALIVE":
@@ -273,11 +213,11 @@ class RisParser:
             if cached is not None:
                 return cached
         if not isinstance(address, str):
-            raise _Malformed("peer", f"peer address {address!r} is not text")
+            raise MalformedRisMessage("peer", f"peer address {address!r} is not text")
         try:
             peer = Peer(collector, canonical_address(address), parse_asn(asn))
         except ValueError as exc:
-            raise _Malformed("peer", str(exc)) from None
+            raise MalformedRisMessage("peer", str(exc)) from None
         if key is not None:
             if len(self._peers) >= _PEER_CACHE_LIMIT:
                 self._peers.clear()
@@ -289,14 +229,14 @@ class RisParser:
         withdrawals = data.get("withdrawals") or ()
         announcements = data.get("announcements") or ()
         if not isinstance(withdrawals, list | tuple) or not isinstance(announcements, list | tuple):
-            raise _Malformed("update", "announcements and withdrawals must be lists")
+            raise MalformedRisMessage("update", "announcements and withdrawals must be lists")
         for text in withdrawals:
             prefix = self._prefix(text)
             if prefix is not None:
                 events.append(RouteWithdrawal(timestamp, peer, prefix))
         if announcements:
-            path = _path(data.get("path"))
-            origin = _ORIGINS.get(data.get("origin"))  # type: ignore[arg-type]
+            path = read_path(data.get("path"))
+            origin = ORIGINS.get(data.get("origin"))  # type: ignore[arg-type]
             communities = self._communities(data.get("community"))
             for announcement in announcements:
                 if not isinstance(announcement, dict) or not isinstance(announcement.get("prefixes"), list):
@@ -358,7 +298,7 @@ class RisParser:
         if not value:
             return ()
         try:
-            pairs = tuple((_u(a, 0xFFFF), _u(b, 0xFFFF)) for a, b in value)  # type: ignore[attr-defined]
+            pairs = tuple((unsigned(a, 0xFFFF), unsigned(b, 0xFFFF)) for a, b in value)  # type: ignore[attr-defined]
         except (TypeError, ValueError):
             self.tally.malformed["community"] += 1
             return ()
@@ -400,12 +340,12 @@ class RisParser:
         if announcements:
             if type(announcements) is not list:
                 return None
-            path = _fast_path(data.get("path"))
-            communities = _fast_communities(data.get("community"))
+            path = fast_path(data.get("path"))
+            communities = fast_communities(data.get("community"))
             raw_origin = data.get("origin")
             if path is None or communities is None or not (raw_origin is None or type(raw_origin) is str):
                 return None
-            origin = _ORIGINS.get(raw_origin) if raw_origin is not None else None
+            origin = ORIGINS.get(raw_origin) if raw_origin is not None else None
             next_hops = self._next_hops
             for announcement in announcements:
                 if type(announcement) is not dict:
@@ -426,67 +366,6 @@ class RisParser:
                     append(RouteAnnouncement(timestamp, peer, prefix, path, _UNICAST, 0, origin, next_hop,
                                              communities))
         return RisFrame(FrameKind.UPDATE, tuple(events), peer.collector, timestamp)
-
-
-def _fast_path(value: object) -> AsPath | None:
-    """A path of plain AS numbers; None for anything else (AS_SETs go the careful way)."""
-    if value is None:
-        return ()
-    if type(value) is not list:
-        return None
-    hops = tuple(value)
-    for hop in hops:
-        if type(hop) is not int or not 0 <= hop <= MAX_ASN:
-            return None
-    return hops
-
-
-def _fast_communities(value: object) -> tuple[tuple[int, int], ...] | None:
-    """``[[a, b], ...]`` of 16-bit ints as pairs; None for anything else.
-
-    A plain loop: cheaper than C-level ``map``/``set`` checks for the few pairs a route carries.
-    """
-    if not value:
-        return ()
-    if type(value) is not list:
-        return None
-    pairs = []
-    for pair in value:
-        if type(pair) is not list or len(pair) != 2:
-            return None
-        high, low = pair
-        if type(high) is not int or type(low) is not int or not (0 <= high <= 0xFFFF and 0 <= low <= 0xFFFF):
-            return None
-        pairs.append((high, low))
-    return tuple(pairs)
-
-
-def _u(value: object, top: int) -> int:
-    if type(value) is not int or not 0 <= value <= top:
-        raise ValueError(f"{value!r} is not an integer in 0..{top}")
-    return value
-
-
-def _timestamp(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_TIMESTAMP:
-        raise _Malformed("timestamp", f"timestamp {value!r} is not epoch seconds before 2^32")
-    return float(value)
-
-
-def _path(value: object) -> AsPath:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise _Malformed("path", f"path {value!r} is not a list")
-    hops: list[AsHop] = []
-    for hop in value:
-        if type(hop) is int and 0 <= hop <= MAX_ASN:
-            hops.append(hop)
-        elif isinstance(hop, list) and hop and all(type(a) is int and 0 <= a <= MAX_ASN for a in hop):
-            hops.append(frozenset(hop))
-        else:
-            raise _Malformed("path", f"path hop {hop!r} is not an AS number or AS_SET")
-    return tuple(hops)
 
 
 def parse_ris_message(obj: object, tally: RisTally | None = None) -> list[Event]:
