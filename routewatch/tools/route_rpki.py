@@ -18,7 +18,7 @@ from routewatch.model import Prefix
 from routewatch.rpki.route_state import RouteRpkiState, route_state_in
 from routewatch.rpki.validation import VrpIndex
 from routewatch.sources.ripestat import RipestatClient
-from routewatch.sources.ripestat_rpki import rpki_validation
+from routewatch.sources.ripestat.rpki import rpki_validation
 from routewatch.tools.reports import OriginView, PrefixReport, PrefixView
 
 #: A route: its prefix and its origin AS (None for an AS_SET or no origin, which matches no VRP).

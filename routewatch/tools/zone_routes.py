@@ -7,7 +7,7 @@ before the first route, so that ``check zone --mrt``, ``check zone
 config, or found from the baselines), their baseline peers, and the peers
 whose longest match fell back to something else. Looking at the longest match
 that is left instead would say "visible" on 2021-10-04; so RIPEstat is asked
-for the past too (:mod:`routewatch.sources.ripestat_history`), not only for
+for the past too (:mod:`routewatch.sources.ripestat.history`), not only for
 where the routes stand now.
 """
 
@@ -24,7 +24,7 @@ from routewatch.core.dns_risk import AddressRisk
 from routewatch.core.engine import Engine
 from routewatch.errors import SourceError
 from routewatch.sources.ripestat import RipestatClient
-from routewatch.sources.ripestat_history import RouteHistory, route_history
+from routewatch.sources.ripestat.history import RouteHistory, route_history
 from routewatch.tools.replay import replay_files
 
 

@@ -9,7 +9,7 @@ import pytest
 from routewatch.config.schema import parse_config
 from routewatch.errors import RipestatError
 from routewatch.model import Peer, RouteAnnouncement, RouteWithdrawal, parse_prefix
-from routewatch.sources.ripestat_history import parse_bgplay
+from routewatch.sources.ripestat.history import parse_bgplay
 from routewatch.tools.zone_routes import history_risks
 from tests.support import service_prefix as sp
 from tests.support.ripestat_server import bgplay

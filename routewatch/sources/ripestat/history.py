@@ -24,7 +24,9 @@ from typing import Any
 
 from routewatch.errors import RipestatError
 from routewatch.model import Peer, RouteAnnouncement, RouteWithdrawal, canonical_address, parse_prefix
-from routewatch.sources.ripestat import MalformedEntry, RipestatClient, parse_as_path, parse_time
+from routewatch.sources.ripestat.answers import MalformedEntry
+from routewatch.sources.ripestat.client import RipestatClient
+from routewatch.sources.ripestat.parse import parse_as_path, parse_time
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any
 from routewatch.errors import RipestatError
 from routewatch.model import Prefix
 from routewatch.rpki.route_state import RouteRpkiState
-from routewatch.sources.ripestat import RipestatClient
+from routewatch.sources.ripestat.client import RipestatClient
 
 _STATES = {
     "valid": RouteRpkiState.VALID,
