@@ -25,7 +25,8 @@ from routewatch.config.schema import parse_config
 from routewatch.model import Event, parse_prefix
 from routewatch.sources.base import SourceContext, WatchTargets
 from routewatch.sources.bmp.messages import MalformedBmp, decode, message_length
-from routewatch.sources.bmp.station import BmpStation, RouterCounters, _Router
+from routewatch.sources.bmp.router import RouterCounters, RouterState
+from routewatch.sources.bmp.station import BmpStation
 from tests.support.bmp_writer import end_of_rib, message, open_message, peer_down, per_peer, statistics
 
 ROUTER = "192.0.2.254"
@@ -147,18 +148,18 @@ class Sink:
         return (len(TARGETS.prefixes), len(TARGETS.addresses))
 
 
-def station() -> tuple[BmpStation, _Router, Sink]:
+def station() -> tuple[BmpStation, RouterState, Sink]:
     ticks = itertools.count()
     found = BmpStation(CONFIG.sources[0], SourceContext(CONFIG, clock=lambda: 1_700_000_100.0 + next(ticks)))
     sink = Sink()
     found._sink = sink  # type: ignore[assignment]
     found._writers[ROUTER] = object()  # type: ignore[assignment]
     found.router_counters[ROUTER] = RouterCounters(connected=True)
-    router = _Router(ROUTER, found._attributes, found._filter.accept, found._stats)
+    router = RouterState(ROUTER, found._attributes, found._filter.accept, found._stats, found.settings.policy)
     return found, router, sink
 
 
-def outcome(station: BmpStation, router: _Router, sink: Sink, ended: str) -> tuple[object, ...]:
+def outcome(station: BmpStation, router: RouterState, sink: Sink, ended: str) -> tuple[object, ...]:
     counters = station.counters
     return (ended, sink.applied, counters.messages, counters.malformed, dict(counters.ignored),
             counters.last_message, counters.lag, dict(counters.collector_seen),

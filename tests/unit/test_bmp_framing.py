@@ -19,7 +19,8 @@ from routewatch.config.schema import parse_config
 from routewatch.model import Event, parse_prefix
 from routewatch.sources.base import SourceContext, WatchTargets
 from routewatch.sources.bmp.messages import MalformedBmp
-from routewatch.sources.bmp.station import BmpStation, RouterCounters, _Router
+from routewatch.sources.bmp.router import RouterCounters, RouterState
+from routewatch.sources.bmp.station import BmpStation
 from tests.support.bmp_writer import initiation, peer_down, peer_up, route_monitoring, statistics
 from tests.support.mrt_writer import Update
 
@@ -68,7 +69,8 @@ async def read(pieces: Sequence[bytes], *, replaced_after: int | None = None) ->
     connection = object()
     station._writers[ROUTER] = connection  # type: ignore[assignment]
     station.router_counters[ROUTER] = RouterCounters()
-    router = _Router(ROUTER, station._attributes, station._filter.accept, station._stats)
+    router = RouterState(ROUTER, station._attributes, station._filter.accept, station._stats,
+                         station.settings.policy)
     reader = asyncio.StreamReader()
     reading = asyncio.create_task(station._read(reader, connection, router))  # type: ignore[arg-type]
     for count, piece in enumerate(pieces):

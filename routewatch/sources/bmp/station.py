@@ -44,6 +44,10 @@ connection from it replaces the earlier one (a restarted router whose old
 connection was never closed), so two routers behind one address cannot both
 feed the station. A message over the size cap, a truncated or corrupt one
 resets that router's connection, counted, never the process.
+
+What the station keeps per router (its connection's decoding state, the
+sessions its per-peer headers name, its health) is in
+:mod:`~routewatch.sources.bmp.router`.
 """
 
 from __future__ import annotations
@@ -53,31 +57,12 @@ import dataclasses
 import ipaddress
 import logging
 from collections import Counter
-from dataclasses import dataclass
 
 from routewatch.config.sources import BmpSource
-from routewatch.model import (
-    Event,
-    FeedState,
-    FsmState,
-    Peer,
-    PeerStateChange,
-    RouteAnnouncement,
-    RouteWithdrawal,
-    SourceStatus,
-)
+from routewatch.model import FeedState, FsmState, Peer, PeerStateChange, SourceStatus
 from routewatch.sources.base import CoreSink, SourceContext
-from routewatch.sources.bgpwire.attributes import (
-    AFI_IPV4,
-    AFI_IPV6,
-    KNOWN_SAFIS,
-    MP_UNREACH_NLRI,
-    AttributeDecoder,
-    MalformedRecord,
-    scan_attributes,
-)
+from routewatch.sources.bgpwire.attributes import AttributeDecoder, MalformedRecord
 from routewatch.sources.bgpwire.targets import TargetFilter
-from routewatch.sources.bgpwire.update import PrefixFilter, UpdateDecoder, is_end_of_rib
 from routewatch.sources.bmp.messages import (
     BGP_HEADER_SIZE,
     COMMON_HEADER,
@@ -85,17 +70,23 @@ from routewatch.sources.bmp.messages import (
     BmpMessage,
     MalformedBmp,
     MessageType,
-    OpenCapabilities,
-    PeerType,
     PerPeerHeader,
     decode,
-    identity,
     message_length,
     route_monitoring_at,
 )
+from routewatch.sources.bmp.router import (
+    DEFAULT_FORMAT,
+    RouterCounters,
+    RouterState,
+    end_of_rib_family,
+    of_families,
+    peer_format,
+    table_families,
+)
 from routewatch.sources.clock_guard import ClockGuard
 from routewatch.sources.collector_cap import CollectorCap
-from routewatch.sources.health import CollectorHealth, FeedCounters, SourceHealth
+from routewatch.sources.health import FeedCounters, SourceHealth
 from routewatch.sources.mrt.records import MrtStats
 
 log = logging.getLogger(__name__)
@@ -103,92 +94,8 @@ log = logging.getLogger(__name__)
 READ_SIZE = 1 << 16
 """Bytes asked of a router's connection at a time; the messages they complete are applied, then judged together."""
 
-MAX_SESSIONS = 1 << 16
-"""Per-peer headers remembered per router connection (pre- and post-policy of each peer); past it, forgotten."""
-
 STALE_AFTER = 3600.0
 """A connected router that sent nothing for this long is reported stale (routers send statistics regularly)."""
-
-
-PeerKey = tuple[str, int]  # (peer address, peer AS)
-Family = tuple[int, int]  # (AFI, SAFI)
-
-_AFI = {4: AFI_IPV4, 6: AFI_IPV6}  # a prefix's IP version -> its AFI
-_FORMAT = (4, False)  # a peer's UPDATE format (AS size, ADD-PATH) before its Peer Up tells
-
-
-@dataclass(frozen=True, slots=True)
-class _Session:
-    """A monitored session as one per-peer header names it: routewatch's peer, and whether its messages are read."""
-
-    peer: Peer
-    key: PeerKey
-    routes_read: bool  # its Route Monitoring messages are the configured policy's stream
-    session_read: bool  # its Peer Up and Peer Down count (Loc-RIB's pseudo-peer only under loc-rib)
-
-
-class _Router:
-    """One router connection's decoding state: its peers' UPDATE formats, and which are sending their first table."""
-
-    def __init__(self, collector: str, attributes: AttributeDecoder, accept: PrefixFilter, stats: MrtStats) -> None:
-        self.collector = collector
-        self.updates = UpdateDecoder(attributes, accept, stats)
-        self.formats: dict[PeerKey, tuple[int, bool]] = {}  # -> (AS size, ADD-PATH)
-        self.initial_table: dict[PeerKey, set[Family]] = {}  # Peer Up seen: families whose End-of-RIB is awaited
-        self.info: dict[str, str] = {}
-        self.sessions: dict[PerPeerHeader, _Session] = {}
-        self.by_identity: dict[bytes, _Session] = {}  # the same, keyed by the per-peer header's bytes (fast path)
-
-
-@dataclass(slots=True)
-class RouterCounters:
-    """One router's health across its connections, for the per-router metrics."""
-
-    connected: bool = False
-    messages: int = 0
-    malformed: int = 0
-    end_of_ribs: int = 0
-    last_message: float | None = None
-    received: float | None = None
-    peers_up: set[PeerKey] = dataclasses.field(default_factory=set)  # kept while away: ended when it is back
-
-    def health(self, collector: str) -> CollectorHealth:
-        lag = None if self.last_message is None or self.received is None else max(0.0, self.received -
-                                                                                  self.last_message)
-        return CollectorHealth(collector, self.connected, self.last_message, lag, self.messages, self.malformed,
-                               len(self.peers_up) if self.connected else 0)
-
-
-def _format(sent: OpenCapabilities, received: OpenCapabilities) -> tuple[int, bool]:
-    """How the peer's UPDATEs read: 4-byte AS numbers when both OPENs say so; ADD-PATH when the peer sends it."""
-    add_path = any(mode & 2 and sent.add_path.get(family, 0) & 1 for family, mode in received.add_path.items())
-    return (4 if sent.four_byte_as and received.four_byte_as else 2), add_path
-
-
-def _table_families(sent: OpenCapabilities, received: OpenCapabilities) -> set[Family]:
-    """The families whose End-of-RIB completes the peer's table: negotiated (both OPENs name them), and read.
-
-    Families routewatch does not read (VPN, flowspec...) are not awaited: a
-    router need not send their End-of-RIB for the prefixes watched to be whole.
-    """
-    return {(afi, safi) for afi, safi in sent.table_families & received.table_families
-            if afi in (AFI_IPV4, AFI_IPV6) and safi in KNOWN_SAFIS}
-
-
-def _of_families(event: Event, families: set[Family]) -> bool:
-    """Is ``event`` a route of one of ``families`` (AFI and SAFI: IPv4 unicast's table may be over, multicast's not)?"""
-    return (isinstance(event, RouteAnnouncement | RouteWithdrawal)
-            and (_AFI[event.prefix.version], event.safi) in families)
-
-
-def _end_of_rib(update: bytes, end: int) -> Family | None:
-    """The family whose End-of-RIB the UPDATE ``update[:end]`` is (IPv4 unicast's is empty), or None."""
-    if not is_end_of_rib(update, 19, end):
-        return None
-    if end == 23:  # no withdrawn routes, no attributes
-        return AFI_IPV4, 1
-    start, _ = scan_attributes(update, 23, end)[MP_UNREACH_NLRI]
-    return int.from_bytes(update[start:start + 2], "big"), update[start + 2]
 
 
 class BmpStation:
@@ -201,7 +108,7 @@ class BmpStation:
         self.allowed = [ipaddress.ip_network(r, strict=False) for r in settings.routers]
         self.refused = 0
         self.skipped: Counter[str] = Counter()
-        self.routers: dict[str, _Router] = {}
+        self.routers: dict[str, RouterState] = {}
         self.router_counters: dict[str, RouterCounters] = {}
         self._writers: dict[str, asyncio.StreamWriter] = {}  # each router's current connection
         self._attributes = AttributeDecoder()
@@ -253,7 +160,8 @@ class BmpStation:
             earlier.close()
             log.info("%s: router %s connected again: its earlier connection is closed", self.settings.name, address)
         self._writers[address] = writer
-        router = self.routers[address] = _Router(address, self._attributes, self._filter.accept, self._stats)
+        router = self.routers[address] = RouterState(address, self._attributes, self._filter.accept, self._stats,
+                                                    self.settings.policy)
         counters = self.router_counters.setdefault(address, RouterCounters())
         counters.connected = True
         self._forget_sessions(address, counters)
@@ -277,7 +185,7 @@ class BmpStation:
                 log.info("%s: router %s disconnected: its peers are stale until it is back", self.settings.name,
                          address)
 
-    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, router: _Router) -> None:
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, router: RouterState) -> None:
         """Read the router's messages until it closes; what a chunk brought is judged once, after its last message.
 
         Buffered per connection: the transport's read-ahead (paused past
@@ -335,7 +243,7 @@ class BmpStation:
                                        collector=collector)])
         self._sink.flush()
 
-    def _pass_over(self, router: _Router, buffer: bytearray, pos: int, end: int) -> int:
+    def _pass_over(self, router: RouterState, buffer: bytearray, pos: int, end: int) -> int:
         """Pass over the Route Monitoring messages from ``buffer[pos]`` on that have nothing for the core.
 
         The fast path of a full table, where most messages are a route of a
@@ -364,12 +272,12 @@ class BmpStation:
             length, raw, timestamp, update_length = found
             seen = seen_by.get(raw)
             if seen is None:
-                seen = self._session_named(router, raw)
+                seen = router.session_named(raw)
                 if seen is None:
                     return pos
             update = pos + UPDATE_AT
             if seen.routes_read and not passes_over(buffer, update + BGP_HEADER_SIZE, update + update_length,
-                                                    formats.get(seen.key, _FORMAT)[1]):
+                                                    formats.get(seen.key, DEFAULT_FORMAT)[1]):
                 return pos
             now = clock()
             counters.message(now, now, collector)
@@ -384,18 +292,7 @@ class BmpStation:
                 guard.judge(timestamp)
             pos += length
 
-    def _session_named(self, router: _Router, raw: bytes) -> _Session | None:
-        """The session the per-peer header bytes ``raw`` name, kept by them too; None when decode refuses them."""
-        peer = identity(raw)
-        if peer is None:
-            return None
-        seen = router.sessions.get(peer) or self._session(router, peer)
-        if len(router.by_identity) >= MAX_SESSIONS:
-            router.by_identity.clear()
-        router.by_identity[raw] = seen
-        return seen
-
-    def _received(self, router: _Router) -> float:
+    def _received(self, router: RouterState) -> float:
         """Count one message of ``router``, received now; returns the wall clock."""
         now = self._clock()
         self.counters.message(now, now, router.collector)
@@ -404,7 +301,7 @@ class BmpStation:
         counters.last_message = counters.received = now
         return now
 
-    def _handle(self, router: _Router, message: BmpMessage) -> None:
+    def _handle(self, router: RouterState, message: BmpMessage) -> None:
         now = self._received(router)
         counters = self.router_counters[router.collector]
         kind, peer = message.kind, message.peer
@@ -417,7 +314,7 @@ class BmpStation:
             return
         seen = router.sessions.get(peer)
         if seen is None:
-            seen = self._session(router, peer)
+            seen = router.session(peer)
         if not (seen.routes_read if kind == MessageType.ROUTE_MONITORING else seen.session_read):
             self.counters.ignored["other policy or RIB"] += 1
             return
@@ -426,8 +323,8 @@ class BmpStation:
         assert self._sink is not None
         if kind == MessageType.PEER_UP:
             assert message.sent_open is not None and message.received_open is not None
-            router.formats[key] = _format(message.sent_open, message.received_open)
-            families = _table_families(message.sent_open, message.received_open)
+            router.formats[key] = peer_format(message.sent_open, message.received_open)
+            families = table_families(message.sent_open, message.received_open)
             if families:
                 router.initial_table[key] = families
             else:  # nothing routewatch reads: no End-of-RIB to wait for, the peer settles as after any reset
@@ -455,14 +352,14 @@ class BmpStation:
             self.counters.malformed += 1  # not guard.skewed before and after: 0.46 -> 0.20 us a message (timeit)
         return guard.judge(timestamp)
 
-    def _route_monitoring(self, router: _Router, update: bytes, peer: PerPeerHeader, session: Peer,
+    def _route_monitoring(self, router: RouterState, update: bytes, peer: PerPeerHeader, session: Peer,
                           time: float) -> None:
         """One UPDATE: routes of a family's initial table count at once; the last End-of-RIB completes the table."""
         assert self._sink is not None
         key = (peer.address, peer.asn)
         length = int.from_bytes(update[16:18], "big")
         awaited = router.initial_table.get(key)
-        family = _end_of_rib(update, length)
+        family = end_of_rib_family(update, length)
         if family is not None:
             if awaited is not None and family in awaited:
                 awaited.discard(family)
@@ -472,7 +369,7 @@ class BmpStation:
                     self._sink.apply([PeerStateChange(time, session, FsmState.OPENCONFIRM, FsmState.ESTABLISHED,
                                                       table_complete=True)])
             return
-        as_size, add_path = router.formats.get(key, _FORMAT)
+        as_size, add_path = router.formats.get(key, DEFAULT_FORMAT)
         if peer.two_byte_as_path:
             as_size = 2
         events = router.updates.decode(update, 19, length, time, session, as_size, add_path)
@@ -481,30 +378,8 @@ class BmpStation:
         if not awaited:
             self._sink.apply(events)
             return
-        first = [e for e in events if _of_families(e, awaited)]  # of families still sending their first table
+        first = [e for e in events if of_families(e, awaited)]  # of families still sending their first table
         if first:
             self._sink.apply(first, established=True)
         if len(first) < len(events):
-            self._sink.apply([e for e in events if not _of_families(e, awaited)])
-
-    def _session(self, router: _Router, header: PerPeerHeader) -> _Session:
-        """What a per-peer header means for this router's stream, kept: the router repeats it in every message."""
-        if len(router.sessions) >= MAX_SESSIONS:
-            router.sessions.clear()
-        found = router.sessions[header] = _Session(Peer(router.collector, header.address, header.asn),
-                                                   (header.address, header.asn), self._wanted(header, True),
-                                                   self._wanted(header, False))
-        return found
-
-    def _wanted(self, peer: PerPeerHeader, routes: bool) -> bool:
-        """The one stream per peer the configured policy reads (Adj-RIB-Out never: it is what the router sends).
-
-        Session messages (Peer Up, Peer Down) concern the peer whatever the
-        policy; only Loc-RIB's own pseudo-peer is told apart.
-        """
-        loc_rib = self.settings.policy == "loc-rib"
-        if (peer.peer_type == PeerType.LOC_RIB) != loc_rib:
-            return False
-        if not routes or loc_rib:
-            return True
-        return not peer.adj_rib_out and peer.post_policy == (self.settings.policy == "post-policy")
+            self._sink.apply([e for e in events if not of_families(e, awaited)])
