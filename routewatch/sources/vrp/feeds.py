@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
-from routewatch.config.rpki import RpkiSettings
+from routewatch.config.rpki import JsonVrpSourceConfig, RpkiSettings, RpkiSource, RtrVrpSource
 from routewatch.rpki.validation import VrpIndex
 from routewatch.rpki.vrp import VrpSet, VrpSourceStatus, merge_vrps
 from routewatch.sources.vrp.json_source import JsonVrpSource
 from routewatch.sources.vrp.rtr_client import RtrClient
+
+SettingsT = TypeVar("SettingsT", bound=RpkiSource)
 
 
 class VrpFeed(Protocol):
@@ -82,10 +85,36 @@ class VrpFeeds:
         return self.index()
 
 
+class VrpFeedFactory(Protocol):
+    """Builds the VRP source of one ``rpki.sources`` entry, refreshed every ``refresh`` seconds by default."""
+
+    def __call__(self, source: RpkiSource, refresh: float) -> VrpFeed: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VrpSourceKind(Generic[SettingsT]):
+    """A kind of VRP source: its settings class and how a source is built from them.
+
+    Generic in the settings class, so mypy checks each ``build`` against the
+    fields of its own settings; :meth:`__call__` is what the registry offers,
+    for any entry of the ``rpki.sources`` union.
+    """
+
+    settings: type[SettingsT]
+    build: Callable[[SettingsT, float], VrpFeed]
+
+    def __call__(self, source: RpkiSource, refresh: float) -> VrpFeed:
+        if not isinstance(source, self.settings):
+            raise TypeError(f"a {type(source).__name__} is not a {self.settings.__name__}")
+        return self.build(source, refresh)
+
+
 #: Config ``type`` -> the VRP source built for one ``rpki.sources`` entry and the refresh interval.
-VRP_SOURCES: dict[str, Callable[[Any, float], VrpFeed]] = {
-    "rtr": lambda source, refresh: RtrClient(source.name, source.host, source.port, refresh=refresh),
-    "json": lambda source, refresh: JsonVrpSource(source.name, source.path, refresh=refresh),
+VRP_SOURCES: dict[str, VrpFeedFactory] = {
+    "rtr": VrpSourceKind(RtrVrpSource,
+                         lambda source, refresh: RtrClient(source.name, source.host, source.port, refresh=refresh)),
+    "json": VrpSourceKind(JsonVrpSourceConfig,
+                          lambda source, refresh: JsonVrpSource(source.name, source.path, refresh=refresh)),
 }
 
 
