@@ -92,7 +92,7 @@ class VrpFeedFactory(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class VrpSourceKind(Generic[SettingsT]):
+class VrpSourceBuilder(Generic[SettingsT]):
     """A kind of VRP source: its settings class and how a source is built from them.
 
     Generic in the settings class, so mypy checks each ``build`` against the
@@ -111,9 +111,9 @@ class VrpSourceKind(Generic[SettingsT]):
 
 #: Config ``type`` -> the VRP source built for one ``rpki.sources`` entry and the refresh interval.
 VRP_SOURCES: dict[str, VrpFeedFactory] = {
-    "rtr": VrpSourceKind(RtrVrpSource,
+    "rtr": VrpSourceBuilder(RtrVrpSource,
                          lambda source, refresh: RtrClient(source.name, source.host, source.port, refresh=refresh)),
-    "json": VrpSourceKind(JsonVrpSourceConfig,
+    "json": VrpSourceBuilder(JsonVrpSourceConfig,
                           lambda source, refresh: JsonVrpSource(source.name, source.path, refresh=refresh)),
 }
 
