@@ -45,8 +45,7 @@ class WithdrawalDetector:
         if tracker is None:
             return []
         counts = tracker.counts(view.now, view.exclusion)
-        members = tracker.members(view.now, view.exclusion)
-        change, due = _advance(tracker, view.now, counts, view.unknown(tracker), members, view)
+        change, due = _advance(tracker, view.now, counts, view.unknown(tracker), view)
         if due is not None:
             view.schedule(due, prefix)
         return [change] if change else []
@@ -62,7 +61,7 @@ class WithdrawalDetector:
         """Open withdrawals are restored with their prefix's visibility state, not here."""
 
 
-def _advance(tracker: VisibilityTracker, now: float, counts: Counts, unknown: bool, members: set[int],
+def _advance(tracker: VisibilityTracker, now: float, counts: Counts, unknown: bool,
              view: CoreView) -> tuple[DetectionChange | None, float | None]:
     """Returns the change (if any) and the data time at which the prefix must be judged again (a hold-down's end)."""
     if unknown:
@@ -88,7 +87,7 @@ def _advance(tracker: VisibilityTracker, now: float, counts: Counts, unknown: bo
     watched = tracker.watched
     tracker.open = Detection(DetectionKind.WITHDRAWAL, watched.prefix, watched.prefix, start=tracker.below_since,
                              description=watched.description, evidence=_evidence(tracker, counts, view))
-    tracker.frozen = frozenset(members)
+    tracker.frozen = frozenset(tracker.members(now, view.exclusion))  # asked only here: most judgements open nothing
     return DetectionChange(ChangeKind.OPENED, tracker.open, now), None
 
 
