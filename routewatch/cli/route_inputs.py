@@ -25,9 +25,8 @@ from routewatch.tools.reports import (
     AsnReport,
     PrefixReport,
     VisibilityObservation,
-    ripestat_asn_report,
-    ripestat_prefix_report,
 )
+from routewatch.tools.ripestat_reports import ripestat_asn_report, ripestat_prefix_report
 from routewatch.tools.route_rpki import with_ripestat_rpki
 
 #: RIS writes a RIB dump every 8 hours; BGPStream is asked for the latest one.

@@ -1,6 +1,6 @@
 """Convert BGPalerter's ``config.yml`` (how it runs) into the matching parts of a routewatch config.
 
-BGPalerter keeps what to watch (``prefixes.yml``, ``routewatch.config.bgpalerter``)
+BGPalerter keeps what to watch (``prefixes.yml``, ``routewatch.config.bgpalerter_prefixes``)
 apart from how to run (``config.yml``); the second carries the knobs an
 on-call team tuned: how many peers make an alert, how long a withdrawal must
 last, which peers not to listen to. The mapping:

@@ -13,17 +13,19 @@ judged once, by every detector in ``DETECTORS``.
 The engine holds the route table and each watched prefix's visibility; what
 peers count (``sessions``), what a session or collector changing standing
 touches (``standing``), when time alone fires (``timers``), what a prefix
-is to the watch set (``places``), the statuses a snapshot reuses (``status``)
-and the nameserver addresses (``nameservers``) live in modules of their own.
+is to the watch set (``places``), the statuses a snapshot reuses and the
+snapshot itself (``status``), the nameserver addresses (``nameservers``),
+reconciliation after a feed gap (``reconcile``), a new VRP set
+(``revalidation``) and restored detections (``restore``) live in modules of
+their own.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Iterable
-from dataclasses import replace
 
-from routewatch.core.detection import ChangeKind, Detection, DetectionChange
+from routewatch.core.detection import Detection, DetectionChange
 from routewatch.core.detectors.base import DETECTORS, Detector
 from routewatch.core.dns_risk import AddressRisk, AddressTracker
 from routewatch.core.judging import Judging
@@ -32,13 +34,15 @@ from routewatch.core.nameservers import Nameservers
 from routewatch.core.past_holders import PastHolders
 from routewatch.core.peer_filter import StaticExclusions
 from routewatch.core.places import PlaceCache
-from routewatch.core.reconcile import by_session, missing_from
+from routewatch.core.reconcile import reconcile
+from routewatch.core.restore import restore_detections
+from routewatch.core.revalidation import revalidate
 from routewatch.core.rpki import VrpTracker
 from routewatch.core.sessions import PeerSessions
 from routewatch.core.settings import CoreSettings
 from routewatch.core.snapshot import CoreSnapshot
 from routewatch.core.standing import Standing
-from routewatch.core.status import StatusCache, prefix_status
+from routewatch.core.status import StatusCache, take_snapshot, unknown_now
 from routewatch.core.table import RouteTable
 from routewatch.core.timers import Timers
 from routewatch.core.visibility import Exclusion, VisibilityTracker
@@ -230,26 +234,12 @@ class Engine:
     def reconcile(self, routes: Iterable[RouteAnnouncement], collectors: set[str], time: float
                   ) -> list[DetectionChange]:
         """Make the routes of ``collectors``' peers equal a fresh snapshot after a feed gap (see ``reconcile``)."""
-        snapshot = by_session(routes, collectors)
-        changes = self.advance(time)
-        for withdrawal in missing_from(self.table, snapshot, collectors, time):
-            changes.extend(self.apply(withdrawal))
-        for announcements in snapshot.values():
-            for route in announcements:
-                changes.extend(self.apply(replace(route, time=time), established=True))
-        changes.extend(self._flush())
-        return changes
+        return reconcile(self, routes, collectors, time)
 
     def set_vrps(self, vrps: Iterable[Vrp] | VrpIndex) -> list[DetectionChange]:
-        """Validate against a new VRP set from now on: every route under a watched prefix is judged again."""
-        changes = self._flush()
-        self.rpki.update(vrps, self.watch)
-        self.judging.reengage()
-        # The prefixes of open detections too: one restored before any set may name a route withdrawn since.
-        self.standing.mark_routes({*self.table.prefixes(), *(d.prefix for d in self.open_detections())})
-        self.dirty.update(self.visibility)
-        changes.extend(self._flush())
-        return changes
+        """Validate against a new VRP set from now on: every route under a watched prefix is judged again
+        (see ``revalidation``)."""
+        return revalidate(self, vrps)
 
     # -- sessions and sources -----------------------------------------------------
 
@@ -267,9 +257,6 @@ class Engine:
             return True
         return self.configured.excluded(peer, None if watched is None else watched.exclude)
 
-    def all_collectors_stale(self) -> bool:
-        return self.sessions.all_stale()
-
     # -- judging ------------------------------------------------------------------
 
     def _flush(self) -> list[DetectionChange]:
@@ -283,10 +270,7 @@ class Engine:
 
     def unknown(self, tracker: VisibilityTracker) -> bool:
         """No trustworthy collector left, or no snapshot loaded and the prefix never seen: unknown, not zero."""
-        return self._unknown(tracker, self.all_collectors_stale())
-
-    def _unknown(self, tracker: VisibilityTracker, all_stale: bool) -> bool:
-        return all_stale or (not self.bootstrapped and not tracker.ever_seen)
+        return unknown_now(tracker, self.sessions.all_stale(), self.bootstrapped)
 
     def _evaluate_prefix(self, prefix: Prefix) -> list[DetectionChange]:
         tracker = self.visibility.get(prefix)
@@ -317,32 +301,12 @@ class Engine:
 
     def snapshot(self) -> CoreSnapshot:
         """A frozen view of the state for exporters and the CLI (statuses rebuilt only where they changed)."""
-        all_stale = self.all_collectors_stale()
-        prefixes = self.statuses.statuses(self.visibility, (all_stale, self.bootstrapped), lambda prefix, tracker: (
-            prefix_status(prefix, tracker, self._unknown(tracker, all_stale), self.detectors.values(), self,
-                          more_specifics_refused=self.more_specifics.refused[prefix])))
-        return CoreSnapshot(
-            time=self.now, prefixes=prefixes, addresses={a: t.risk() for a, t in self.addresses.items()},
-            open_detections=tuple(self.open_detections()), stale_collectors=frozenset(self.sessions.stale_collectors),
-            known_collectors=frozenset(self.sessions.known_collectors), tracked_routes=self.table.route_count(),
-            asn_over_cap=dict(self.watch.asn_over_cap), updates=dict(self.updates),
-        )
+        return take_snapshot(self)
 
     def restore_anomalies(self, detections: list[Detection]) -> list[DetectionChange]:
-        """Re-judge every restored route, keeping restored detections open without re-opening them.
-
-        Returns what the judging changed: a restored detection that no longer
-        holds (a reload added the hijacker's AS to the expected origins) closes,
-        one the restored routes show now opens. Those are real changes and must
-        reach the detection log; a restored detection found open again is none.
-        """
-        for detector in self.detectors.values():
-            detector.restore(d for d in detections if d.kind in detector.kinds)
-        self.judging.reengage()
-        self.standing.everything()
-        restored = {(d.kind, d.prefix, d.watched) for d in detections}
-        return [c for c in self._flush() if c.change is not ChangeKind.OPENED
-                or (c.detection.kind, c.detection.prefix, c.detection.watched) not in restored]
+        """Re-judge every restored route, keeping restored detections open without re-opening them; returns
+        the real changes, for the detection log (see ``restore``)."""
+        return restore_detections(self, detections)
 
     def open_detections(self) -> list[Detection]:
         return [d for detector in self.detectors.values() for d in detector.open_detections(self)]

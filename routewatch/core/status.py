@@ -4,19 +4,25 @@ The daemon takes a snapshot every second: only the statuses of prefixes
 judged since the last one are rebuilt (all of them when the feed's trust or
 the bootstrap changed), so a quiet minute with 10,000 watched prefixes costs
 almost nothing. An equal status keeps its object, so the exporter keeps its
-formatted lines while it lives.
+formatted lines while it lives. :func:`take_snapshot` puts them together
+with the rest of the engine's state into the frozen snapshot.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
+from routewatch.core.detection import Detection
 from routewatch.core.detectors.base import Detector
 from routewatch.core.detectors.view import CoreView
-from routewatch.core.snapshot import PrefixStatus
+from routewatch.core.dns_risk import AddressTracker
+from routewatch.core.sessions import PeerSessions
+from routewatch.core.snapshot import CoreSnapshot, PrefixStatus
 from routewatch.core.visibility import VisibilityTracker
-from routewatch.model import Prefix, prefix_key
+from routewatch.core.watch import WatchSet
+from routewatch.model import Address, Prefix, prefix_key
 
 StatusOf = Callable[[Prefix, VisibilityTracker], PrefixStatus]
 
@@ -74,4 +80,43 @@ def prefix_status(prefix: Prefix, tracker: VisibilityTracker, unknown: bool, det
         exported=watched.exported, origins=tuple(sorted(watched.origins)), state=tracker.state(counts, unknown),
         visible_peers=counts.visible, visible_peer_asns=counts.visible_asns, baseline_peers=counts.baseline,
         ratio=counts.ratio, thresholds=watched.thresholds, more_specifics_refused=more_specifics_refused, **found,
+    )
+
+
+def unknown_now(tracker: VisibilityTracker, all_stale: bool, bootstrapped: bool) -> bool:
+    """No trustworthy collector left, or no snapshot loaded and the prefix never seen: unknown, not zero."""
+    return all_stale or (not bootstrapped and not tracker.ever_seen)
+
+
+class _Snapshotted(CoreView, Protocol):
+    """What a snapshot reads from the engine, beyond what a detector may."""
+
+    bootstrapped: bool
+    sessions: PeerSessions
+    statuses: StatusCache
+    watch: WatchSet
+    updates: Counter[str]
+
+    @property
+    def detectors(self) -> dict[str, Detector]: ...
+
+    @property
+    def addresses(self) -> dict[Address, AddressTracker]: ...
+
+    def open_detections(self) -> list[Detection]: ...
+
+
+def take_snapshot(engine: _Snapshotted) -> CoreSnapshot:
+    """A frozen view of the engine's state for exporters and the CLI (statuses rebuilt only where they changed)."""
+    all_stale = engine.sessions.all_stale()
+    bootstrapped = engine.bootstrapped
+    prefixes = engine.statuses.statuses(engine.visibility, (all_stale, bootstrapped), lambda prefix, tracker: (
+        prefix_status(prefix, tracker, unknown_now(tracker, all_stale, bootstrapped), engine.detectors.values(),
+                      engine, more_specifics_refused=engine.more_specifics.refused[prefix])))
+    sessions = engine.sessions
+    return CoreSnapshot(
+        time=engine.now, prefixes=prefixes, addresses={a: t.risk() for a, t in engine.addresses.items()},
+        open_detections=tuple(engine.open_detections()), stale_collectors=frozenset(sessions.stale_collectors),
+        known_collectors=frozenset(sessions.known_collectors), tracked_routes=engine.table.route_count(),
+        asn_over_cap=dict(engine.watch.asn_over_cap), updates=dict(engine.updates),
     )

@@ -7,18 +7,17 @@ and reads only the snapshots the publisher swaps in every second. SIGTERM and
 SIGINT stop everything cleanly (state saved if configured); SIGHUP loads the
 config again and, when it is valid, replaces the generation while the core's
 state carries over; when it is not, the old config keeps running and
-``routewatch_config_last_reload_successful`` drops to 0.
+``routewatch_config_last_reload_successful`` drops to 0. What the core starts
+from is ``core_start``'s; what a generation is and runs, ``generation``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 from routewatch import __version__
@@ -26,47 +25,26 @@ from routewatch.config.schema import Config, load_config
 from routewatch.config.to_core import withdrawal_thresholds
 from routewatch.core.detection import DetectionChange
 from routewatch.daemon.api_feed import LoopDetail, RecentlyClosed
-from routewatch.daemon.bootstrap import bootstrap_from_mrt
-from routewatch.daemon.core_sink import CoreDriver
+from routewatch.daemon.core_start import follows_present, start_core
+from routewatch.daemon.generation import Generations
 from routewatch.daemon.logs import DetectionLog, configure_logging
-from routewatch.daemon.nameserver_routes import SnapshotRoutes
-from routewatch.daemon.persist import encode_state, restore_state, save_state, set_aside, write_state
+from routewatch.daemon.persist import encode_state, save_state, write_state
 from routewatch.daemon.sharding import LocalShard, own_part
-from routewatch.daemon.startup import FirstAttempts, start_lines, unguarded_line
+from routewatch.daemon.startup import FirstAttempts, start_lines
 from routewatch.daemon.supervise import Supervisor
-from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
-from routewatch.daemon.vrp_driver import VrpDriver
-from routewatch.dns.service import DnsMonitor
-from routewatch.errors import RoutewatchError, StateError
+from routewatch.daemon.tapped import carry_over
+from routewatch.errors import RoutewatchError
 from routewatch.exporter.api import JsonApi
 from routewatch.exporter.exposition import Exposition
 from routewatch.exporter.server import MetricsServer
 from routewatch.exporter.state import ExportState, ProcessStatus, SnapshotBox
 from routewatch.exporter.webconfig import WebConfig, load_web_config
-from routewatch.sources.base import Source, SourceContext, build_source
 from routewatch.sources.health import SourceHealth
-from routewatch.sources.ripestat import RipestatClient
-from routewatch.sources.vrp.feeds import VrpFeeds, build_vrp_feeds
 
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 1.0
 """Seconds between snapshot swaps (and, for live feeds, clock ticks of the core)."""
-SHUTDOWN_GRACE = 10.0
-
-
-@dataclass
-class Generation:
-    """The parts built from one config; replaced whole on reload."""
-
-    config: Config
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    sources: dict[str, Source] = field(default_factory=dict)
-    dns: DnsMonitor | None = None
-    vrp_feeds: VrpFeeds | None = None
-    registered: set[str] = field(default_factory=set)
-    sink: CoreDriver | None = None
 
 
 def _shard_of(config: Config | None) -> tuple[int, int]:
@@ -92,13 +70,12 @@ class Daemon:
         self.server: MetricsServer | None = None
         self._exporter_stop = asyncio.Event()
         self._exporter_task: asyncio.Task[None] | None = None
-        self._replayed: dict[str, set[str]] = {}
+        self.generations = Generations(self.supervisor, clock, lambda: self.monitor, self.box)
         self._bootstrap_degraded = False
         self._state_rejected = False
         self._save_blocked = False
         self._first_attempts = FirstAttempts(set())
         self._closed = RecentlyClosed()
-        self._unguarded: set[str] = set()  # "zone address" already warned of, so a reload does not say it again
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -108,7 +85,10 @@ class Daemon:
         configure_logging(config.logging)
         self.config = config
         self.detections = DetectionLog(config.logging.detection_log)
-        self.monitor = await self._start_core(config)
+        started = start_core(config, self._on_changes, self._clock)
+        self.monitor = started.monitor
+        self._bootstrap_degraded = started.bootstrap_degraded
+        self._state_rejected, self._save_blocked = started.state_rejected, started.save_blocked
         self._reload_time = self._clock()
         self._publish_process()
         api = JsonApi(self.box, LoopDetail(asyncio.get_running_loop(), lambda: self.monitor,
@@ -117,7 +97,7 @@ class Daemon:
         self._start_exporter()
         self._install_signals()
         self._first_attempts = FirstAttempts.of(config)
-        self.generation = self._start_generation(config)
+        self.generation = self.generations.start(config)
         background = [asyncio.create_task(self._publish_loop()), asyncio.create_task(self._save_loop()),
                       asyncio.create_task(self._reload_loop())]
         log.info("routewatch %s running with %s", __version__, self.config_path)
@@ -128,7 +108,7 @@ class Daemon:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-        await self._stop_generation(self.generation)
+        await self.generations.stop(self.generation)
         self._save_state()
         self._exporter_stop.set()
         if self._exporter_task is not None:
@@ -147,112 +127,6 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
-
-    # -- the core -------------------------------------------------------------------
-
-    async def _start_core(self, config: Config) -> TappedEngine:
-        needs_snapshot = any(s.needs_snapshot for s in config.sources)
-        monitor = build_tapped(config, bootstrapped=not needs_snapshot)
-        monitor.sink = self._on_changes
-        restored = False
-        if config.state.path is not None:
-            try:
-                restored = self._restore(monitor, config)
-            except (OSError, RoutewatchError, ValueError, KeyError, TypeError) as exc:
-                # validated before use, so the monitor is untouched unless loading itself failed: rebuild anyway
-                self._reject_state(config.state.path, exc)
-                monitor = build_tapped(config, bootstrapped=not needs_snapshot)
-                monitor.sink = self._on_changes
-            if restored:
-                monitor.bootstrapped = True
-                log.info("state restored from %s (data time %.0f)", config.state.path, monitor.now)
-        files = config.bgp.bootstrap.mrt_files
-        if files and not restored:
-            # Once, at start, and never over a restored state (that would bring back routes withdrawn
-            # since the dump): a RIB dump counts as established, the update files after it do not.
-            live = any(s.follows_present for s in config.sources)
-            report = bootstrap_from_mrt(monitor, files, wall_clock=self._clock() if live else None)
-            monitor.bootstrapped = True
-            self._bootstrap_degraded = report.damaged
-            log.info("bootstrapped from %d MRT files (%d events)", len(files), report.events)
-        return monitor
-
-    def _restore(self, monitor: TappedEngine, config: Config) -> bool:
-        """Restore the saved state; a live daemon refuses one whose data time is ahead of the wall clock."""
-        assert config.state.path is not None
-        live = any(s.follows_present for s in config.sources)
-        return restore_state(monitor, config.state.path, wall_clock=self._clock() if live else None)
-
-    def _reject_state(self, path: str, exc: Exception) -> None:
-        """Set a state file that cannot be used aside (kept for a look, never overwritten) and go on without it."""
-        self._state_rejected = True
-        problems = exc.problems if isinstance(exc, StateError) else [str(exc)]
-        try:
-            aside = set_aside(path, self._clock())
-        except OSError as move:
-            self._save_blocked = True
-            log.error("state file %s rejected and cannot be moved aside (%s); it will not be overwritten, "
-                      "state is not saved until it is moved: %s", path, move, "; ".join(problems))
-            return
-        log.error("state file %s rejected, kept as %s; starting without it (prefixes unknown until data "
-                  "arrives): %d problem(s): %s", path, aside, len(problems), "; ".join(problems[:20]))
-
-    # -- generations: sources and DNS -----------------------------------------------
-
-    def _start_generation(self, config: Config) -> Generation:
-        gen = Generation(config)
-        sink = gen.sink = CoreDriver(self.monitor)  # this generation's core: a reload starts a new generation
-        for settings in config.sources:
-            context = SourceContext(config, self._clock, self._replayed.setdefault(settings.name, set()),
-                                    looking_glass=lambda: RipestatClient(config.ripestat))
-            source = gen.sources[settings.name] = build_source(settings, context)
-            self._spawn(gen, f"source:{settings.name}", lambda s=source: s.run(sink, gen.stop))  # type: ignore[misc]
-        if config.rpki.sources:
-            gen.vrp_feeds = build_vrp_feeds(config.rpki)
-            driver = VrpDriver(gen.vrp_feeds, lambda: self.monitor)
-            self._spawn(gen, "rpki", lambda: driver.run(gen.stop))
-        if config.zones:
-            gen.dns = DnsMonitor(config, routes=SnapshotRoutes(self.box))
-            dns = gen.dns
-            self._spawn(gen, "dns", lambda: dns.run(gen.stop))
-        return gen
-
-    def _spawn(self, gen: Generation, name: str, work: Callable[[], Awaitable[None]]) -> None:
-        gen.tasks.append(asyncio.create_task(self.supervisor.supervise(name, work, gen.stop), name=name))
-
-    async def _stop_generation(self, gen: Generation) -> None:
-        gen.stop.set()
-        done, pending = await asyncio.wait(gen.tasks, timeout=SHUTDOWN_GRACE) if gen.tasks else (set(), set())
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in gen.tasks:
-            self.supervisor.forget(task.get_name())
-
-    def _register_dns_targets(self, gen: Generation) -> None:
-        """Follow the routes of every nameserver address DNS discovery found (once per address)."""
-        if gen.dns is None:
-            return
-        zones = {z.zone: z for z in gen.config.zones}
-        added = False
-        for target in gen.dns.targets():
-            key = f"{target.zone} {target.address}"
-            if key in gen.registered or target.zone not in zones:
-                continue
-            gen.registered.add(key)
-            zone = zones[target.zone]
-            address = ipaddress.ip_address(target.address)
-            designated = zone.service_prefixes.get(target.address, [])
-            if (not designated and key not in self._unguarded
-                    and self.monitor.watch.covering_prefix(ipaddress.ip_network(address)) is None):
-                self._unguarded.add(key)
-                log.warning("%s", unguarded_line(zone.zone, target.nameserver, target.address))
-            self.monitor.add_address(address, designated, zone.zone, zone.watch_nameserver_prefixes)
-            added = True
-        if added and gen.sink is not None:
-            # judge the new addresses against the routes as they stand now, through the sources' sink
-            # (detections recorded): after a bootstrap or a restart no route update may come for hours
-            gen.sink.flush()
 
     # -- exporter -------------------------------------------------------------------
 
@@ -283,8 +157,8 @@ class Daemon:
     def publish(self) -> None:
         """Swap in fresh snapshots (and move a live core's clock to now)."""
         gen = self.generation
-        self._register_dns_targets(gen)
-        if any(s.follows_present for s in gen.config.sources):
+        self.generations.register_dns_targets(gen)
+        if follows_present(gen.config):
             self.monitor.advance(self._clock())
         sources: tuple[SourceHealth, ...] = tuple(source.health() for source in gen.sources.values())
         core = self.monitor.snapshot()
@@ -362,7 +236,7 @@ class Daemon:
             self._reload_ok = False
             self._publish_process()
             return False
-        await self._stop_generation(self.generation)
+        await self.generations.stop(self.generation)
         try:
             changed: list[DetectionChange] = []  # logged once the new detection log is in place
             monitor = carry_over(self.monitor, config, changed.extend)
@@ -372,7 +246,7 @@ class Daemon:
             log.error("reload failed, the previous configuration stays in force: %s", exc)
             if server is not None:
                 server.stop()
-            self.generation = self._start_generation(old)
+            self.generation = self.generations.start(old)
             self._reload_ok = False
             self._publish_process()
             return False
@@ -386,7 +260,7 @@ class Daemon:
             self._on_changes(changed)
         self.config = config
         await self._reconfigure_exporter(server, web)
-        self.generation = self._start_generation(config)
+        self.generation = self.generations.start(config)
         self._reload_ok = True
         self._reload_time = self._clock()
         self._publish_process()
