@@ -13,8 +13,9 @@ from routewatch.errors import ConfigError
 
 
 @click.command("demo")
-@click.option("--speed", type=click.FloatRange(min=1.0, max=36_000.0), default=60.0, show_default=True,
-              help="How many times faster than real time the story runs (60: one story hour per minute).")
+@click.option("--speed", type=click.FloatRange(min=1.0, max=36_000.0), default=90.0, show_default=True,
+              help="How many times faster than real time the story runs (90: the withdrawal opens about 10 s in "
+                   "and closes under four minutes in).")
 @click.option("--listen", default="127.0.0.1", show_default=True, help="Address to serve /metrics on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_EXPORTER_PORT, show_default=True,
               help="Port to serve /metrics on.")

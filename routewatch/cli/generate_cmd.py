@@ -121,9 +121,12 @@ def _nothing_found(asns: Sequence[int], excluded_all: bool, withdrawn: int) -> s
 
 
 @click.command("generate")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
 @click.option("--asn", "asns", multiple=True, required=True, metavar="ASN",
               help="AS whose prefixes to list; repeatable.")
-@click.option("--mrt", "mrt", multiple=True, metavar="FILE", help="Read MRT files (a RIB dump, updates) offline.")
+@click.option("--mrt", "mrt", multiple=True, metavar="FILE",
+              help="Read MRT files (a RIB dump, updates) offline; repeatable, and further file arguments are read "
+                   "too (--mrt F1 F2 ...), as check asn reads them.")
 @click.option("--include-withdrawn", is_flag=True,
               help="With --mrt: also list prefixes the ASes originated in the files but no peer routed at the end.")
 @click.option("--exclude", "excludes", multiple=True, metavar="PREFIX",
@@ -140,10 +143,12 @@ def _nothing_found(asns: Sequence[int], excluded_all: bool, withdrawn: int) -> s
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
               help="Config to take RIPEstat settings from (default: the --append config, if any).")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write here (default: standard output).")
-def generate(asns: tuple[str, ...], mrt: tuple[str, ...], include_withdrawn: bool, excludes: tuple[str, ...],
-             append_to: str | None, zones: tuple[str, ...], resolvers: tuple[str, ...], resolver_port: int,
-             ignore_more_specifics: bool, group: str, config_path: str | None, output: str | None) -> None:
+def generate(files: tuple[str, ...], asns: tuple[str, ...], mrt: tuple[str, ...], include_withdrawn: bool,
+             excludes: tuple[str, ...], append_to: str | None, zones: tuple[str, ...], resolvers: tuple[str, ...],
+             resolver_port: int, ignore_more_specifics: bool, group: str, config_path: str | None,
+             output: str | None) -> None:
     """Write a routewatch config listing the prefixes the given ASes announce."""
+    mrt = (*mrt, *files)
     try:
         numbers: list[int] = _parse_all("AS number", parse_asn, asns)
         excluded: list[Prefix] = _parse_all("prefix", parse_prefix, excludes)

@@ -6,8 +6,8 @@ prefixes and the covering aggregate of AS32934, one ``ris-live`` source
 pointed at the player, no RIPEstat. Data time is the wall clock, so the
 story's hours are compressed by the demo's speed, and the core's timings
 (hold-down, baseline hold, peer settle, baseline window) are divided by the
-same factor: at 60x the one-minute hold-down is one second of the demo, one
-minute of the story.
+same factor: at 90x the one-minute hold-down is two thirds of a second of the
+demo, one minute of the story.
 
 When Knot or NSD is installed, facebook.com is served for real on loopback
 (:mod:`routewatch.demo.dns`) and watched as a zone: its nameservers fall

@@ -36,6 +36,20 @@ def require_tool(name: str) -> str:
     pytest.skip(message)
 
 
+def missing_data_notice() -> str | None:
+    """The one line a run starts with when ``SHARED_DATA`` is not beside the checkout, else None.
+
+    Without it, the cause showed only inside the tracebacks of the many tests that read the files.
+    Read at call time, so a test can point ``SHARED_DATA`` elsewhere.
+    """
+    if SHARED_DATA.is_dir():
+        return None
+    return (f"routewatch tests: {SHARED_DATA} is missing: it holds the real RIS/RouteViews MRT archives and "
+            "RIS Live messages the tests read (published by bgpdump, libbgpstream and bgpkit-parser; see the "
+            "README's Data section and the folder's MANIFEST.md); put it at ../shared/data beside this checkout, "
+            "or every test that reads it fails")
+
+
 def require_data(path: Path) -> Path:
     """Return a shared data file; it is part of the project's checkout layout, so missing is a failure."""
     if not path.exists():

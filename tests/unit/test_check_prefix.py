@@ -109,6 +109,21 @@ def test_prefix_seen_then_withdrawn_in_updates_is_not_visible() -> None:
     assert (report["verdict"], report["exit_code"]) == ("not-visible", 2)
 
 
+RRC15 = (MRT_DIR / "updates.20100227.1600.gz", MRT_DIR / "updates.20100227.1610.gz")
+
+
+def test_prefixes_read_from_the_same_files_share_one_data_time() -> None:
+    """The answer holds as of the end of the data read, whatever the prefix's own last change: RIS rrc15's
+    16:00-16:15 updates end at 16:15:00 for a visible prefix, one withdrawn before the end and one never mentioned."""
+    files = [str(require_data(path)) for path in RRC15]
+    answers = {prefix: json.loads(run(prefix, "--json", *files).stdout)
+               for prefix in ("190.101.64.0/21", "143.84.43.0/24", "62.100.192.0/19")}
+    assert [a["verdict"] for a in answers.values()] == ["visible", "not-visible", "not-seen"]
+    assert {a["time"] for a in answers.values()} == {1_267_287_300.0}  # 2010-02-27 16:15:00 UTC
+    for prefix in answers:
+        assert "  source: mrt, data time 2010-02-27 16:15:00 UTC" in run(prefix, *files).stdout.splitlines()
+
+
 def test_collector_chooses_the_archives_by_their_name() -> None:
     files = [str(require_data(RRC06)), str(require_data(JINX))]
     both = json.loads(run("69.194.4.0/24", "--json", *files).stdout)

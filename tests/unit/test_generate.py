@@ -115,3 +115,36 @@ def test_generate_and_check_asn_agree_and_withdrawn_prefixes_are_named(tmp_path:
     result = run("--asn", "64511", "--mrt", str(archive), "--mrt", str(tmp_path / "rrc00.later.mrt"))
     assert result.exit_code == 3
     assert "AS64511: 2 prefixes seen originated in these files, all withdrawn by the end of the data" in result.output
+
+
+RRC15 = (MRT_DIR / "updates.20100227.1600.gz", MRT_DIR / "updates.20100227.1610.gz")
+
+
+def checked_prefixes(asn: str, files: tuple[Path, ...]) -> dict[str, str]:
+    """What ``check asn`` says of each prefix of ``asn`` over ``files``: {prefix: verdict}."""
+    checked = CliRunner().invoke(main, ["check", "asn", asn, *map(str, files), "--json"])
+    return {p["prefix"]: p["verdict"] for p in json.loads(checked.output)["prefixes"]}
+
+
+def test_several_files_after_one_mrt_agree_with_check_asn(tmp_path: Path) -> None:
+    files = tuple(require_data(path) for path in RRC15)
+    result = run("--asn", "22047", "--mrt", *map(str, files), "-o", str(tmp_path / "as22047.yaml"))
+    assert result.exit_code == 0, result.output
+    visible = {p for p, verdict in checked_prefixes("22047", files).items() if verdict == "visible"}
+    assert len(visible) == 98
+    assert set(listed(tmp_path / "as22047.yaml")) == visible
+    assert result.output.startswith("98 prefixes added, 0 already listed")
+
+
+def test_prefixes_withdrawn_by_the_end_of_real_archives_are_named_and_listed_on_request(tmp_path: Path) -> None:
+    """AS1461's eleven prefixes in RIS rrc15's 2010-02-27 16:00-16:15 updates are all withdrawn by 16:15."""
+    files = tuple(require_data(path) for path in RRC15)
+    checked = checked_prefixes("1461", files)
+    assert len(checked) == 11 and set(checked.values()) == {"not-visible"}
+    result = run("--asn", "1461", "--mrt", *map(str, files))
+    assert result.exit_code == 3
+    assert result.output == ("routewatch: could not generate: AS1461: 11 prefixes seen originated in these files, "
+                             "all withdrawn by the end of the data (--include-withdrawn lists them)\n")
+    result = run("--asn", "1461", "--mrt", *map(str, files), "--include-withdrawn", "-o", str(tmp_path / "all.yaml"))
+    assert result.exit_code == 0, result.output
+    assert listed(tmp_path / "all.yaml") == {prefix: [1461] for prefix in checked}
