@@ -243,16 +243,20 @@ class RecordDecoder:
             raise MalformedRecord("truncated RIB record")
         nlri = decode_nlri(data, pos + 4, stop, afi, False)
         (count,) = _U16.unpack_from(data, stop)
-        entries = self._rib_entries(data, stop + 2, end, count, add_path)
         stats = self.stats
-        stats.elements += count
         _, plen, net = nlri[0]
         key = (_VERSION[afi], net, plen)
+        accepted = self.accept is None or self.accept(*key)
+        if not accepted and self.discovery is None:
+            _check_entry_lengths(data, stop + 2, end, count, _RIB_ENTRY_ADDPATH.size if add_path else _RIB_ENTRY.size)
+            stats.elements += count
+            stats.filtered += count
+            return []
+        entries = self._rib_entries(data, stop + 2, end, count, add_path)
+        stats.elements += count
         peers = self._peer_index
-        if self.accept is not None and not self.accept(*key):
-            if self.discovery is None:
-                stats.filtered += count
-                return []
+        if not accepted:
+            assert self.discovery is not None
             route, attrs = self.discovery.route, self.attrs
             for _, _, start, stop in entries:
                 if route(attrs, data, start, stop, 4):
@@ -373,6 +377,23 @@ class RecordDecoder:
                 attrs.large_communities,
             )
         ]
+
+
+def _check_entry_lengths(data: bytes, pos: int, end: int, count: int, size: int) -> None:
+    """Check that ``count`` RIB entries of ``size``-byte headers fit the record, reading only their lengths.
+
+    The elements of a record no one watches are counted, not decoded; walking
+    their lengths is what keeps a damaged entry count from being reported as
+    thousands of elements. It costs one step per entry, against about four for
+    building the entries (bench_replay: the full-table RIB read 1.6x slower with them).
+    """
+    last = size - 2  # the attribute length ends each entry header
+    for _ in range(count):
+        if pos + size > end:
+            raise MalformedRecord("RIB entry overruns its record")
+        pos += size + (data[pos + last] << 8 | data[pos + last + 1])
+    if pos > end:
+        raise MalformedRecord("RIB entry overruns its record")
 
 
 def _ignore_damage(offset: int, exc: Exception) -> None:
