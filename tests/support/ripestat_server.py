@@ -172,10 +172,16 @@ class RipestatServer:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     hold: float = 0.0
+    #: The first ``meet`` requests wait for one another, so that that many are in flight at once however
+    #: loaded the machine is (a concurrency test cannot rest on ``hold`` alone: under load the client
+    #: may send its second request after the first was answered).
+    meet: int = 0
     max_in_flight: int = 0
     url: str = ""
     _in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _arrived: int = 0
+    _met: threading.Barrier | None = None
 
     def add(self, call: str, resource: str, answer: dict[str, Any]) -> None:
         self.answers[(call, resource)] = answer
@@ -184,6 +190,12 @@ class RipestatServer:
         with self._lock:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self._arrived += 1
+            if self.meet and self._met is None:
+                self._met = threading.Barrier(self.meet, timeout=30)
+            meeting = self._met if self._arrived <= self.meet else None
+        if meeting is not None:
+            meeting.wait()  # broken after 30 s if the client never sends that many at once: the test fails
 
     def _leave(self) -> None:
         with self._lock:

@@ -106,7 +106,7 @@ async def test_answers_are_cached_for_the_ttl(server: rs.RipestatServer) -> None
 
 
 async def test_concurrency_is_capped(server: rs.RipestatServer) -> None:
-    server.hold = 0.05
+    server.meet, server.hold = 2, 0.05  # two in flight at once for sure; more would be seen while they are held
     resources = [f"193.0.{i}.0/24" for i in range(8)]
     for resource in resources:
         server.add("routing-status", resource, rs.routing_status(resource, origins=[3333], seeing=1, total=2))
