@@ -52,10 +52,17 @@ class MoreSpecificCap:
 
     def admit_restored(self, place: Place, prefix: Prefix, table: RouteTable, routes: int) -> bool:
         """May a state file's ``routes`` for ``prefix`` be restored? A state saved under a higher cap (or before
-        there was one) must not bring back more than the cap, nor leave the cap blind to what it restored."""
+        there was one) must not bring back more than the cap, nor leave the cap blind to what it restored.
+
+        Nor routes nothing watches any more (a reload dropped the prefix above them, or the address under
+        them): the live core would never have kept them, and no withdrawal reaches them, so they would stay
+        in the table and every saved state for good, and count as holders again if the prefix came back.
+        """
         watched = place.watched
-        if watched is None or place.exact or place.covers_address:
+        if place.covers_address or (watched is not None and place.exact):
             return True
+        if watched is None:
+            return False
         return self.admit(watched.prefix, prefix, table, routes)
 
     def tracked(self, watched: Prefix) -> int:

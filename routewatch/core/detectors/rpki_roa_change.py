@@ -68,7 +68,9 @@ class RpkiRoaChangeDetector:
         self._due: dict[Prefix, float] = {}  # when the expiry warning starts (as scheduled), inf while it is open
         self._expiring: dict[Prefix, Detection] = {}
         self._under: tuple[int, dict[Prefix, list[Prefix]]] = (-1, {})  # announced prefixes under touched ones
-        self._invalidations: Counter[Prefix] = Counter()  # would-invalidate changes per watched prefix, ever
+        # would-invalidate changes per watched prefix since this core was built: a reload builds a new one,
+        # so every count (a dropped prefix's too) starts again at 0 there, which increase() reads as a reset
+        self._invalidations: Counter[Prefix] = Counter()
 
     def engaged(self, view: CoreView) -> bool:
         """Once a VRP set is loaded, or while a restored expiry warning waits for one (or to close without)."""
