@@ -1,7 +1,10 @@
 """The ``routewatch`` command line: thin click commands over the library.
 
-Each command family lives in its own module and is registered here in one
-explicit list, so that ``routewatch --help`` and this file tell the same story.
+Each command family lives in its own module and is named here in one explicit
+map, so that ``routewatch --help`` and this file tell the same story. A
+module is imported only when its command runs or shows its own help
+(:mod:`routewatch.cli.lazy_group` says why); each entry carries the summary
+the listing shows, held to the command's own help by a test.
 """
 
 from __future__ import annotations
@@ -9,33 +12,55 @@ from __future__ import annotations
 import click
 
 from routewatch import __version__
-from routewatch.cli.alerts_cmd import alerts_group
-from routewatch.cli.check_prefix import check_asn, check_prefix
-from routewatch.cli.check_zone import check_zone
-from routewatch.cli.config_cmd import config_group
-from routewatch.cli.demo_cmd import demo
-from routewatch.cli.generate_cmd import generate
-from routewatch.cli.replay_cmd import replay
-from routewatch.cli.run_cmd import run
+from routewatch.cli.lazy_group import LazyGroup, LazySubcommand
+
+COMMANDS = {
+    "alerts": LazySubcommand(
+        "routewatch.cli.alerts_cmd:alerts_group",
+        "Alert rules: one definition, a Prometheus rules file and Grafana provisioning.",
+    ),
+    "config": LazySubcommand("routewatch.cli.config_cmd:config_group", "Validate and convert configuration files."),
+    "demo": LazySubcommand(
+        "routewatch.cli.demo_cmd:demo",
+        "The daemon fed a reconstruction of the 2021-10-04 AS32934 outage, on loopback.",
+    ),
+    "generate": LazySubcommand(
+        "routewatch.cli.generate_cmd:generate",
+        "Write a routewatch config listing the prefixes the given ASes announce.",
+    ),
+    "replay": LazySubcommand(
+        "routewatch.cli.replay_cmd:replay",
+        "Replay MRT FILES (RIB dumps and updates, any collectors) in time order.",
+    ),
+    "run": LazySubcommand(
+        "routewatch.cli.run_cmd:run",
+        "Watch continuously and serve Prometheus metrics (SIGHUP reloads, SIGTERM stops).",
+    ),
+}
+
+CHECK_COMMANDS = {
+    "asn": LazySubcommand(
+        "routewatch.cli.check_prefix:check_asn",
+        "The prefixes ASN originates and how visible each is; those below the threshold are flagged.",
+    ),
+    "prefix": LazySubcommand(
+        "routewatch.cli.check_prefix:check_prefix",
+        "Is PREFIX (and its more-specifics) visible, from where, and from the expected origin?",
+    ),
+    "zone": LazySubcommand(
+        "routewatch.cli.check_zone:check_zone",
+        "Probe every nameserver address of ZONE directly and judge the zone.",
+    ),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, lazy_subcommands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="routewatch")
 def main() -> None:
     """Watch the BGP routes and authoritative DNS a network depends on."""
 
 
-@main.group("check")
+@main.group("check", cls=LazyGroup, lazy_subcommands=CHECK_COMMANDS)
 def check_group() -> None:
     """One-off checks at the terminal (exit 0 healthy, 1 degraded, 2 down, 3 could not check)."""
-
-
-main.add_command(config_group)
-main.add_command(run)
-main.add_command(generate)
-main.add_command(alerts_group)
-main.add_command(replay)
-main.add_command(demo)
-check_group.add_command(check_zone)
-check_group.add_command(check_prefix)
-check_group.add_command(check_asn)

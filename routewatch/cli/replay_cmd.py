@@ -13,8 +13,7 @@ from routewatch.config.schema import load_config
 from routewatch.config.to_core import build_engine, withdrawal_thresholds
 from routewatch.core.detection import DetectionChange
 from routewatch.errors import ConfigError, DependencyError
-from routewatch.exporter.offline import render_core
-from routewatch.sources.vrp.feeds import load_vrps_once
+from routewatch.rpki.validation import VrpIndex
 from routewatch.tools.replay import replay_files
 
 
@@ -70,7 +69,12 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
             click.echo(f"  {problem}", err=True)
         sys.exit(2)
     monitor = build_engine(config)
-    vrps, problems = load_vrps_once(config.rpki)
+    vrps: VrpIndex | None = None
+    problems: list[str] = []
+    if config.rpki.sources:  # the VRP clients (httpx, RTR) are imported only for a config that names a source
+        from routewatch.sources.vrp.feeds import load_vrps_once
+
+        vrps, problems = load_vrps_once(config.rpki)
     for problem in problems:
         click.echo(f"warning: {problem}; RPKI states stay unknown where no set loaded", err=True)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
@@ -89,7 +93,9 @@ def replay(config_path: str, files: tuple[str, ...], as_json: bool, metrics_out:
     report = replay_files(monitor, files, collector=collector, on_change=on_change, on_tick=on_tick,
                           sample_every=60.0 if plot_out else None, vrps=vrps)
     bar.done()
-    if metrics_out:
+    if metrics_out:  # the exposition imports the DNS snapshot (dnspython's DNSSEC) and prometheus_client
+        from routewatch.exporter.offline import render_core
+
         default = withdrawal_thresholds(config.bgp.thresholds)
         Path(metrics_out).write_bytes(render_core(monitor.snapshot(), default))
     if plot_out:

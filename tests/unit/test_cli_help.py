@@ -17,8 +17,11 @@ from routewatch.cli import main
 
 def commands(group: click.Command, path: tuple[str, ...] = ("routewatch",)) -> Iterator[tuple[str, click.Command]]:
     yield " ".join(path), group
-    if isinstance(group, click.Group):
-        for name, command in sorted(group.commands.items()):
+    if isinstance(group, click.Group):  # through list/get_command: the lazy groups import a command only then
+        context = click.Context(group, info_name=path[-1])
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
+            assert command is not None, f"{' '.join(path)} lists {name} but has no such command"
             yield from commands(command, (*path, name))
 
 
