@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from routewatch.config.schema import Config
 from routewatch.daemon.bootstrap import bootstrap_from_mrt
 from routewatch.daemon.persist import restore_state, set_aside
-from routewatch.daemon.tapped import Sink, TappedEngine, build_tapped
+from routewatch.daemon.tapped import Sink, TappedEngine, build_tapped, watched_state
 from routewatch.errors import RoutewatchError, StateError
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def start_core(config: Config, sink: Sink, clock: Callable[[], float]) -> Starte
     restored = rejected = blocked = False
     if config.state.path is not None:
         try:
-            restored = restore_state(monitor, config.state.path, wall_clock=_wall_clock(config, clock))
+            restored = restore_state(monitor, config.state.path, wall_clock=_wall_clock(config, clock),
+                                     narrow=partial(watched_state, config=config, new=monitor))
         except (OSError, RoutewatchError, ValueError, KeyError, TypeError) as exc:
             # validated before use, so the monitor is untouched unless loading itself failed: rebuild anyway
             rejected = True

@@ -16,6 +16,7 @@ import ipaddress
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -242,11 +243,13 @@ def save_state(monitor: Engine, path: str | Path) -> None:
     write_state(path, encode_state(monitor))
 
 
-def restore_state(monitor: Engine, path: str | Path, *, wall_clock: float | None = None) -> bool:
+def restore_state(monitor: Engine, path: str | Path, *, wall_clock: float | None = None,
+                  narrow: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> bool:
     """Load a saved state if the file exists; returns whether it did.
 
     Raises StateError (the monitor untouched) when the file is not JSON or
-    fails validation; ``wall_clock`` refuses a data time ahead of it. The
+    fails validation; ``wall_clock`` refuses a data time ahead of it;
+    ``narrow`` takes out what the current config no longer watches. The
     detection changes the restore makes reach a ``TappedEngine``'s sink.
     """
     target = Path(path)
@@ -254,7 +257,8 @@ def restore_state(monitor: Engine, path: str | Path, *, wall_clock: float | None
         return False
     data = target.read_bytes()
     validate_state(data, wall_clock=wall_clock)
-    load_state(monitor, orjson.loads(data), validate=False)
+    state = orjson.loads(data)
+    load_state(monitor, narrow(state) if narrow is not None else state, validate=False)
     return True
 
 

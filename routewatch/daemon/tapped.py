@@ -97,24 +97,33 @@ def carry_over(old: Engine, config: Config, sink: Sink) -> TappedEngine:
     """
     new = build_tapped(config, bootstrapped=old.bootstrapped)
     new.sink = sink
-    state = dump_state(old)
-    asns = {f"asn:{a.asn}" for a in config.asns} | {f"path:{a.asn}" for a in config.asns if a.downstreams is not None}
-    zones = {f"zone:{z.zone}" for z in config.zones}
-    state["trackers"] = {
-        prefix: raw for prefix, raw in state["trackers"].items()
-        if _still_watched(prefix, raw, new, asns, zones)
-    }
-    state["anomalies"] = [d for d in state["anomalies"] if d["watched"] in state["trackers"]]
-    state["addresses"] = {
-        address: raw for address, raw in state["addresses"].items()
-        if raw["zone"] in {z.zone for z in config.zones} or ipaddress.ip_address(address) in new.addresses
-    }
-    load_state(new, state, validate=False)  # dumped by this process a moment ago
+    load_state(new, watched_state(dump_state(old), config, new), validate=False)  # dumped a moment ago
     # Validated against the last set until the new generation's sources load; a config without
     # ``rpki.sources`` has none to load, and its restored RPKI detections have closed above.
     if new.settings.rpki and old.rpki.index is not None:
         new.set_vrps(old.rpki.index)
     return new
+
+
+def watched_state(state: dict[str, Any], config: Config, new: Engine) -> dict[str, Any]:
+    """``state`` without the prefixes, detections and nameserver addresses ``config`` no longer watches.
+
+    For a reload and for a restart alike: a prefix removed from the config
+    while the daemon was down must not come back from the state file as a
+    watched, exported prefix at every start (its series would outlive the config).
+    """
+    asns = {f"asn:{a.asn}" for a in config.asns} | {f"path:{a.asn}" for a in config.asns if a.downstreams is not None}
+    zones = {f"zone:{z.zone}" for z in config.zones}
+    trackers = {prefix: raw for prefix, raw in state["trackers"].items()
+                if _still_watched(prefix, raw, new, asns, zones)}
+    return {
+        **state,
+        "trackers": trackers,
+        "anomalies": [d for d in state.get("anomalies", []) if d["watched"] in trackers],
+        "addresses": {address: raw for address, raw in state.get("addresses", {}).items()
+                      if raw["zone"] in {z.zone for z in config.zones}
+                      or ipaddress.ip_address(address) in new.addresses},
+    }
 
 
 def _still_watched(prefix: str, raw: dict[str, Any], new: Engine, asns: set[str], zones: set[str]) -> bool:

@@ -11,12 +11,14 @@ route nothing watches, and none of its withdrawals would ever reach them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from routewatch.config.schema import parse_config
 from routewatch.core.detection import DetectionChange
 from routewatch.core.engine import Engine
-from routewatch.daemon.persist import dump_state
+from routewatch.daemon.core_start import start_core
+from routewatch.daemon.persist import dump_state, save_state
 from routewatch.daemon.tapped import TappedEngine, build_tapped, carry_over
 from routewatch.model import parse_prefix
 from routewatch.rpki.vrp import Vrp
@@ -81,3 +83,16 @@ def test_a_reload_that_drops_a_prefix_drops_its_roa_invalidations_and_expiry() -
     again = carry_over(after, config(DROPPED, KEPT, rpki=True), lambda changes: None)
     status = again.snapshot().status(parse_prefix(DROPPED))
     assert status is not None and (status.rpki_roa_invalidations, status.rpki_expires) == (0, 30 * DAY)
+
+
+def test_a_restart_with_a_prefix_removed_from_the_config_does_not_bring_it_back_from_the_state_file(
+        tmp_path: Path) -> None:
+    """The same through a stop and start: the saved state still holds the removed prefix, the config does not."""
+    path = tmp_path / "state.json"
+    save_state(watching_both(), path)
+    restarted = parse_config({"prefixes": [{"prefix": KEPT, "asn": [OWN]}], "state": {"path": str(path)}})
+    started = start_core(restarted, lambda changes: None, lambda: 0.0)
+    assert not started.state_rejected
+    assert [str(s.prefix) for s in started.monitor.snapshot().prefixes] == [KEPT]
+    assert held(started.monitor) == {KEPT}
+    assert started.monitor.watch.get(parse_prefix(DROPPED)) is None
