@@ -106,7 +106,7 @@ def carry_over(old: Engine, config: Config, sink: Sink) -> TappedEngine:
 
 
 def watched_state(state: dict[str, Any], config: Config, new: Engine) -> dict[str, Any]:
-    """``state`` without the prefixes, detections and nameserver addresses ``config`` no longer watches.
+    """``state`` without the prefixes, detections, nameserver addresses and ASN counts ``config`` no longer watches.
 
     For a reload and for a restart alike: a prefix removed from the config
     while the daemon was down must not come back from the state file as a
@@ -120,6 +120,9 @@ def watched_state(state: dict[str, Any], config: Config, new: Engine) -> dict[st
         **state,
         "trackers": trackers,
         "anomalies": [d for d in state.get("anomalies", []) if d["watched"] in trackers],
+        # a watched ASN removed and later added back starts from none found, not from its old cap
+        "asn_prefix_count": {asn: count for asn, count in state.get("asn_prefix_count", {}).items()
+                             if f"asn:{asn}" in asns},
         "addresses": {address: raw for address, raw in state.get("addresses", {}).items()
                       if raw["zone"] in {z.zone for z in config.zones}
                       or ipaddress.ip_address(address) in new.addresses},

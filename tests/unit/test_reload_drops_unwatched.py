@@ -96,3 +96,16 @@ def test_a_restart_with_a_prefix_removed_from_the_config_does_not_bring_it_back_
     assert [str(s.prefix) for s in started.monitor.snapshot().prefixes] == [KEPT]
     assert held(started.monitor) == {KEPT}
     assert started.monitor.watch.get(parse_prefix(DROPPED)) is None
+
+
+def test_an_asn_removed_by_a_reload_and_added_back_starts_from_none_found_not_from_its_cap() -> None:
+    """Its discovered-prefix count goes with it: carried, the count would hold the AS at its cap."""
+    with_asn = {"prefixes": [{"prefix": KEPT, "asn": [OWN]}], "asns": [{"asn": 64_510, "max_prefixes": 1}]}
+    m = build_tapped(parse_config(with_asn), bootstrapped=True)
+    m.apply_all([announce(100, peer(0), "203.0.113.0/24", (64_500, 64_510))])
+    assert dump_state(m)["asn_prefix_count"] == {"64510": 1}
+    without = carry_over(m, config(KEPT), lambda changes: None)
+    assert dump_state(without)["asn_prefix_count"] == {}
+    again = carry_over(without, parse_config(with_asn), lambda changes: None)
+    again.apply_all([announce(200, peer(0), "203.0.114.0/24", (64_500, 64_510))])
+    assert "203.0.114.0/24" in {str(s.prefix) for s in again.snapshot().prefixes}
