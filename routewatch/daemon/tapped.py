@@ -113,7 +113,8 @@ def watched_state(state: dict[str, Any], config: Config, new: Engine) -> dict[st
     watched, exported prefix at every start (its series would outlive the config).
     """
     asns = {f"asn:{a.asn}" for a in config.asns} | {f"path:{a.asn}" for a in config.asns if a.downstreams is not None}
-    zones = {f"zone:{z.zone}" for z in config.zones}
+    zone_names = {z.zone for z in config.zones}
+    zones = {f"zone:{zone}" for zone in zone_names}
     trackers = {prefix: raw for prefix, raw in state["trackers"].items()
                 if _still_watched(prefix, raw, new, asns, zones)}
     return {
@@ -124,8 +125,7 @@ def watched_state(state: dict[str, Any], config: Config, new: Engine) -> dict[st
         "asn_prefix_count": {asn: count for asn, count in state.get("asn_prefix_count", {}).items()
                              if f"asn:{asn}" in asns},
         "addresses": {address: raw for address, raw in state.get("addresses", {}).items()
-                      if raw["zone"] in {z.zone for z in config.zones}
-                      or ipaddress.ip_address(address) in new.addresses},
+                      if raw["zone"] in zone_names or ipaddress.ip_address(address) in new.addresses},
     }
 
 

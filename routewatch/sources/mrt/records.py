@@ -247,7 +247,8 @@ class RecordDecoder:
         _, plen, net = nlri[0]
         key = (_VERSION[afi], net, plen)
         accepted = self.accept is None or self.accept(*key)
-        if not accepted and self.discovery is None:
+        discovery = self.discovery
+        if not accepted and discovery is None:
             _check_entry_lengths(data, stop + 2, end, count, _RIB_ENTRY_ADDPATH.size if add_path else _RIB_ENTRY.size)
             stats.elements += count
             stats.filtered += count
@@ -255,9 +256,8 @@ class RecordDecoder:
         entries = self._rib_entries(data, stop + 2, end, count, add_path)
         stats.elements += count
         peers = self._peer_index
-        if not accepted:
-            assert self.discovery is not None
-            route, attrs = self.discovery.route, self.attrs
+        if not accepted and discovery is not None:  # not accepted means a discovery filter here
+            route, attrs = discovery.route, self.attrs
             for _, _, start, stop in entries:
                 if route(attrs, data, start, stop, 4):
                     break
